@@ -1,0 +1,322 @@
+"""Read a Dockerfile into stages without losing a byte of its text.
+
+dockerfile-parse splits words and key/value pairs well, but its line handling
+is wrong in ways that matter when the text must be rewritten: it breaks
+heredoc bodies into bogus instructions, ends an instruction at a blank line
+inside a continuation, drops a final ``\\`` and misreads a BOM.  So the
+*line layer* here decides where each instruction starts and ends, and keeps
+the exact source text of every instruction and every comment between them;
+dockerfile-parse only interprets the logical text of one instruction.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from dockerfile_parse.util import WordSplitter, extract_key_values
+
+from migrate.errors import InputError, Location
+
+BOM = "\ufeff"
+_DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*?)\s*$")
+_KNOWN_DIRECTIVES = {"syntax", "escape", "check"}
+_HEREDOC = re.compile(r"<<(-?)\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\2")
+_HEREDOC_KEYWORDS = {"RUN", "COPY", "ADD"}
+_FLAG_KEYWORDS = {"FROM", "COPY", "ADD", "RUN", "HEALTHCHECK"}
+
+
+@dataclass(frozen=True)
+class Trivia:
+    """A comment or blank line between instructions, kept verbatim."""
+
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Heredoc:
+    name: str
+    body: str
+    strip_tabs: bool
+
+
+@dataclass(frozen=True)
+class Instruction:
+    keyword: str
+    """Upper-cased instruction name, e.g. ``COPY``."""
+    flags: tuple[str, ...]
+    """Leading ``--name[=value]`` words as written."""
+    arguments: str
+    """Logical text after keyword and flags: continuations joined, comments and heredoc bodies left out."""
+    text: str
+    """Exact source of every physical line, newline included."""
+    line: int
+    end_line: int
+    heredocs: tuple[Heredoc, ...] = ()
+
+    def flag(self, name: str) -> str | None:
+        """The value of ``--name=value`` (``""`` for a bare ``--name``), or None."""
+        for word in self.flags:
+            key, sep, value = word[2:].partition("=")
+            if key.lower() == name:
+                return value if sep else ""
+        return None
+
+    @property
+    def is_json(self) -> bool:
+        return self.arguments.lstrip().startswith("[")
+
+    def words(self) -> list[str]:
+        """The arguments as words: the JSON array form, or shell-like words with quotes removed."""
+        if self.is_json:
+            try:
+                value = json.loads(self.arguments)
+            except json.JSONDecodeError:
+                value = None
+            if isinstance(value, list) and all(isinstance(item, str) for item in value):
+                return value
+        return list(WordSplitter(self.arguments).split())
+
+    def key_values(self) -> list[tuple[str, str]]:
+        """``ARG``/``ENV``/``LABEL`` pairs; an ARG without a default gives ``(name, None)``."""
+        if self.keyword == "ARG":
+            pairs: list[tuple[str, str | None]] = []
+            for word in WordSplitter(self.arguments).split(dequote=False):
+                name, sep, default = word.partition("=")
+                pairs.append((name, WordSplitter(default).dequote() if sep else None))
+            return pairs  # type: ignore[return-value]
+        if not self.arguments.strip():
+            return []
+        return extract_key_values(False, {}, {}, self.arguments)
+
+
+@dataclass(frozen=True)
+class Stage:
+    index: int
+    name: str | None
+    base: str
+    """The image or stage named by FROM, as written (variables not expanded)."""
+    platform: str | None
+    leading: tuple[Trivia, ...]
+    """Comments and blank lines directly above the FROM line."""
+    from_instruction: Instruction
+    body: tuple[Instruction | Trivia, ...]
+
+    @property
+    def instructions(self) -> tuple[Instruction, ...]:
+        return tuple(item for item in self.body if isinstance(item, Instruction))
+
+    @property
+    def ref(self) -> str:
+        """How another stage names this one in ``--from``."""
+        return self.name if self.name is not None else str(self.index)
+
+
+@dataclass(frozen=True)
+class Dockerfile:
+    path: Path
+    bom: bool
+    escape: str
+    directives: tuple[Trivia, ...]
+    preamble: tuple[Instruction | Trivia, ...]
+    """Everything between the directives and the first FROM: global ARGs and comments."""
+    stages: tuple[Stage, ...]
+
+    def text(self) -> str:
+        parts = [BOM] if self.bom else []
+        parts += [item.text for item in self.directives]
+        parts += [item.text for item in self.preamble]
+        for stage in self.stages:
+            parts += [item.text for item in stage.leading]
+            parts.append(stage.from_instruction.text)
+            parts += [item.text for item in stage.body]
+        return "".join(parts)
+
+    @property
+    def global_args(self) -> tuple[Instruction, ...]:
+        return tuple(item for item in self.preamble if isinstance(item, Instruction))
+
+    def directive(self, name: str) -> str | None:
+        for item in self.directives:
+            match = _DIRECTIVE.match(item.text.strip())
+            if match and match.group(1).lower() == name:
+                return match.group(2)
+        return None
+
+    def stage(self, ref: str) -> Stage | None:
+        for stage in self.stages:
+            if stage.name is not None and stage.name.lower() == ref.lower():
+                return stage
+        if ref.isdigit() and int(ref) < len(self.stages):
+            return self.stages[int(ref)]
+        return None
+
+
+def parse_dockerfile(text: str, path: Path) -> Dockerfile:
+    bom = text.startswith(BOM)
+    if bom:
+        text = text[1:]
+    lines = text.splitlines(keepends=True)
+    directives, escape, first = _read_directives(lines)
+    items = _read_items(lines, first, escape, path)
+    return _group_stages(items, directives, escape, bom, path)
+
+
+def read_dockerfile(path: Path) -> Dockerfile:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(Location(path), "Dockerfile not found") from None
+    except OSError as error:
+        raise InputError(Location(path), f"cannot read Dockerfile: {error.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise InputError(Location(path, line), "Dockerfile is not valid UTF-8") from None
+    return parse_dockerfile(text, path)
+
+
+def _read_directives(lines: list[str]) -> tuple[tuple[Trivia, ...], str, int]:
+    directives: list[Trivia] = []
+    escape = "\\"
+    for index, line in enumerate(lines):
+        match = _DIRECTIVE.match(line.strip())
+        if not match or match.group(1).lower() not in _KNOWN_DIRECTIVES:
+            return tuple(directives), escape, index
+        if match.group(1).lower() == "escape" and match.group(2) in ("\\", "`"):
+            escape = match.group(2)
+        directives.append(Trivia(line, index + 1))
+    return tuple(directives), escape, len(lines)
+
+
+def _is_trivia(line: str) -> bool:
+    stripped = line.strip()
+    return not stripped or stripped.startswith("#")
+
+
+def _read_items(lines: list[str], index: int, escape: str, path: Path) -> list[Instruction | Trivia]:
+    items: list[Instruction | Trivia] = []
+    while index < len(lines):
+        if _is_trivia(lines[index]):
+            items.append(Trivia(lines[index], index + 1))
+            index += 1
+            continue
+        start = index
+        logical: list[str] = []
+        while True:
+            content = lines[index].rstrip("\r\n").rstrip(" \t")
+            index += 1
+            if not content.endswith(escape):
+                logical.append(content)
+                break
+            logical.append(content[: -len(escape)])
+            # Inside a continuation Docker skips comment and empty lines.
+            while index < len(lines) and _is_trivia(lines[index]):
+                index += 1
+            if index >= len(lines):
+                break
+        joined = "".join(logical).strip()
+        keyword, _, rest = joined.partition(" ")
+        if "\t" in keyword:
+            keyword, _, tail = keyword.partition("\t")
+            rest = tail + " " + rest
+        keyword = keyword.upper()
+        if not re.fullmatch(r"[A-Z]+", keyword):
+            raise InputError(Location(path, start + 1), f"not a Dockerfile instruction: {joined[:40]!r}")
+        flags, arguments = _split_flags(rest.strip()) if keyword in _FLAG_KEYWORDS else ((), rest.strip())
+        heredocs: list[Heredoc] = []
+        if keyword in _HEREDOC_KEYWORDS:
+            for strip, _quote, name in _HEREDOC.findall(_unquoted(arguments)):
+                body_start = index
+                while index < len(lines):
+                    candidate = lines[index].rstrip("\r\n")
+                    index += 1
+                    if (candidate.lstrip("\t") if strip else candidate) == name:
+                        break
+                else:
+                    raise InputError(Location(path, start + 1), f"heredoc <<{name} is never closed")
+                heredocs.append(Heredoc(name, "".join(lines[body_start : index - 1]), bool(strip)))
+        items.append(
+            Instruction(
+                keyword=keyword,
+                flags=flags,
+                arguments=arguments,
+                text="".join(lines[start:index]),
+                line=start + 1,
+                end_line=index,
+                heredocs=tuple(heredocs),
+            )
+        )
+    return items
+
+
+def _unquoted(text: str) -> str:
+    """The text with quoted parts blanked, so that ``echo "<<x"`` is not taken for a heredoc."""
+    return re.sub(r"'[^']*'|\"(?:\\.|[^\"\\])*\"", lambda m: " " * len(m.group(0)), text)
+
+
+def _split_flags(rest: str) -> tuple[tuple[str, ...], str]:
+    flags: list[str] = []
+    while rest.startswith("--"):
+        word, _, remainder = rest.partition(" ")
+        flags.append(word)
+        rest = remainder.lstrip()
+    return tuple(flags), rest
+
+
+def _group_stages(
+    items: list[Instruction | Trivia],
+    directives: tuple[Trivia, ...],
+    escape: str,
+    bom: bool,
+    path: Path,
+) -> Dockerfile:
+    from_positions = [i for i, item in enumerate(items) if isinstance(item, Instruction) and item.keyword == "FROM"]
+    if not from_positions:
+        first = next((item for item in items if isinstance(item, Instruction)), None)
+        raise InputError(Location(path, first.line if first else None), "no FROM instruction")
+    preamble_end = _leading_trivia_start(items, from_positions[0])
+    preamble = items[:preamble_end]
+    for item in preamble:
+        if isinstance(item, Instruction) and item.keyword != "ARG":
+            raise InputError(Location(path, item.line), f"{item.keyword} before the first FROM")
+    stages: list[Stage] = []
+    for number, position in enumerate(from_positions):
+        leading_start = _leading_trivia_start(items, position)
+        following = from_positions[number + 1] if number + 1 < len(from_positions) else len(items)
+        body_end = _leading_trivia_start(items, following) if number + 1 < len(from_positions) else following
+        stages.append(_stage(number, tuple(items[leading_start:position]), items[position], tuple(items[position + 1 : body_end]), path))
+    return Dockerfile(path, bom, escape, directives, tuple(preamble), tuple(stages))
+
+
+def _leading_trivia_start(items: list[Instruction | Trivia], position: int) -> int:
+    """Where the run of comments just above ``items[position]`` starts; blank lines above it stay behind."""
+    start = position
+    while start > 0 and isinstance(items[start - 1], Trivia) and items[start - 1].text.strip():
+        start -= 1
+    return start
+
+
+def _stage(index: int, leading: tuple[Trivia, ...], instruction: Instruction | Trivia, body: tuple, path: Path) -> Stage:
+    assert isinstance(instruction, Instruction)
+    words = instruction.arguments.split()
+    if not words:
+        raise InputError(Location(path, instruction.line), "FROM without an image")
+    name = None
+    if len(words) >= 3 and words[1].lower() == "as":
+        name = words[2]
+    elif len(words) != 1:
+        raise InputError(Location(path, instruction.line), f"cannot read FROM {instruction.arguments!r}")
+    return Stage(
+        index=index,
+        name=name,
+        base=words[0],
+        platform=instruction.flag("platform"),
+        leading=leading,
+        from_instruction=instruction,
+        body=body,
+    )

@@ -1,0 +1,181 @@
+"""What a driver does, as the read step sees it: docker and host operations in order.
+
+Every driver reader (shell, Makefile, Python) produces these.  Values that
+depend on something the reader cannot know are kept symbolically in
+``Word.key`` so that two mentions of the same unknown still compare equal
+(``app:$TAG`` built and then ``docker create app:$TAG``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+UNKNOWN_MARK = "\x00"
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    """Source text, exactly as written in the driver."""
+    key: str
+    """The value, with each part that cannot be known as ``\\0expr\\0``."""
+
+    @property
+    def value(self) -> str | None:
+        return None if UNKNOWN_MARK in self.key else self.key
+
+    @property
+    def known(self) -> bool:
+        return UNKNOWN_MARK not in self.key
+
+    def shown(self) -> str:
+        return self.key.replace(UNKNOWN_MARK, "") if self.known else self.text
+
+    @staticmethod
+    def literal(value: str, text: str | None = None) -> "Word":
+        return Word(text if text is not None else value, value)
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where an operation stands in its driver, plus what its emitter needs to rewrite it."""
+
+    file: Path
+    line: int
+    anchor: object = field(compare=False, repr=False)
+    """Reader-specific handle (a shell command's spans, a Makefile recipe line, a Python call node)."""
+    guard: str | None = None
+    """Why the operation may not run every time (inside an ``if``, a loop, a ``case``), or None."""
+
+
+@dataclass(frozen=True)
+class BuildArg:
+    name: str
+    value: Word | None
+    """None for ``--build-arg NAME``, which takes the value from the environment."""
+    text: str
+    """The flag and its value as written, ready to be carried into another build."""
+
+
+@dataclass(frozen=True)
+class Build:
+    site: Site
+    context: Word
+    dockerfile: Word | None
+    tags: tuple[Word, ...]
+    build_args: tuple[BuildArg, ...]
+    target: Word | None
+    cwd: Word
+    """The host directory the command ran in."""
+    other_flags: tuple[tuple[str, Word | None], ...] = ()
+    """Flags kept as they are: name and value (None for a boolean flag)."""
+
+
+@dataclass(frozen=True)
+class Volume:
+    host: Word
+    container: str
+    options: str = ""
+
+
+@dataclass(frozen=True)
+class Container:
+    """``docker create`` and ``docker run``: a container made from an image."""
+
+    site: Site
+    image: Word
+    name: Word | None
+    captured_as: str | None
+    """The variable an anonymous id was captured into (``id=$(docker create IMG)``)."""
+    runs: bool
+    """True for ``docker run``: the command executes at once."""
+    remove: bool
+    """``--rm``: the container is gone after it ran."""
+    command: tuple[Word, ...]
+    entrypoint: Word | None
+    workdir: Word | None
+    user: Word | None
+    env: tuple[Word, ...]
+    volumes: tuple[Volume, ...]
+    stdout: Word | None = None
+    """Host file the container's standard output is redirected to."""
+    stdout_pipe: tuple[Word, ...] | None = None
+    """The host command its standard output is piped into."""
+    cwd: Word = Word.literal(".")
+    other_flags: tuple[tuple[str, Word | None], ...] = ()
+
+
+@dataclass(frozen=True)
+class Copy:
+    """``docker cp CONTAINER:SRC DEST`` (or DEST ``-`` piped into ``tar -x``)."""
+
+    site: Site
+    container: Word
+    source: Word
+    destination: Word
+    follow_links: bool
+    cwd: Word
+    stream_into: tuple[Word, ...] | None = None
+    """For ``docker cp C:S - | tar -x ...``: the tar command's words."""
+
+
+@dataclass(frozen=True)
+class Remove:
+    """``docker rm``: removing containers."""
+
+    site: Site
+    containers: tuple[Word, ...]
+
+
+@dataclass(frozen=True)
+class RemoveImage:
+    """``docker rmi`` / ``docker image rm``."""
+
+    site: Site
+    images: tuple[Word, ...]
+
+
+@dataclass(frozen=True)
+class OtherDocker:
+    """Any other docker command: kept as it is, and checked for touching the flow."""
+
+    site: Site
+    subcommand: str
+    arguments: tuple[Word, ...]
+
+
+@dataclass(frozen=True)
+class HostCommand:
+    """A non-docker command that can touch the files the flow moves (rm, mkdir, chmod, mv, cp, tar, ...)."""
+
+    site: Site
+    argv: tuple[Word, ...]
+    cwd: Word
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """Something the reader could not follow, such as ``eval``, ``source`` or a loop over a command's output."""
+
+    site: Site
+    reason: str
+    mentions_docker: bool
+
+
+Operation = Build | Container | Copy | Remove | RemoveImage | OtherDocker | HostCommand | Opaque
+
+
+@dataclass(frozen=True)
+class DriverReading:
+    """The read step's output for one driver."""
+
+    path: Path
+    kind: str
+    """``shell``, ``make`` or ``python``."""
+    text: str
+    operations: tuple[Operation, ...]
+    start_dir: Path
+    """The directory the driver is taken to run from."""
+    notes: tuple[str, ...] = ()
+

@@ -1,0 +1,662 @@
+"""Read a shell driver with tree-sitter-bash into docker and host operations.
+
+The reader walks the script the way bash would run it, as far as that can be
+known without running anything: it follows variables, functions, ``cd`` and
+``pushd``, unrolls ``for`` loops over literal lists and records, for every
+command that matters, the spans its emitter needs to remove or rewrite it.
+Commands that only run sometimes (inside ``if``, ``case``, ``while`` or after
+``||``) carry a guard so that the tracer can refuse to depend on them.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from migrate.errors import InputError, Location
+from migrate.read.docker_cli import parse_docker_command
+from migrate.read.ops import UNKNOWN_MARK, DriverReading, HostCommand, Opaque, Operation, Site, Word
+
+_PARSER = None
+
+# Commands whose effect on files the flow moves is nil.
+_INERT_COMMANDS = {
+    "echo", "printf", "true", ":", "false", "set", "shopt", "test", "[", "[[", "sleep", "exit", "return",
+    "trap", "wait", "read", "shift", "unset", "umask", "date", "uname", "whoami", "id", "hostname", "git",
+    "command", "type", "which", "hash", "local", "readonly", "declare", "typeset", "export", "alias",
+    "cd", "pushd", "popd", "pwd", "dirname", "basename", "realpath", "readlink", "cat", "grep", "sed",
+    "awk", "tee", "head", "tail", "wc", "sort", "uniq", "tr", "cut", "ls", "stat", "env", "printenv",
+    "docker-compose", "curl", "wget", "jq", "yq", "tput", "logger", "notify-send",
+}  # fmt: skip
+_PREFIX_COMMANDS = {"sudo", "time", "exec", "command", "nice", "nohup", "builtin"}
+_TRIVIAL_FALLBACKS = {"true", ":"}
+
+
+def _parser():
+    global _PARSER
+    if _PARSER is None:
+        import tree_sitter
+        import tree_sitter_bash
+
+        _PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
+    return _PARSER
+
+
+@dataclass(frozen=True)
+class ShellAnchor:
+    """Where a command stands, in byte offsets of the driver's UTF-8 text."""
+
+    statement: tuple[int, int]
+    """The whole statement, with a ``;`` that ends it."""
+    elements: tuple[tuple[int, int], ...]
+    """The parts of an ``&&``/``||`` chain (one part for a plain command)."""
+    operators: tuple[str, ...]
+    index: int
+    """Which element of the chain this command is."""
+    trivial: tuple[bool, ...]
+    """Per element: a fallback that does nothing, such as ``|| true``."""
+    words: tuple[tuple[int, int], ...] = ()
+    """Spans of the command's own words, for rewriting its arguments."""
+
+
+@dataclass
+class _State:
+    variables: dict[str, Word]
+    cwd: Word
+    positional: tuple[Word, ...] | None
+    dir_stack: list[Word] = field(default_factory=list)
+    guard: str | None = None
+    notes: list[str] = field(default_factory=list)
+    depth: int = 0
+
+    def fork(self, **changes) -> "_State":
+        state = _State(
+            variables=dict(self.variables),
+            cwd=self.cwd,
+            positional=self.positional,
+            dir_stack=list(self.dir_stack),
+            guard=self.guard,
+            notes=self.notes,
+            depth=self.depth,
+        )
+        for key, value in changes.items():
+            setattr(state, key, value)
+        return state
+
+
+class _Stop(Exception):
+    """``exit`` at the top level: nothing after it runs."""
+
+
+def read_shell(path: Path, text: str | None = None) -> DriverReading:
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise InputError(Location(path), f"cannot read the driver: {error}") from None
+    reader = _ShellReader(path, text)
+    return reader.read()
+
+
+class _ShellReader:
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.text = text
+        self.source = text.encode("utf-8")
+        self.tree = _parser().parse(self.source)
+        self.functions: dict[str, object] = {}
+        self.operations: list[Operation] = []
+        self.deferred: list[Operation] = []
+        self.script_dir = str(path.resolve().parent)
+
+    # -- entry -------------------------------------------------------------
+    def read(self) -> DriverReading:
+        error = _first_error(self.tree.root_node)
+        if error is not None:
+            line = error.start_point[0] + 1
+            raise InputError(Location(self.path, line), "the shell driver has a syntax error here")
+        state = _State(variables={}, cwd=Word.literal(self.script_dir), positional=None)
+        state.notes.append(f"assumed {self.path.name} runs from its own directory")
+        try:
+            self._block(self.tree.root_node.children, state)
+        except _Stop:
+            pass
+        return DriverReading(
+            path=self.path,
+            kind="shell",
+            text=self.text,
+            operations=tuple(self.operations + self.deferred),
+            start_dir=Path(self.script_dir),
+            notes=tuple(dict.fromkeys(state.notes)),
+        )
+
+    def _node_text(self, node) -> str:
+        return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+    def _site(self, node, anchor: ShellAnchor | None, state: _State) -> Site:
+        return Site(self.path, node.start_point[0] + 1, anchor, state.guard)
+
+    # -- statements ----------------------------------------------------------
+    def _block(self, children, state: _State) -> None:
+        children = list(children)
+        for position, node in enumerate(children):
+            if not node.is_named or node.type == "comment":
+                continue
+            end = node.end_byte
+            if position + 1 < len(children) and children[position + 1].type in (";", "&"):
+                end = children[position + 1].end_byte
+            self._statement(node, state, (node.start_byte, end))
+
+    def _statement(self, node, state: _State, span: tuple[int, int]) -> None:
+        elements, operators = _flatten_chain(node)
+        trivial = tuple(self._is_trivial(element) for element in elements)
+        for index, element in enumerate(elements):
+            anchor = ShellAnchor(
+                statement=span,
+                elements=tuple((e.start_byte, e.end_byte) for e in elements),
+                operators=tuple(operators),
+                index=index,
+                trivial=trivial,
+            )
+            if index > 0 and operators[index - 1] == "||" and not trivial[index]:
+                self._element(element, state.fork(guard=state.guard or "runs only when the command before `||` fails"), anchor)
+            else:
+                self._element(element, state, anchor)
+
+    def _is_trivial(self, node) -> bool:
+        if node.type != "command":
+            return False
+        name = node.child_by_field_name("name")
+        return name is not None and self._node_text(name) in _TRIVIAL_FALLBACKS and len(node.named_children) == 1
+
+    def _element(self, node, state: _State, anchor: ShellAnchor, captured: str | None = None) -> None:
+        kind = node.type
+        if kind == "command":
+            self._command(node, state, anchor, captured=captured)
+        elif kind == "redirected_statement":
+            self._redirected(node, state, anchor, captured)
+        elif kind == "pipeline":
+            self._pipeline(node, state, anchor)
+        elif kind == "variable_assignment":
+            self._assign(node, state, anchor)
+        elif kind in ("variable_assignments", "declaration_command"):
+            for child in node.named_children:
+                if child.type == "variable_assignment":
+                    self._assign(child, state, anchor)
+        elif kind == "function_definition":
+            name = node.child_by_field_name("name")
+            body = node.child_by_field_name("body")
+            if name is not None and body is not None:
+                self.functions[self._node_text(name)] = body
+        elif kind in ("compound_statement", "do_group", "else_clause", "elif_clause", "case_item"):
+            self._block(node.children, state)
+        elif kind == "subshell":
+            self._block(node.children, state.fork())
+        elif kind == "negated_command":
+            for child in node.named_children:
+                self._element(child, state, anchor)
+        elif kind == "if_statement":
+            self._block(node.children, state.fork(guard=state.guard or "inside an `if` decided at run time"))
+        elif kind == "case_statement":
+            self._block(node.children, state.fork(guard=state.guard or "inside a `case` chosen at run time"))
+        elif kind in ("while_statement", "c_style_for_statement"):
+            reason = "inside a loop whose rounds cannot be known without running it"
+            self._block(node.children, state.fork(guard=state.guard or reason))
+        elif kind == "for_statement":
+            self._for(node, state)
+        elif kind == "list":
+            self._statement(node, state, anchor.statement)
+        # Test commands, arithmetic and bare words do not touch the flow.
+
+    def _for(self, node, state: _State) -> None:
+        variable = node.child_by_field_name("variable")
+        values = node.children_by_field_name("value")
+        body = node.child_by_field_name("body")
+        if variable is None or body is None:
+            return
+        words: list[Word] = []
+        for value in values:
+            words.extend(self._fields(value, state))
+        if not values or not all(word.known and not _has_glob(word.key) for word in words):
+            listed = ", ".join(self._node_text(v) for v in values) or '"$@"'
+            reason = f"inside a `for` loop over {listed}, whose items cannot be known without running it"
+            self._block(body.children, state.fork(guard=state.guard or reason))
+            return
+        for word in words:
+            state.variables[self._node_text(variable)] = word
+            self._block(body.children, state)
+
+    # -- simple commands -----------------------------------------------------
+    def _assign(self, node, state: _State, anchor: ShellAnchor | None, *, local_to: dict | None = None) -> None:
+        name_node = node.child_by_field_name("name")
+        value_node = node.child_by_field_name("value")
+        if name_node is None:
+            return
+        name = self._node_text(name_node)
+        if name_node.type == "subscript":
+            return
+        if value_node is None:
+            value = Word.literal("")
+        elif value_node.type == "command_substitution" or (
+            value_node.type == "string" and any(c.type == "command_substitution" for c in value_node.named_children)
+        ):
+            value = self._substitution_value(value_node, state, anchor, captured_as=name)
+        elif value_node.type == "array":
+            value = Word(self._node_text(value_node), _unknown(self._node_text(value_node)))
+        else:
+            value = self._word(value_node, state)
+        if self._node_text(node)[len(name) :].startswith("+="):
+            previous = state.variables.get(name, Word.literal(""))
+            value = Word(previous.text + value.text, previous.key + value.key)
+        state.variables[name] = value
+
+    def _substitution_value(self, node, state: _State, anchor: ShellAnchor | None, captured_as: str) -> Word:
+        """``id=$(docker create IMG)`` runs the docker command and captures the container id."""
+        substitution = node if node.type == "command_substitution" else None
+        if node.type == "string":
+            found = [c for c in node.named_children if c.type == "command_substitution"]
+            if len(found) == 1 and len(node.named_children) == 1:
+                substitution = found[0]
+        inner = [c for c in substitution.named_children if c.type != "comment"] if substitution is not None else []
+        if len(inner) == 1 and inner[0].type in ("command", "redirected_statement") and self._mentions_docker(inner[0]):
+            before = len(self.operations)
+            self._element(inner[0], state, anchor or _single_anchor(node), captured=captured_as)
+            if len(self.operations) > before:
+                return Word(self._node_text(node), _unknown(f"container-id:{captured_as}:{before}"))
+        return self._word(node, state)
+
+    def _redirected(self, node, state: _State, anchor: ShellAnchor, captured: str | None = None) -> None:
+        body = node.child_by_field_name("body")
+        stdout: Word | None = None
+        for redirect in node.children_by_field_name("redirect"):
+            if redirect.type != "file_redirect":
+                continue
+            descriptor = redirect.child_by_field_name("descriptor")
+            operator = next((c.type for c in redirect.children if not c.is_named), "")
+            destination = redirect.child_by_field_name("destination")
+            if destination is None:
+                continue
+            fd = self._node_text(descriptor) if descriptor is not None else ""
+            if operator in (">", ">|", ">>", "&>") and fd in ("", "1"):
+                stdout = self._word(destination, state)
+        if body is None:
+            return
+        if body.type == "command":
+            self._command(body, state, anchor, stdout=stdout, captured=captured)
+        else:
+            self._element(body, state, anchor)
+
+    def _pipeline(self, node, state: _State, anchor: ShellAnchor) -> None:
+        parts = [c for c in node.named_children if c.type != "comment"]
+        for position, part in enumerate(parts):
+            pipe_into = None
+            if position + 1 < len(parts) and parts[position + 1].type == "command":
+                pipe_into = tuple(self._argv(parts[position + 1], state))
+            if part.type == "command":
+                consumed = self._command(part, state, anchor, stdout_pipe=pipe_into)
+                if consumed and pipe_into is not None:
+                    # The receiving command is read as part of the docker operation.
+                    return
+            else:
+                self._element(part, state, anchor)
+
+    def _argv(self, node, state: _State) -> list[Word]:
+        words: list[Word] = []
+        for child in node.named_children:
+            if child.type in ("variable_assignment", "file_redirect", "herestring_redirect", "comment"):
+                continue
+            if child.type == "command_name":
+                child = child.named_children[0] if child.named_children else child
+            words.extend(self._fields(child, state))
+        return words
+
+    def _command(
+        self,
+        node,
+        state: _State,
+        anchor: ShellAnchor,
+        *,
+        stdout: Word | None = None,
+        stdout_pipe: tuple[Word, ...] | None = None,
+        captured: str | None = None,
+    ) -> bool:
+        """Read one simple command; True when it was a docker command."""
+        argv = self._argv(node, state)
+        word_nodes = [c for c in node.named_children if c.type not in ("variable_assignment", "file_redirect", "comment")]
+        anchor = ShellAnchor(
+            statement=anchor.statement,
+            elements=anchor.elements,
+            operators=anchor.operators,
+            index=anchor.index,
+            trivial=anchor.trivial,
+            words=tuple((c.start_byte, c.end_byte) for c in word_nodes),
+        )
+        while argv and argv[0].key in _PREFIX_COMMANDS:
+            argv = argv[1:]
+            while argv and argv[0].key.startswith("-"):
+                argv = argv[1:]
+        if argv and argv[0].key == "env":
+            argv = argv[1:]
+            while argv and ("=" in argv[0].key or argv[0].key.startswith("-")):
+                argv = argv[1:]
+        if not argv:
+            return False
+        name = argv[0]
+        site = self._site(node, anchor, state)
+        if not name.known:
+            if "docker" in name.text.lower():
+                self.operations.append(Opaque(site, f"the command {name.text} cannot be known without running the driver", True))
+            return False
+        command = name.key
+        if command == "docker" or command.endswith("/docker"):
+            operation = parse_docker_command(argv[1:], site, state.cwd, captured_as=captured, stdout=stdout, stdout_pipe=stdout_pipe)
+            self.operations.append(operation)
+            return True
+        if command in self.functions:
+            self._call(command, argv[1:], state)
+            return False
+        if command in ("cd", "pushd", "popd"):
+            self._change_directory(command, argv[1:], state)
+            return False
+        if command in ("exit",) and state.depth == 0 and state.guard is None:
+            raise _Stop()
+        if command in ("eval", "source", ".") or command in ("sh", "bash") and "-c" in [w.key for w in argv[1:2]]:
+            mentions = "docker" in self._node_text(node)
+            self.operations.append(Opaque(site, f"`{command}` runs code that cannot be read statically", mentions))
+            return False
+        if command == "trap":
+            self._trap(node, argv[1:], state, site)
+            return False
+        if command in ("export", "readonly", "local", "declare"):
+            return False
+        if command in _INERT_COMMANDS and not (stdout is not None and command in ("cat", "tar", "echo", "printf")):
+            return False
+        self.operations.append(HostCommand(site, tuple(argv), state.cwd))
+        return False
+
+    def _call(self, name: str, arguments: list[Word], state: _State) -> None:
+        if state.depth > 20:
+            raise InputError(Location(self.path), f"function {name} calls itself too deeply to follow")
+        body = self.functions[name]
+        inner = state.fork(positional=tuple(arguments), depth=state.depth + 1)
+        try:
+            self._block(body.children, inner)
+        except _Stop:
+            raise
+        # Functions share the caller's variables and directory unless they run in a subshell.
+        if body.type == "compound_statement":
+            state.variables.update(inner.variables)
+            state.cwd = inner.cwd
+            state.dir_stack = inner.dir_stack
+
+    def _change_directory(self, command: str, arguments: list[Word], state: _State) -> None:
+        arguments = [a for a in arguments if not a.key.startswith("-") or a.key == "-"]
+        if command == "popd":
+            state.cwd = state.dir_stack.pop() if state.dir_stack else Word("popd", _unknown("popd"))
+            return
+        if command == "pushd":
+            state.dir_stack.append(state.cwd)
+        if not arguments:
+            state.cwd = Word("~", _unknown("HOME"))
+            return
+        state.cwd = resolve_host_path(state.cwd, arguments[0])
+
+    def _trap(self, node, arguments: list[Word], state: _State, site: Site) -> None:
+        if len(arguments) < 2 or not arguments[0].known:
+            return
+        handler = arguments[0].key
+        if "docker" not in handler:
+            return
+        sub = _parser().parse(handler.encode("utf-8"))
+        if _first_error(sub.root_node) is not None:
+            self.operations.append(Opaque(site, "a `trap` handler that cannot be read", True))
+            return
+        reader = _ShellReader(self.path, handler)
+        reader.functions = self.functions
+        inner = state.fork(depth=state.depth + 1)
+        reader._block(sub.root_node.children, inner)
+        trap_anchor = site.anchor
+        for operation in reader.operations:
+            self.deferred.append(type(operation)(**{**operation.__dict__, "site": Site(self.path, site.line, trap_anchor, state.guard)}))
+
+    # -- words -----------------------------------------------------------------
+    def _mentions_docker(self, node) -> bool:
+        return b"docker" in self.source[node.start_byte : node.end_byte]
+
+    def _fields(self, node, state: _State) -> list[Word]:
+        """The words a node expands to after word splitting of unquoted expansions."""
+        word = self._word(node, state)
+        if node.type in ("simple_expansion", "expansion", "command_substitution") and word.known:
+            return [Word(word.text, part) for part in word.key.split()]
+        return [word]
+
+    def _word(self, node, state: _State) -> Word:
+        return Word(self._node_text(node), self._key(node, state))
+
+    def _key(self, node, state: _State) -> str:
+        kind = node.type
+        text = self._node_text(node)
+        if kind == "word":
+            return _unescape_word(text)
+        if kind == "number":
+            return text
+        if kind == "raw_string":
+            return text[1:-1]
+        if kind == "ansi_c_string":
+            return _ansi_c(text[2:-1])
+        if kind == "string":
+            return self._string_key(node, state)
+        if kind == "concatenation":
+            return "".join(self._key(child, state) for child in node.children)
+        if kind == "simple_expansion":
+            return self._variable(text[1:], state)
+        if kind == "expansion":
+            return self._expansion(node, state)
+        if kind == "command_substitution":
+            return self._substitution(node, state)
+        if kind == "translated_string":
+            return self._string_key(node.named_children[0], state) if node.named_children else ""
+        if kind in ("string_content",):
+            return text
+        return _unknown(text)
+
+    def _string_key(self, node, state: _State) -> str:
+        pieces: list[str] = []
+        position = node.start_byte + 1
+        end = node.end_byte - 1
+        for child in node.children:
+            if child.type == '"':
+                continue
+            if child.start_byte > position:
+                pieces.append(_unescape_double(self.source[position : child.start_byte].decode("utf-8", "replace")))
+            if child.type == "string_content":
+                pieces.append(_unescape_double(self._node_text(child)))
+            else:
+                pieces.append(self._key(child, state))
+            position = child.end_byte
+        if end > position:
+            pieces.append(_unescape_double(self.source[position:end].decode("utf-8", "replace")))
+        return "".join(pieces)
+
+    def _variable(self, name: str, state: _State) -> str:
+        if name in state.variables:
+            return state.variables[name].key
+        if name.isdigit():
+            if name == "0":
+                return str(self.path.resolve())
+            if state.positional is not None:
+                number = int(name)
+                return state.positional[number - 1].key if number <= len(state.positional) else ""
+            return _unknown(f"${name}")
+        if name in ("@", "*") and state.positional is not None:
+            return " ".join(word.key for word in state.positional)
+        if name == "#" and state.positional is not None:
+            return str(len(state.positional))
+        if name == "PWD":
+            return state.cwd.key
+        return _unknown(f"${name}")
+
+    def _expansion(self, node, state: _State) -> str:
+        text = self._node_text(node)
+        inner = text[2:-1]
+        name_end = 0
+        while name_end < len(inner) and (inner[name_end].isalnum() or inner[name_end] == "_"):
+            name_end += 1
+        if name_end == 0 and inner[:1] in ("@", "*", "#", "?", "$", "!", "-"):
+            name_end = 1
+        name, rest = inner[:name_end], inner[name_end:]
+        if not name:
+            return _unknown(text)
+        if not rest:
+            return self._variable(name, state)
+        assigned = name in state.variables or (name.isdigit() and state.positional is not None) or name == "PWD"
+        value = self._variable(name, state) if assigned else None
+        for operator in (":-", ":=", "-", "="):
+            if rest.startswith(operator):
+                default_node = next((c for c in node.named_children if c.start_byte > node.start_byte + 2 + name_end), None)
+                default = self._key(default_node, state) if default_node is not None else rest[len(operator) :]
+                if value is not None and (operator in ("-", "=") or value != ""):
+                    return value
+                if value is None:
+                    state.notes.append(f"assumed {name} is not set in the environment, so {text} is {default!r}")
+                    if operator.endswith("="):
+                        state.variables[name] = Word(text, default)
+                return default
+        if rest[0] in ("%", "#") and value is not None and UNKNOWN_MARK not in value:
+            return _trim(value, rest)
+        return _unknown(text)
+
+    def _substitution(self, node, state: _State) -> str:
+        text = self._node_text(node)
+        inner = [c for c in node.named_children if c.type != "comment"]
+        if len(inner) != 1:
+            return _unknown(text)
+        command = inner[0]
+        if command.type == "command":
+            argv = self._argv(command, state)
+            keys = [word.key for word in argv]
+            if keys == ["pwd"]:
+                return state.cwd.key
+            if len(keys) == 2 and keys[0] == "dirname" and UNKNOWN_MARK not in keys[1]:
+                return posixpath.dirname(keys[1]) or "."
+            if len(keys) == 2 and keys[0] == "basename" and UNKNOWN_MARK not in keys[1]:
+                return posixpath.basename(keys[1].rstrip("/"))
+            if len(keys) >= 2 and keys[0] in ("realpath", "readlink") and UNKNOWN_MARK not in keys[-1]:
+                return resolve_host_path(state.cwd, argv[-1]).key
+        if command.type == "list":
+            # $(cd "$(dirname "$0")" && pwd) and friends.
+            elements, operators = _flatten_chain(command)
+            if operators == ["&&"] and all(e.type == "command" for e in elements):
+                first = self._argv(elements[0], state)
+                second = self._argv(elements[1], state)
+                if first and first[0].key == "cd" and len(first) == 2 and [w.key for w in second] in (["pwd"], ["pwd", "-P"]):
+                    return resolve_host_path(state.cwd, first[1]).key
+        return _unknown(text)
+
+
+def _single_anchor(node) -> ShellAnchor:
+    span = (node.start_byte, node.end_byte)
+    return ShellAnchor(statement=span, elements=(span,), operators=(), index=0, trivial=(False,))
+
+
+def _flatten_chain(node) -> tuple[list, list[str]]:
+    """``a && b || c`` as its elements and the operators between them."""
+    if node.type != "list":
+        return [node], []
+    elements: list = []
+    operators: list[str] = []
+    for child in node.children:
+        if child.type in ("&&", "||"):
+            operators.append(child.type)
+        elif child.is_named and child.type != "comment":
+            inner_elements, inner_operators = _flatten_chain(child)
+            elements.extend(inner_elements)
+            operators.extend(inner_operators)
+    return elements, operators
+
+
+def _first_error(node):
+    if node.type == "ERROR" or node.is_missing:
+        return node
+    if not node.has_error:
+        return None
+    for child in node.children:
+        found = _first_error(child)
+        if found is not None:
+            return found
+    return node
+
+
+def _unknown(expression: str) -> str:
+    return f"{UNKNOWN_MARK}{expression}{UNKNOWN_MARK}"
+
+
+def _unescape_word(text: str) -> str:
+    out: list[str] = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char == "\\" and index + 1 < len(text):
+            if text[index + 1] != "\n":
+                out.append(text[index + 1])
+            index += 2
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+def _unescape_double(text: str) -> str:
+    out: list[str] = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char == "\\" and index + 1 < len(text) and text[index + 1] in '$`"\\\n':
+            if text[index + 1] != "\n":
+                out.append(text[index + 1])
+            index += 2
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+def _ansi_c(text: str) -> str:
+    try:
+        return text.encode("latin-1", "backslashreplace").decode("unicode_escape")
+    except UnicodeDecodeError:
+        return _unknown(text)
+
+
+def _trim(value: str, operation: str) -> str:
+    for operator in ("%%", "##", "%", "#"):
+        if operation.startswith(operator):
+            pattern = operation[len(operator) :]
+            break
+    else:
+        return value
+    candidates = range(len(value) + 1)
+    if operator.startswith("%"):
+        cuts = [i for i in candidates if fnmatch.fnmatchcase(value[i:], pattern)]
+        if not cuts:
+            return value
+        return value[: (min(cuts) if operator == "%%" else max(cuts))]
+    cuts = [i for i in candidates if fnmatch.fnmatchcase(value[:i], pattern)]
+    if not cuts:
+        return value
+    return value[(max(cuts) if operator == "##" else min(cuts)) :]
+
+
+def _has_glob(value: str) -> bool:
+    return any(ch in value for ch in "*?[")
+
+
+def resolve_host_path(cwd: Word, path: Word) -> Word:
+    """A host path as the shell would see it from ``cwd``, normalised."""
+    if path.key.startswith("/"):
+        return Word(path.text, posixpath.normpath(path.key) if path.known else path.key)
+    if not cwd.known or not path.known:
+        return Word(path.text, f"{cwd.key}/{path.key}")
+    return Word(path.text, posixpath.normpath(posixpath.join(cwd.key, path.key)))
