@@ -43,7 +43,7 @@ class Site:
 
     file: Path
     line: int
-    anchor: object = field(compare=False, repr=False)
+    anchor: object = field(repr=False)
     """Reader-specific handle (a shell command's spans, a Makefile recipe line, a Python call node)."""
     guard: str | None = None
     """Why the operation may not run every time (inside an ``if``, a loop, a ``case``), or None."""
@@ -179,3 +179,20 @@ class DriverReading:
     """The directory the driver is taken to run from."""
     notes: tuple[str, ...] = ()
 
+
+
+def build_paths(build: Build) -> tuple[str | None, str | None]:
+    """The absolute context directory and Dockerfile of a build, or None where unknown.
+
+    ``-f`` is read relative to the directory docker runs in, not to the context.
+    """
+    import posixpath
+
+    if not build.cwd.known or not build.context.known or build.context.key == "-" or "://" in build.context.key:
+        return None, None
+    context = posixpath.normpath(posixpath.join(build.cwd.key, build.context.key))
+    if build.dockerfile is None:
+        return context, posixpath.join(context, "Dockerfile")
+    if not build.dockerfile.known or build.dockerfile.key == "-":
+        return context, None
+    return context, posixpath.normpath(posixpath.join(build.cwd.key, build.dockerfile.key))

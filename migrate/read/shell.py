@@ -556,6 +556,10 @@ class _ShellReader:
         return _unknown(text)
 
 
+def has_syntax_error(source: bytes) -> bool:
+    return _parser().parse(source).root_node.has_error
+
+
 def _single_anchor(node) -> ShellAnchor:
     span = (node.start_byte, node.end_byte)
     return ShellAnchor(statement=span, elements=(span,), operators=(), index=0, trivial=(False,))

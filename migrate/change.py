@@ -1,0 +1,140 @@
+"""The change step: new texts in, a git-style diff and atomic writes out."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import stat
+import subprocess
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from migrate.errors import InputError, Location, Refusal
+from migrate.plan import FileChange
+
+_NO_NEWLINE = "\\ No newline at end of file\n"
+
+
+def display_path(path: Path, base: Path) -> str:
+    """``path`` relative to ``base`` in ``/`` form; absolute only when it lies outside."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return absolute.relative_to(Path(os.path.abspath(base))).as_posix()
+    except ValueError:
+        return os.path.relpath(absolute, os.path.abspath(base)).replace(os.sep, "/")
+
+
+def unified_diff(changes: Iterable[FileChange], base: Path) -> str:
+    """A patch ``git apply`` (and ``patch -p1``) accepts from ``base``."""
+    return "".join(_file_diff(change, base) for change in changes if change.before != change.after)
+
+
+def _file_diff(change: FileChange, base: Path) -> str:
+    name = display_path(change.path, base)
+    header = [f"diff --git a/{name} b/{name}\n"]
+    mode = _git_mode(change.path)
+    if change.after is None:
+        header.append(f"deleted file mode {mode}\n")
+        header += [f"--- a/{name}\n", "+++ /dev/null\n"]
+    elif change.before is None:
+        header.append(f"new file mode {mode if change.path.exists() else '100644'}\n")
+        header += ["--- /dev/null\n", f"+++ b/{name}\n"]
+    else:
+        header += [f"--- a/{name}\n", f"+++ b/{name}\n"]
+    old = _lines(change.before)
+    new = _lines(change.after)
+    body: list[str] = []
+    for line in list(difflib.unified_diff(old, new, n=3, lineterm="\n"))[2:]:
+        if line.startswith("@@") and change.before is None:
+            line = line.replace("-1,0", "-0,0", 1)
+        if line.startswith("@@") and change.after is None:
+            line = line.replace("+1,0", "+0,0", 1)
+        if line.endswith("\n"):
+            body.append(line)
+        else:
+            body.append(line + "\n" + _NO_NEWLINE)
+    return "".join(header + body)
+
+
+def _lines(text: str | None) -> list[str]:
+    if not text:
+        return []
+    return text.splitlines(keepends=True)
+
+
+def _git_mode(path: Path) -> str:
+    try:
+        executable = os.stat(path).st_mode & stat.S_IXUSR
+    except OSError:
+        executable = 0
+    return "100755" if executable else "100644"
+
+
+def check_clean(changes: Iterable[FileChange]) -> None:
+    """Refuse when a file to change has uncommitted work or is not under git at all."""
+    changes = list(changes)
+    by_directory: dict[Path, list[Path]] = {}
+    for change in changes:
+        path = Path(os.path.abspath(change.path))
+        if change.before is None and not path.exists():
+            continue
+        by_directory.setdefault(path.parent, []).append(path)
+    for directory, paths in by_directory.items():
+        try:
+            result = subprocess.run(
+                ["git", "-C", str(directory), "status", "--porcelain", "--ignored", "--", *[p.name for p in paths]],
+                capture_output=True, text=True, check=False,
+            )  # fmt: skip
+        except OSError:
+            raise Refusal(Location(paths[0]), "git is not installed; pass --allow-dirty to change files outside git") from None
+        if result.returncode != 0:
+            raise Refusal(Location(paths[0]), "not inside a git work tree; pass --allow-dirty to change it anyway")
+        for line in result.stdout.splitlines():
+            state, name = line[:2], line[3:]
+            what = "is not committed" if state in ("??", "!!") else "has uncommitted changes"
+            raise Refusal(Location(directory / name.rsplit("/", 1)[-1]), f"{what}; commit or stash it, or pass --allow-dirty")
+
+
+def write_changes(changes: Iterable[FileChange]) -> None:
+    """Write every change or none: new texts go to temporary files first, then replace the originals."""
+    changes = [c for c in changes if c.before != c.after]
+    staged: list[tuple[str, Path]] = []
+    try:
+        for change in changes:
+            if change.after is None:
+                continue
+            target = Path(change.path)
+            descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".dmigrate", dir=target.parent)
+            staged.append((temporary, target))
+            with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+                handle.write(change.after)
+                handle.flush()
+                os.fsync(handle.fileno())
+            mode = stat.S_IMODE(os.stat(target).st_mode) if target.exists() else 0o666 & ~_umask()
+            os.chmod(temporary, mode)
+    except OSError as error:
+        for temporary, _ in staged:
+            _unlink_quietly(temporary)
+        raise InputError(Location(Path(error.filename or ".")), f"cannot write: {error.strerror}") from None
+    for temporary, target in staged:
+        os.replace(temporary, target)
+    for change in changes:
+        if change.after is None:
+            try:
+                os.unlink(change.path)
+            except FileNotFoundError:
+                pass
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

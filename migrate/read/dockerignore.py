@@ -1,0 +1,91 @@
+"""``.dockerignore`` rules as the Docker CLI applies them to a build context.
+
+A path is excluded when the last pattern that matches it, or one of its
+parent directories, is not a ``!`` exception.  ``**`` spans directories, ``*``
+and ``?`` stay within one path element.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+
+@dataclass(frozen=True)
+class DockerIgnore:
+    text: str
+
+    @cached_property
+    def rules(self) -> tuple[tuple[re.Pattern[str], bool], ...]:
+        rules = []
+        for raw in self.text.splitlines():
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            negated = line.startswith("!")
+            if negated:
+                line = line[1:].strip()
+            line = posixpath.normpath(line).lstrip("/")
+            if line in ("", "."):
+                continue
+            rules.append((re.compile(_translate(line)), negated))
+        return tuple(rules)
+
+    def excludes(self, path: str) -> bool:
+        """Whether ``path`` (relative to the context, ``/``-separated) is left out of the context."""
+        path = posixpath.normpath(path).lstrip("/")
+        candidates = [path]
+        parent = posixpath.dirname(path)
+        while parent:
+            candidates.append(parent)
+            parent = posixpath.dirname(parent)
+        excluded = False
+        for pattern, negated in self.rules:
+            if any(pattern.fullmatch(candidate) for candidate in candidates):
+                excluded = not negated
+        return excluded
+
+    def with_lines(self, lines: list[str]) -> str:
+        """The file's text with ``lines`` appended."""
+        text = self.text
+        if text and not text.endswith("\n"):
+            text += "\n"
+        return text + "".join(f"{line}\n" for line in lines)
+
+
+def _translate(pattern: str) -> str:
+    out: list[str] = []
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if pattern.startswith("**", index):
+            index += 2
+            if pattern.startswith("/", index):
+                index += 1
+                out.append("(?:.*/)?")
+            else:
+                out.append(".*")
+            continue
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "[":
+            end = pattern.find("]", index + 1)
+            if end == -1:
+                out.append(re.escape(char))
+            else:
+                body = pattern[index + 1 : end]
+                if body.startswith("^") or body.startswith("!"):
+                    body = "^" + body[1:]
+                out.append(f"[{body}]")
+                index = end
+        elif char == "\\" and index + 1 < len(pattern):
+            index += 1
+            out.append(re.escape(pattern[index]))
+        else:
+            out.append(re.escape(char))
+        index += 1
+    return "".join(out)

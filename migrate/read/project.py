@@ -1,0 +1,171 @@
+"""Read everything one migration needs: the driver, its Dockerfiles and a few host facts.
+
+This is the only place of the read step that looks at the file system beyond
+the driver itself, so that tracing works on a snapshot and never reaches back.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from migrate.errors import InputError, Location
+from migrate.read.dockerfile import Dockerfile, read_dockerfile
+from migrate.read.ops import Build, Container, Copy, DriverReading, HostCommand, build_paths
+
+MAKEFILE_NAMES = ("GNUmakefile", "makefile", "Makefile")
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    root: str
+    """The project root: the git work tree, or the driver's directory outside git."""
+    tracked: frozenset[str] | None
+    """Files git tracks, relative to the root; None outside git."""
+    present: Mapping[str, str]
+    """For each host path the flow mentions: ``file``, ``dir`` or ``link`` as it is now (absent paths left out)."""
+    texts: Mapping[str, str]
+    """Contents of the small files tracing reads: ``.dockerignore`` files, keyed by absolute path."""
+
+    def relative(self, path: str) -> str:
+        return posixpath.relpath(path, self.root)
+
+    def inside_root(self, path: str) -> bool:
+        return path == self.root or path.startswith(self.root.rstrip("/") + "/")
+
+    def existed_before_run(self, path: str) -> str | None:
+        """Whether ``path`` existed before the driver ran: ``dir``, ``file`` or None.
+
+        What git tracks is there on every run; untracked leftovers from an
+        earlier run are not, so they do not count.
+        """
+        if self.tracked is None:
+            return self.present.get(path)
+        relative = self.relative(path)
+        if relative in self.tracked:
+            return "file"
+        prefix = "" if relative == "." else relative + "/"
+        if any(name.startswith(prefix) for name in self.tracked):
+            return "dir"
+        return None
+
+
+@dataclass(frozen=True)
+class ProjectReading:
+    driver: DriverReading
+    dockerfiles: Mapping[str, Dockerfile]
+    """Every Dockerfile a build of the driver names, keyed by absolute path."""
+    facts: HostFacts
+
+
+def driver_kind(path: Path) -> str:
+    if path.name in MAKEFILE_NAMES or path.suffix == ".mk":
+        return "make"
+    if path.suffix == ".py":
+        return "python"
+    return "shell"
+
+
+def read_driver(path: Path, target_rule: str | None = None) -> DriverReading:
+    kind = driver_kind(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(Location(path), "no such file") from None
+    except IsADirectoryError:
+        raise InputError(Location(path), "is a directory, not a driver") from None
+    except UnicodeDecodeError:
+        raise InputError(Location(path), "the driver is not valid UTF-8") from None
+    except OSError as error:
+        raise InputError(Location(path), f"cannot read the driver: {error.strerror}") from None
+    if kind == "make":
+        from migrate.read.makefile import read_makefile
+
+        return read_makefile(path, text, target_rule=target_rule)
+    if kind == "python":
+        from migrate.read.python import read_python
+
+        return read_python(path, text)
+    from migrate.read.shell import read_shell
+
+    return read_shell(path, text)
+
+
+def read_project(driver_path: Path, target_rule: str | None = None) -> ProjectReading:
+    driver = read_driver(driver_path, target_rule)
+    dockerfiles: dict[str, Dockerfile] = {}
+    for operation in driver.operations:
+        if isinstance(operation, Build):
+            _, dockerfile = build_paths(operation)
+            if dockerfile is not None and dockerfile not in dockerfiles and os.path.isfile(dockerfile):
+                dockerfiles[dockerfile] = read_dockerfile(Path(dockerfile))
+    return ProjectReading(driver, dockerfiles, _host_facts(driver, dockerfiles))
+
+
+def _host_facts(driver: DriverReading, dockerfiles: Mapping[str, Dockerfile]) -> HostFacts:
+    start = str(driver.start_dir)
+    root, tracked = _git_files(start)
+    mentioned: set[str] = set()
+    texts: dict[str, str] = {}
+    for operation in driver.operations:
+        for word in _host_words(operation):
+            if word.known:
+                path = posixpath.normpath(posixpath.join(operation.cwd.key, word.key)) if operation.cwd.known else None
+                if path:
+                    mentioned.add(path)
+                    mentioned.add(posixpath.dirname(path))
+        if isinstance(operation, Build):
+            context, dockerfile = build_paths(operation)
+            for candidate in filter(None, (context and posixpath.join(context, ".dockerignore"), dockerfile and dockerfile + ".dockerignore")):
+                if os.path.isfile(candidate):
+                    try:
+                        texts[candidate] = Path(candidate).read_text(encoding="utf-8")
+                    except (OSError, UnicodeDecodeError) as error:
+                        raise InputError(Location(Path(candidate)), f"cannot read: {error}") from None
+    present = {}
+    for path in mentioned:
+        if os.path.islink(path):
+            present[path] = "link"
+        elif os.path.isdir(path):
+            present[path] = "dir"
+        elif os.path.exists(path):
+            present[path] = "file"
+    return HostFacts(root, tracked, present, texts)
+
+
+def _host_words(operation):
+    if isinstance(operation, Copy):
+        yield operation.destination
+        if operation.stream_into:
+            yield from operation.stream_into
+    elif isinstance(operation, HostCommand):
+        yield from operation.argv[1:]
+    elif isinstance(operation, Container):
+        if operation.stdout is not None:
+            yield operation.stdout
+        for volume in operation.volumes:
+            yield volume.host
+    elif isinstance(operation, Build):
+        yield operation.context
+
+
+def _git_files(start: str) -> tuple[str, frozenset[str] | None]:
+    try:
+        top = subprocess.run(
+            ["git", "-C", start, "rev-parse", "--show-toplevel"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+    except OSError:
+        return start, None
+    if top.returncode != 0:
+        return start, None
+    root = top.stdout.strip()
+    listing = subprocess.run(["git", "-C", root, "ls-files", "-z"], capture_output=True, check=False)
+    if listing.returncode != 0:
+        return root, None
+    names = listing.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return root, frozenset(name for name in names if name)

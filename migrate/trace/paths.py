@@ -1,0 +1,126 @@
+"""Path rules of ``docker cp`` and ``COPY``, as pure functions.
+
+See docs/docker-semantics.md §1–2.  Host paths here are absolute and
+normalised; container paths are absolute.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+
+# Directories every image of the kinds dmigrate migrates to has.  A COPY target
+# naming one of them without a trailing slash still copies *into* it.
+STANDARD_DIRECTORIES = frozenset(
+    {
+        "/", "/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin", "/usr/lib",
+        "/usr/local/lib", "/usr/share", "/etc", "/opt", "/srv", "/tmp", "/var", "/root", "/home", "/usr",
+        "/usr/local", "/lib",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ContainerSource:
+    path: str
+    """Absolute and normalised, without a trailing ``/.``."""
+    contents_only: bool
+    """The source ended in ``/.``: the contents of the directory, not the directory."""
+
+    @property
+    def basename(self) -> str:
+        return posixpath.basename(self.path)
+
+
+def container_source(raw: str) -> ContainerSource:
+    """Normalise a ``docker cp`` source: relative paths start at ``/``, not the WORKDIR."""
+    contents = raw == "." or raw.endswith("/.")
+    return ContainerSource(posixpath.normpath("/" + raw.lstrip("/")), contents)
+
+
+def landing_path(source: ContainerSource, destination: str, destination_state: str | None, trailing_slash: bool) -> str:
+    """Where ``docker cp`` puts ``source`` given an absolute ``destination``.
+
+    ``destination_state`` is ``dir``, ``file`` or None (absent) before the copy.
+    """
+    if source.contents_only:
+        return destination
+    if destination_state == "dir" or (trailing_slash and destination_state is None):
+        return posixpath.join(destination, source.basename)
+    return destination
+
+
+def tar_extract_directory(words: list[str], cwd: str) -> str | None:
+    """The directory ``tar -x`` unpacks into, or None when the words are not a plain extract from stdin."""
+    if not words or posixpath.basename(words[0]) not in ("tar", "bsdtar", "gtar"):
+        return None
+    directory = cwd
+    archive = "-"
+    extracting = False
+    index = 1
+    while index < len(words):
+        word = words[index]
+        if word in ("-C", "--directory"):
+            if index + 1 >= len(words):
+                return None
+            directory = posixpath.normpath(posixpath.join(cwd, words[index + 1]))
+            index += 2
+            continue
+        if word.startswith("--directory="):
+            directory = posixpath.normpath(posixpath.join(cwd, word.split("=", 1)[1]))
+        elif word in ("-f", "--file"):
+            if index + 1 >= len(words):
+                return None
+            archive = words[index + 1]
+            index += 2
+            continue
+        elif word in ("--extract", "--get"):
+            extracting = True
+        elif word.startswith("-") and not word.startswith("--") or (index == 1 and not word.startswith("-")):
+            letters = word.lstrip("-")
+            if "x" in letters:
+                extracting = True
+            if "f" in letters:
+                # ``-xf -``: the archive name follows the bundle.
+                if index + 1 < len(words):
+                    archive = words[index + 1]
+                    index += 2
+                    continue
+            if set(letters) - set("xvfpoz"):
+                return None
+        elif word.startswith("--") and word not in ("--verbose", "--no-same-owner", "--same-owner", "--preserve-permissions"):
+            return None
+        else:
+            return None
+        index += 1
+    if not extracting or archive != "-":
+        return None
+    return directory
+
+
+@dataclass(frozen=True)
+class Relation:
+    kind: str
+    """``itself``, ``inside`` (the COPY source is under the host path) or ``directory`` (the COPY source holds it)."""
+    below: str
+    """The path from the host path to the COPY source (``inside``), or from the COPY source to the host path (``directory``)."""
+
+
+def relate(copy_source: str, host_path: str) -> Relation | None:
+    """How a COPY source (absolute host path) relates to an extracted host path."""
+    if copy_source == host_path:
+        return Relation("itself", "")
+    if host_path == "/" or copy_source.startswith(host_path.rstrip("/") + "/"):
+        return Relation("inside", posixpath.relpath(copy_source, host_path))
+    if copy_source == "/" or host_path.startswith(copy_source.rstrip("/") + "/"):
+        return Relation("directory", posixpath.relpath(host_path, copy_source))
+    return None
+
+
+def is_directory_target(destination: str, source_count: int) -> bool:
+    """Whether a COPY destination explicitly names a directory."""
+    return destination.endswith("/") or destination in (".", "..") or destination.endswith("/.") or source_count > 1
+
+
+def has_glob(path: str) -> bool:
+    return any(char in path for char in "*?[")

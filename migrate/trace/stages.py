@@ -1,0 +1,121 @@
+"""What can be proven about a build stage from its Dockerfile text alone."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from migrate.read.dockerfile import Stage
+
+RESERVED_STAGE_NAMES = frozenset({"scratch", "context"})
+_VALID_STAGE_NAME = re.compile(r"^[a-z][a-z0-9._-]*$")
+
+# Official images whose default user is root.  Files such an image's RUN creates are owned by 0:0.
+_ROOT_IMAGES = frozenset(
+    {
+        "golang", "alpine", "debian", "ubuntu", "node", "python", "rust", "gcc", "maven", "gradle", "openjdk",
+        "eclipse-temurin", "amazoncorretto", "busybox", "centos", "fedora", "rockylinux", "almalinux",
+        "buildpack-deps", "ruby", "php", "perl", "erlang", "elixir", "haskell", "swift", "clojure", "dart",
+        "julia", "crystal", "nginx", "httpd", "archlinux", "opensuse/leap", "oraclelinux", "amazonlinux",
+    }
+)  # fmt: skip
+
+# Commands that can leave files owned by someone other than the user running them.
+_OWNERSHIP_CHANGERS = re.compile(
+    r"\b(chown|chgrp|tar|cpio|rsync|unzip|bsdtar|npm|yarn|pnpm|su|sudo|gosu|su-exec|runuser|setpriv|install\s+[^&;|]*-[og]\b)"
+)
+_OUTPUT_FLAG = re.compile(r"(?:^|\s)(?:-o|--output|--out|-out)(?:\s+|=)(\S+)")
+
+
+def image_name(reference: str) -> str:
+    """``docker.io/library/golang:1.21@sha256:…`` → ``golang``."""
+    name = reference.split("@", 1)[0]
+    last = name.rsplit("/", 1)
+    if ":" in last[-1]:
+        name = name.rsplit(":", 1)[0]
+    for prefix in ("docker.io/library/", "index.docker.io/library/", "docker.io/", "library/"):
+        if name.startswith(prefix):
+            name = name[len(prefix) :]
+    return name
+
+
+def stage_runs_as_root(stage: Stage, base_runs_as_root: bool | None = None) -> bool:
+    """Whether every file the stage creates is provably owned by root.
+
+    ``base_runs_as_root`` is the answer for the stage's base when it is
+    another stage; otherwise the base must be an official image known to run
+    as root.
+    """
+    if base_runs_as_root is None:
+        if "$" in stage.base or image_name(stage.base) not in _ROOT_IMAGES:
+            return False
+    elif not base_runs_as_root:
+        return False
+    for instruction in stage.instructions:
+        if instruction.keyword == "USER" and instruction.arguments.strip().split(":")[0] not in ("root", "0"):
+            return False
+        if instruction.keyword in ("COPY", "ADD") and (instruction.flag("chown") is not None or instruction.flag("from") is not None):
+            return False
+        if instruction.keyword == "RUN" and (_OWNERSHIP_CHANGERS.search(instruction.arguments) or instruction.heredocs):
+            return False
+    return True
+
+
+def path_kind(stage: Stage, path: str) -> str | None:
+    """``file`` or ``dir`` when the stage's own instructions show what ``path`` is, else None."""
+    workdir = "/"
+    kind = None
+    for instruction in stage.instructions:
+        if instruction.keyword == "WORKDIR":
+            workdir = posixpath.normpath(posixpath.join(workdir, instruction.arguments.strip().strip('"')))
+            if workdir == path:
+                kind = "dir"
+        elif instruction.keyword == "RUN":
+            for output in _OUTPUT_FLAG.findall(instruction.arguments):
+                if posixpath.normpath(posixpath.join(workdir, output.strip("'\""))) == path:
+                    kind = "file"
+            for match in re.finditer(r"mkdir\s+(?:-p\s+)?([^\s;&|]+)", instruction.arguments):
+                if posixpath.normpath(posixpath.join(workdir, match.group(1).strip("'\""))) == path:
+                    kind = "dir"
+        elif instruction.keyword in ("COPY", "ADD"):
+            words = instruction.words()
+            if len(words) >= 2:
+                destination = posixpath.normpath(posixpath.join(workdir, words[-1]))
+                if destination == path and (words[-1].endswith("/") or len(words) > 2):
+                    kind = "dir"
+    return kind
+
+
+def stage_name_candidates(tags: tuple[str, ...], dockerfile_name: str) -> list[str]:
+    """Names a build image's stage could take, best first."""
+    candidates: list[str] = []
+    for tag in tags:
+        repository, _, version = tag.rpartition(":") if ":" in tag.rsplit("/", 1)[-1] else (tag, "", "")
+        if re.fullmatch(r"[a-zA-Z][a-zA-Z-]*", version) and version.lower() != "latest":
+            candidates.append(version)
+        candidates.append(repository.rsplit("/", 1)[-1] + "-" + (version or "build"))
+    lowered = dockerfile_name.lower()
+    if lowered.startswith("dockerfile."):
+        candidates.append(lowered[len("dockerfile.") :])
+    elif lowered.endswith(".dockerfile"):
+        candidates.append(lowered[: -len(".dockerfile")])
+    candidates.append("builder")
+    named = []
+    for candidate in candidates:
+        candidate = normalise_stage_name(candidate)
+        if candidate == "build":
+            candidate = "builder"
+        if candidate and candidate not in named:
+            named.append(candidate)
+    return named
+
+
+def normalise_stage_name(text: str) -> str:
+    text = re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-._")
+    if text and not text[0].isalpha():
+        text = "stage-" + text
+    return text
+
+
+def valid_stage_name(name: str) -> bool:
+    return bool(_VALID_STAGE_NAME.match(name)) and name not in RESERVED_STAGE_NAMES
