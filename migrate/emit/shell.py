@@ -11,7 +11,7 @@ from collections import defaultdict
 from migrate.errors import Location, Refusal
 from migrate.plan import DriverEdit
 from migrate.read.ops import DriverReading
-from migrate.read.shell import ShellAnchor, has_syntax_error
+from migrate.read.shell import FunctionScope, ShellAnchor, has_syntax_error
 
 
 def emit_shell(driver: DriverReading, edits: tuple[DriverEdit, ...]) -> str:
@@ -29,17 +29,24 @@ def emit_shell(driver: DriverReading, edits: tuple[DriverEdit, ...]) -> str:
 def _apply(source: bytes, driver: DriverReading, edits: tuple[DriverEdit, ...], placeholder: bool) -> bytes:
     replacements: list[tuple[int, int, bytes]] = []
     removed: dict[ShellAnchor, set[int]] = defaultdict(set)
+    scopes: list[FunctionScope] = []
     for edit in edits:
         anchor = edit.site.anchor
         if not isinstance(anchor, ShellAnchor):
             raise Refusal(Location(driver.path, edit.site.line), "this step is not in the shell driver being rewritten")
         if edit.action == "remove":
             removed[_chain_key(anchor)].add(anchor.index)
+            scopes.extend(scope for scope in anchor.scopes if scope not in scopes)
         elif edit.action == "add-build-args":
             replacements.append(_insert_after_subcommand(source, anchor, edit.texts, edit.site.line, driver))
         elif edit.action == "retarget":
             replacements.extend(_retarget(source, anchor, edit.texts, edit.site.line, driver))
+    emptied = _emptied_functions(removed, scopes)
+    for scope in emptied:
+        replacements.append(_remove_statement(source, scope.definition, placeholder=False))
     for key, indexes in removed.items():
+        if any(_inside(key.statement, scope.definition) for scope in emptied):
+            continue
         replacements.extend(_remove_elements(source, key, indexes, placeholder, driver))
     replacements.sort(key=lambda r: (r[0], r[1]), reverse=True)
     out = bytearray(source)
@@ -50,6 +57,41 @@ def _apply(source: bytes, driver: DriverReading, edits: tuple[DriverEdit, ...], 
         out[start:end] = new
         last_start = start
     return bytes(out)
+
+
+def _emptied_functions(removed: dict[ShellAnchor, set[int]], scopes: list[FunctionScope]) -> list[FunctionScope]:
+    """Functions whose every statement goes; their definitions and calls go too."""
+    emptied: list[FunctionScope] = []
+    changed = True
+    while changed:
+        changed = False
+        gone = {key.statement for key, indexes in removed.items() if _all_removed(key, indexes)}
+        for scope in scopes:
+            if scope.definition in {s.definition for s in emptied}:
+                continue
+            if scope.statements and all(statement in gone for statement in scope.statements):
+                emptied.append(scope)
+                removed[_chain_key(scope.call)].add(scope.call.index)
+                changed = True
+    return emptied
+
+
+def _all_removed(chain: ShellAnchor, indexes: set[int]) -> bool:
+    gone = _with_fallbacks(chain, indexes)
+    return len(gone) == len(chain.elements)
+
+
+def _with_fallbacks(chain: ShellAnchor, indexes: set[int]) -> set[int]:
+    """The removed elements plus each `|| true` that only guarded one of them."""
+    gone = set(indexes)
+    for index in range(1, len(chain.elements)):
+        if index - 1 in gone and chain.operators[index - 1] == "||" and chain.trivial[index]:
+            gone.add(index)
+    return gone
+
+
+def _inside(span: tuple[int, int], outer: tuple[int, int]) -> bool:
+    return outer[0] <= span[0] and span[1] <= outer[1]
 
 
 def _collapse_blank_runs(text: bytes, original: bytes) -> bytes:
@@ -77,13 +119,10 @@ def _chain_key(anchor: ShellAnchor) -> ShellAnchor:
     return ShellAnchor(anchor.statement, anchor.elements, anchor.operators, -1, anchor.trivial)
 
 
+
 def _remove_elements(source: bytes, chain: ShellAnchor, indexes: set[int], placeholder: bool, driver) -> list[tuple[int, int, bytes]]:
     count = len(chain.elements)
-    gone = set(indexes)
-    # A `|| true` that only guarded a removed command goes with it.
-    for index in range(1, count):
-        if index - 1 in gone and chain.operators[index - 1] == "||" and chain.trivial[index]:
-            gone.add(index)
+    gone = _with_fallbacks(chain, indexes)
     kept = [i for i in range(count) if i not in gone]
     if not kept:
         return [_remove_statement(source, chain.statement, placeholder)]

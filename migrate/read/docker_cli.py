@@ -21,6 +21,7 @@ from migrate.read.ops import (
     RemoveImage,
     Site,
     Volume,
+    UNKNOWN_MARK,
     Word,
 )
 
@@ -90,6 +91,17 @@ def parse_docker_command(
     except _Malformed as problem:
         return Opaque(site, f"cannot read `docker {subcommand}`: {problem}", True)
     return OtherDocker(site, subcommand, tuple(words))
+
+
+def partition_known(key: str, separator: str) -> tuple[str, str, str]:
+    """``str.partition`` that skips separators inside unknown parts (``\0${X:-y}\0``)."""
+    inside = False
+    for index, char in enumerate(key):
+        if char == UNKNOWN_MARK:
+            inside = not inside
+        elif char == separator and not inside:
+            return key[:index], separator, key[index + 1 :]
+    return key, "", ""
 
 
 class _Malformed(Exception):
@@ -264,14 +276,13 @@ def _copy(words: list[Word], site: Site, cwd: Word, stdout_pipe: tuple[Word, ...
     if len(positional) != 2:
         raise _Malformed("docker cp needs a source and a destination")
     source, destination = positional
-    container, sep, path = source.key.partition(":")
+    container, sep, path = partition_known(source.key, ":")
     if not sep or not container:
         raise _Malformed(f"copies from the host into a container ({source.text}), which the migration does not need")
-    container_text, _, path_text = source.text.partition(":")
     return Copy(
         site=site,
-        container=Word(container_text, container),
-        source=Word(path_text, path),
+        container=Word(source.text, container),
+        source=Word(source.text, path),
         destination=destination,
         follow_links=follow,
         cwd=cwd,

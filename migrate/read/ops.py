@@ -48,6 +48,11 @@ class Site:
     guard: str | None = None
     """Why the operation may not run every time (inside an ``if``, a loop, a ``case``), or None."""
 
+    @property
+    def place(self) -> tuple:
+        """The driver text this step comes from; a function called twice gives two sites with one place."""
+        return (self.file, getattr(self.anchor, "span", self.line))
+
 
 @dataclass(frozen=True)
 class BuildArg:

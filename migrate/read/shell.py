@@ -15,7 +15,7 @@ import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from migrate.errors import InputError, Location
+from migrate.errors import InputError, Location, Refusal
 from migrate.read.docker_cli import parse_docker_command
 from migrate.read.ops import UNKNOWN_MARK, DriverReading, HostCommand, Opaque, Operation, Site, Word
 
@@ -45,6 +45,18 @@ def _parser():
 
 
 @dataclass(frozen=True)
+class FunctionScope:
+    """A function call a command ran inside of, so that an emptied function can go with its calls."""
+
+    name: str
+    definition: tuple[int, int]
+    """The whole ``name() { ... }`` statement."""
+    statements: tuple[tuple[int, int], ...]
+    """Spans of the body's statements, leaving out bare declarations such as ``local id``."""
+    call: "ShellAnchor"
+
+
+@dataclass(frozen=True)
 class ShellAnchor:
     """Where a command stands, in byte offsets of the driver's UTF-8 text."""
 
@@ -59,6 +71,13 @@ class ShellAnchor:
     """Per element: a fallback that does nothing, such as ``|| true``."""
     words: tuple[tuple[int, int], ...] = ()
     """Spans of the command's own words, for rewriting its arguments."""
+    scopes: tuple[FunctionScope, ...] = ()
+    """The function calls this command runs inside, outermost first."""
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """The command itself: equal spans mean the same line of the driver."""
+        return self.elements[self.index] if 0 <= self.index < len(self.elements) else self.statement
 
 
 @dataclass
@@ -70,6 +89,7 @@ class _State:
     guard: str | None = None
     notes: list[str] = field(default_factory=list)
     depth: int = 0
+    scopes: tuple[FunctionScope, ...] = ()
 
     def fork(self, **changes) -> "_State":
         state = _State(
@@ -80,6 +100,7 @@ class _State:
             guard=self.guard,
             notes=self.notes,
             depth=self.depth,
+            scopes=self.scopes,
         )
         for key, value in changes.items():
             setattr(state, key, value)
@@ -115,8 +136,14 @@ class _ShellReader:
     def read(self) -> DriverReading:
         error = _first_error(self.tree.root_node)
         if error is not None:
-            line = error.start_point[0] + 1
-            raise InputError(Location(self.path, line), "the shell driver has a syntax error here")
+            problem = _bash_syntax_error(self.text)
+            if problem is not None:
+                line, message = problem
+                raise InputError(Location(self.path, line), f"syntax error: {message}")
+            raise Refusal(
+                Location(self.path, error.start_point[0] + 1),
+                "bash accepts this, but dmigrate cannot read it (tree-sitter-bash reports an error here)",
+            )
         state = _State(variables={}, cwd=Word.literal(self.script_dir), positional=None)
         state.notes.append(f"assumed {self.path.name} runs from its own directory")
         try:
@@ -140,14 +167,8 @@ class _ShellReader:
 
     # -- statements ----------------------------------------------------------
     def _block(self, children, state: _State) -> None:
-        children = list(children)
-        for position, node in enumerate(children):
-            if not node.is_named or node.type == "comment":
-                continue
-            end = node.end_byte
-            if position + 1 < len(children) and children[position + 1].type in (";", "&"):
-                end = children[position + 1].end_byte
-            self._statement(node, state, (node.start_byte, end))
+        for node, span in _statements(children):
+            self._statement(node, state, span)
 
     def _statement(self, node, state: _State, span: tuple[int, int]) -> None:
         elements, operators = _flatten_chain(node)
@@ -159,6 +180,7 @@ class _ShellReader:
                 operators=tuple(operators),
                 index=index,
                 trivial=trivial,
+                scopes=state.scopes,
             )
             if index > 0 and operators[index - 1] == "||" and not trivial[index]:
                 self._element(element, state.fork(guard=state.guard or "runs only when the command before `||` fails"), anchor)
@@ -189,7 +211,7 @@ class _ShellReader:
             name = node.child_by_field_name("name")
             body = node.child_by_field_name("body")
             if name is not None and body is not None:
-                self.functions[self._node_text(name)] = body
+                self.functions[self._node_text(name)] = (node, body, anchor.statement)
         elif kind in ("compound_statement", "do_group", "else_clause", "elif_clause", "case_item"):
             self._block(node.children, state)
         elif kind == "subshell":
@@ -264,7 +286,7 @@ class _ShellReader:
             before = len(self.operations)
             self._element(inner[0], state, anchor or _single_anchor(node), captured=captured_as)
             if len(self.operations) > before:
-                return Word(self._node_text(node), _unknown(f"container-id:{captured_as}:{before}"))
+                return Word(self._node_text(node), _unknown(f"container-id {captured_as} {before}"))
         return self._word(node, state)
 
     def _redirected(self, node, state: _State, anchor: ShellAnchor, captured: str | None = None) -> None:
@@ -332,6 +354,7 @@ class _ShellReader:
             index=anchor.index,
             trivial=anchor.trivial,
             words=tuple((c.start_byte, c.end_byte) for c in word_nodes),
+            scopes=anchor.scopes,
         )
         while argv and argv[0].key in _PREFIX_COMMANDS:
             argv = argv[1:]
@@ -355,7 +378,7 @@ class _ShellReader:
             self.operations.append(operation)
             return True
         if command in self.functions:
-            self._call(command, argv[1:], state)
+            self._call(command, argv[1:], state, anchor)
             return False
         if command in ("cd", "pushd", "popd"):
             self._change_directory(command, argv[1:], state)
@@ -376,15 +399,14 @@ class _ShellReader:
         self.operations.append(HostCommand(site, tuple(argv), state.cwd))
         return False
 
-    def _call(self, name: str, arguments: list[Word], state: _State) -> None:
+    def _call(self, name: str, arguments: list[Word], state: _State, call: ShellAnchor) -> None:
         if state.depth > 20:
             raise InputError(Location(self.path), f"function {name} calls itself too deeply to follow")
-        body = self.functions[name]
-        inner = state.fork(positional=tuple(arguments), depth=state.depth + 1)
-        try:
-            self._block(body.children, inner)
-        except _Stop:
-            raise
+        definition, body, definition_span = self.functions[name]
+        statements = tuple(span for child, span in _statements(body.children) if not _is_bare_declaration(child))
+        scope = FunctionScope(name, definition_span, statements, call)
+        inner = state.fork(positional=tuple(arguments), depth=state.depth + 1, scopes=state.scopes + (scope,))
+        self._block(body.children, inner)
         # Functions share the caller's variables and directory unless they run in a subshell.
         if body.type == "compound_statement":
             state.variables.update(inner.variables)
@@ -520,7 +542,8 @@ class _ShellReader:
                 if value is not None and (operator in ("-", "=") or value != ""):
                     return value
                 if value is None:
-                    state.notes.append(f"assumed {name} is not set in the environment, so {text} is {default!r}")
+                    unset = f"the driver gets no argument ${name}" if name.isdigit() else f"{name} is not set in the environment"
+                    state.notes.append(f"assumed {unset}, so {text} is {default!r}")
                     if operator.endswith("="):
                         state.variables[name] = Word(text, default)
                 return default
@@ -554,6 +577,41 @@ class _ShellReader:
                 if first and first[0].key == "cd" and len(first) == 2 and [w.key for w in second] in (["pwd"], ["pwd", "-P"]):
                     return resolve_host_path(state.cwd, first[1]).key
         return _unknown(text)
+
+
+def _statements(children):
+    """The statements of a block with their spans; a statement's span takes the ``;`` that ends it."""
+    children = list(children)
+    for position, node in enumerate(children):
+        if not node.is_named or node.type == "comment":
+            continue
+        end = node.end_byte
+        if position + 1 < len(children) and children[position + 1].type in (";", "&"):
+            end = children[position + 1].end_byte
+        yield node, (node.start_byte, end)
+
+
+def _is_bare_declaration(node) -> bool:
+    """``local id`` or ``declare x``: nothing runs, so a body of only these is empty."""
+    return node.type == "declaration_command" and not any(c.type == "variable_assignment" for c in node.named_children)
+
+
+def _bash_syntax_error(text: str) -> tuple[int | None, str] | None:
+    """Ask bash itself (``bash -n`` reads without running) where a syntax error is."""
+    import re
+    import shutil
+    import subprocess
+
+    bash = shutil.which("bash")
+    if bash is None:
+        return None, "the shell driver does not parse"
+    result = subprocess.run([bash, "-n"], input=text, capture_output=True, text=True, check=False)
+    if result.returncode == 0:
+        return None
+    match = re.search(r"line (\d+): (.*)", result.stderr)
+    if match is None:
+        return None, result.stderr.strip() or "the shell driver does not parse"
+    return int(match.group(1)), match.group(2).strip()
 
 
 def has_syntax_error(source: bytes) -> bool:

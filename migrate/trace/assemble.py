@@ -546,12 +546,10 @@ class Assembler:
 
     def _check_shared_sites(self, edits: list[DriverEdit]) -> None:
         removed = {edit.site for edit in edits if edit.action == "remove"}
+        removed_places = {site.place for site in removed}
         for op in self.reading.driver.operations:
-            if op.site in removed:
-                continue
-            for site in removed:
-                if site.file == op.site.file and site.anchor is not None and site.anchor == op.site.anchor:
-                    raise self.refuse(op.site, "this line runs both a step that goes away and one that stays (a shared function?)")
+            if op.site not in removed and op.site.place in removed_places:
+                raise self.refuse(op.site, "this line runs both a step that goes away and one that stays (a function called twice?)")
 
     def _host_edit(self, op: HostCommand, final: BuiltImage) -> DriverEdit | None:
         name = posixpath.basename(op.argv[0].key) if op.argv[0].known else ""

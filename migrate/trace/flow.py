@@ -229,7 +229,7 @@ class FlowTracer:
         if op.name is not None:
             return op.name.key
         if op.captured_as is not None:
-            return f"\x00container-id:{op.captured_as}:{position}\x00"
+            return f"\x00container-id {op.captured_as} {position}\x00"
         return None
 
     def _run_extraction(self, state: ContainerState) -> None:
@@ -256,6 +256,8 @@ class FlowTracer:
 
     # -- docker cp ---------------------------------------------------------------
     def _on_copy(self, op: Copy, position: int) -> None:
+        if op.site.guard:
+            raise self.refuse(op.site, f"this copy is {op.site.guard}")
         state = self.by_name.get(op.container.key)
         if state is None:
             raise self.refuse(op.site, f"copies from the container {op.container.shown()}, which this driver did not create")

@@ -47,7 +47,7 @@ def stage_runs_as_root(stage: Stage, base_runs_as_root: bool | None = None) -> b
     as root.
     """
     if base_runs_as_root is None:
-        if "$" in stage.base or image_name(stage.base) not in _ROOT_IMAGES:
+        if image_name(stage.base) not in _ROOT_IMAGES:
             return False
     elif not base_runs_as_root:
         return False

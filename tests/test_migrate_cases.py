@@ -1,0 +1,490 @@
+"""Before/after cases for whole shell-driven projects, one form of the issue each.
+
+Each case is a small project: its files before, and the new text of every
+file the migration changes after (None where it deletes one).  The Docker
+equivalence suite proves such results build the same image; these pin the
+text down.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from support import make_project, migrate, texts_after
+
+
+def d(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+GO_BUILD = d(
+    """
+    FROM golang:1.21
+    WORKDIR /src
+    COPY . .
+    RUN go build -o /out/app .
+    """
+)
+RUNTIME = d(
+    """
+    FROM alpine:3.19
+    COPY app /usr/local/bin/app
+    CMD ["app"]
+    """
+)
+MERGED_APP = d(
+    """
+    FROM golang:1.21 AS builder
+    WORKDIR /src
+    COPY . .
+    RUN go build -o /out/app .
+
+    FROM alpine:3.19
+    COPY --from=builder /out/app /usr/local/bin/app
+    CMD ["app"]
+    """
+)
+
+
+CASES = {
+    "docker create + cp + rm, long forms": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/sh
+                set -e
+                docker image build -t acme/app:build -f Dockerfile.build .
+                docker container create --name extract acme/app:build
+                docker container cp extract:/out/app ./app
+                docker container rm -f extract
+                docker build -t acme/app:latest .
+                rm ./app
+                """
+            ),
+            "Dockerfile.build": GO_BUILD,
+            "Dockerfile": RUNTIME,
+        },
+        {
+            "Dockerfile": MERGED_APP,
+            "build.sh": "#!/bin/sh\nset -e\ndocker build -t acme/app:latest .\n",
+            "Dockerfile.build": None,
+        },
+    ),
+    "anonymous id from $(docker create), -f after the context, rm -v": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/bash
+                set -euo pipefail
+                docker build -t acme/app:build . -f Dockerfile.build
+                id=$(docker create acme/app:build)
+                docker cp "$id":/out/app app
+                docker rm -v "$id"
+                docker build -t acme/app .
+                """
+            ),
+            "Dockerfile.build": GO_BUILD,
+            "Dockerfile": RUNTIME,
+        },
+        {
+            "Dockerfile": MERGED_APP,
+            "build.sh": "#!/bin/bash\nset -euo pipefail\ndocker build -t acme/app .\n",
+            "Dockerfile.build": None,
+        },
+    ),
+    "backticks, -f=, --tag twice, docker rm of several names": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/sh
+                docker build --file=Dockerfile.build --tag acme/app:build .
+                ID=`docker create acme/app:build`
+                docker cp ${ID}:/out/app ./app
+                docker rm -f ${ID} 2>/dev/null || true
+                docker build --tag acme/app:1.0 --tag acme/app:latest .
+                """
+            ),
+            "Dockerfile.build": GO_BUILD,
+            "Dockerfile": RUNTIME,
+        },
+        {
+            "Dockerfile": MERGED_APP,
+            "build.sh": "#!/bin/sh\ndocker build --tag acme/app:1.0 --tag acme/app:latest .\n",
+            "Dockerfile.build": None,
+        },
+    ),
+    "variables, defaults, functions and the script directory": (
+        {
+            "build.sh": d(
+                """
+                #!/usr/bin/env bash
+                set -euo pipefail
+                DIR="$(cd "$(dirname "$0")" && pwd)"
+                cd "$DIR"
+                IMAGE=${IMAGE:-acme/api}
+                TAG="${1:-latest}"
+
+                build_image() {
+                  docker build -t "$IMAGE:build" -f Dockerfile.build .
+                }
+
+                extract() {
+                  local id
+                  id=$(docker create "$IMAGE:build")
+                  docker cp "$id:/out/app" ./app
+                  docker rm -v "$id" >/dev/null
+                }
+
+                build_image
+                extract
+                echo "building $IMAGE:$TAG"
+                docker build -t "$IMAGE:$TAG" .
+                rm -f ./app
+                docker push "$IMAGE:$TAG"
+                """
+            ),
+            "Dockerfile.build": GO_BUILD,
+            "Dockerfile": RUNTIME,
+        },
+        {
+            "Dockerfile": MERGED_APP,
+            "build.sh": d(
+                """
+                #!/usr/bin/env bash
+                set -euo pipefail
+                DIR="$(cd "$(dirname "$0")" && pwd)"
+                cd "$DIR"
+                IMAGE=${IMAGE:-acme/api}
+                TAG="${1:-latest}"
+
+                echo "building $IMAGE:$TAG"
+                docker build -t "$IMAGE:$TAG" .
+                docker push "$IMAGE:$TAG"
+                """
+            ),
+            "Dockerfile.build": None,
+        },
+    ),
+    "build args of both builds, one from the environment; comments and echoes kept": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/sh
+                # Build the binary in the SDK image.
+                echo "building"
+                docker build \\
+                  --build-arg VERSION=1.2.3 \\
+                  --build-arg GOPROXY \\
+                  -t acme/app:build -f Dockerfile.build .
+                docker create --name tmp acme/app:build >/dev/null
+                docker cp tmp:/out/app ./app && docker rm tmp
+                # Runtime image.
+                docker build --pull -t acme/app:1.2.3 .
+                """
+            ),
+            "Dockerfile.build": d(
+                """
+                FROM golang:1.21
+                ARG VERSION
+                ARG GOPROXY
+                WORKDIR /src
+                COPY . .
+                RUN go build -ldflags "-X main.version=${VERSION}" -o /out/app .
+                """
+            ),
+            "Dockerfile": RUNTIME,
+        },
+        {
+            "Dockerfile": d(
+                """
+                FROM golang:1.21 AS builder
+                ARG VERSION
+                ARG GOPROXY
+                WORKDIR /src
+                COPY . .
+                RUN go build -ldflags "-X main.version=${VERSION}" -o /out/app .
+
+                FROM alpine:3.19
+                COPY --from=builder /out/app /usr/local/bin/app
+                CMD ["app"]
+                """
+            ),
+            "build.sh": d(
+                """
+                #!/bin/sh
+                # Build the binary in the SDK image.
+                echo "building"
+                # Runtime image.
+                docker build --build-arg VERSION=1.2.3 --build-arg GOPROXY --pull -t acme/app:1.2.3 .
+                """
+            ),
+            "Dockerfile.build": None,
+        },
+    ),
+    "the same build arg with different values: the build stage's copy is renamed": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/sh
+                docker build --build-arg VERSION=sdk-7 -t acme/app:build -f Dockerfile.build .
+                docker create --name x acme/app:build
+                docker cp x:/out/app app
+                docker rm x
+                docker build --build-arg VERSION=2.0 -t acme/app .
+                """
+            ),
+            "Dockerfile.build": d(
+                """
+                FROM golang:1.21
+                ARG VERSION=dev
+                WORKDIR /src
+                COPY . .
+                RUN go build -ldflags "-X main.sdk=$VERSION" -o /out/app .
+                """
+            ),
+            "Dockerfile": d(
+                """
+                FROM alpine:3.19
+                ARG VERSION
+                LABEL version=$VERSION
+                COPY app /usr/local/bin/app
+                """
+            ),
+        },
+        {
+            "Dockerfile": d(
+                """
+                FROM golang:1.21 AS builder
+                ARG BUILDER_VERSION=dev
+                ENV VERSION=${BUILDER_VERSION}
+                WORKDIR /src
+                COPY . .
+                RUN go build -ldflags "-X main.sdk=$VERSION" -o /out/app .
+
+                FROM alpine:3.19
+                ARG VERSION
+                LABEL version=$VERSION
+                COPY --from=builder /out/app /usr/local/bin/app
+                """
+            ),
+            "build.sh": "#!/bin/sh\ndocker build --build-arg BUILDER_VERSION=sdk-7 --build-arg VERSION=2.0 -t acme/app .\n",
+            "Dockerfile.build": None,
+        },
+    ),
+    "ARG before FROM in both files, directives once at the top": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/sh
+                docker build -t app:build -f Dockerfile.build .
+                docker create --name c app:build
+                docker cp c:/out/app ./app
+                docker rm c
+                docker build -t app .
+                """
+            ),
+            "Dockerfile.build": d(
+                """
+                # syntax=docker/dockerfile:1
+                ARG GO_VERSION=1.21
+                FROM golang:${GO_VERSION}
+                WORKDIR /src
+                COPY . .
+                RUN go build -o /out/app .
+                """
+            ),
+            "Dockerfile": d(
+                """
+                # syntax=docker/dockerfile:1
+                ARG ALPINE_VERSION=3.19
+                FROM alpine:${ALPINE_VERSION}
+                COPY app /usr/local/bin/app
+                """
+            ),
+        },
+        {
+            "Dockerfile": d(
+                """
+                # syntax=docker/dockerfile:1
+                ARG GO_VERSION=1.21
+                ARG ALPINE_VERSION=3.19
+
+                FROM golang:${GO_VERSION} AS builder
+                WORKDIR /src
+                COPY . .
+                RUN go build -o /out/app .
+
+                FROM alpine:${ALPINE_VERSION}
+                COPY --from=builder /out/app /usr/local/bin/app
+                """
+            ),
+            "build.sh": "#!/bin/sh\ndocker build -t app .\n",
+            "Dockerfile.build": None,
+        },
+    ),
+    "a directory with and without /., a relative container path, a rename": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/sh
+                docker build -t web:build -f Dockerfile.build .
+                docker create --name web-extract web:build
+                docker cp web-extract:/app/dist/. ./public
+                docker cp web-extract:app/config ./config
+                docker cp web-extract:/app/bin/server-linux-amd64 ./server
+                docker rm web-extract
+                docker build -t web .
+                rm -rf ./public ./config ./server
+                """
+            ),
+            "Dockerfile.build": d(
+                """
+                FROM node:20
+                WORKDIR /app
+                COPY . .
+                RUN npm ci && npm run build && mkdir -p config bin \\
+                 && cp settings.json config/ && go build -o bin/server-linux-amd64 ./cmd/server
+                """
+            ),
+            "Dockerfile": d(
+                """
+                FROM nginx:1.25
+                COPY public /usr/share/nginx/html
+                COPY config/settings.json /etc/app/settings.json
+                COPY server /usr/local/bin/
+                """
+            ),
+        },
+        {
+            "Dockerfile": d(
+                """
+                FROM node:20 AS builder
+                WORKDIR /app
+                COPY . .
+                RUN npm ci && npm run build && mkdir -p config bin \\
+                 && cp settings.json config/ && go build -o bin/server-linux-amd64 ./cmd/server
+
+                FROM nginx:1.25
+                COPY --from=builder --chown=0:0 /app/dist /usr/share/nginx/html
+                COPY --from=builder --chown=0:0 /app/config/settings.json /etc/app/settings.json
+                COPY --from=builder --chown=0:0 /app/bin/server-linux-amd64 /usr/local/bin/server
+                """
+            ),
+            "build.sh": "#!/bin/sh\ndocker build -t web .\n",
+            "Dockerfile.build": None,
+        },
+    ),
+    "a legacy --chown is kept; a non-root build stage gets --chown=0:0": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/sh
+                docker build -t svc:build -f Dockerfile.build .
+                docker create --name svc-x svc:build
+                docker cp svc-x:/home/app/out/svc ./svc
+                docker cp svc-x:/home/app/out/svc.conf ./svc.conf
+                docker rm svc-x
+                docker build -t svc .
+                """
+            ),
+            "Dockerfile.build": d(
+                """
+                FROM golang:1.21
+                RUN adduser -D app
+                USER app
+                WORKDIR /home/app
+                COPY --chown=app . .
+                RUN go build -o out/svc . && cp svc.conf out/
+                """
+            ),
+            "Dockerfile": d(
+                """
+                FROM alpine:3.19
+                COPY --chown=10:10 svc /usr/bin/svc
+                COPY svc.conf /etc/svc.conf
+                """
+            ),
+        },
+        {
+            "Dockerfile": d(
+                """
+                FROM golang:1.21 AS builder
+                RUN adduser -D app
+                USER app
+                WORKDIR /home/app
+                COPY --chown=app . .
+                RUN go build -o out/svc . && cp svc.conf out/
+
+                FROM alpine:3.19
+                COPY --from=builder --chown=10:10 /home/app/out/svc /usr/bin/svc
+                COPY --from=builder --chown=0:0 /home/app/out/svc.conf /etc/svc.conf
+                """
+            ),
+            "build.sh": "#!/bin/sh\ndocker build -t svc .\n",
+            "Dockerfile.build": None,
+        },
+    ),
+    "COPY . . holds the artifact: a COPY --from goes in after it and .dockerignore keeps stale copies out": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/sh
+                docker build -t site:build -f Dockerfile.build .
+                docker create --name s site:build
+                docker cp s:/out/app ./bin/app
+                docker rm s
+                docker build -t site .
+                """
+            ),
+            "bin/.keep": "",
+            "Dockerfile.build": GO_BUILD,
+            "Dockerfile": d(
+                """
+                FROM alpine:3.19
+                WORKDIR /srv
+                COPY . .
+                CMD ["bin/app"]
+                """
+            ),
+            ".dockerignore": ".git\n",
+        },
+        {
+            "Dockerfile": d(
+                """
+                FROM golang:1.21 AS builder
+                WORKDIR /src
+                COPY . .
+                RUN go build -o /out/app .
+
+                FROM alpine:3.19
+                WORKDIR /srv
+                COPY . .
+                COPY --from=builder /out/app bin/app
+                CMD ["bin/app"]
+                """
+            ),
+            ".dockerignore": ".git\n/bin/app\n",
+            "build.sh": "#!/bin/sh\ndocker build -t site .\n",
+            "Dockerfile.build": None,
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_case(tmp_path, name):
+    before, expected = CASES[name]
+    root = make_project(tmp_path / "project", before)
+    outcome = migrate(root / "build.sh")
+    assert outcome.status == "pending", outcome.message
+    assert texts_after(outcome, root) == expected
+
+
+def test_parser_directive_kept_once(tmp_path):
+    before, _ = CASES["ARG before FROM in both files, directives once at the top"]
+    root = make_project(tmp_path / "project", before)
+    merged = texts_after(migrate(root / "build.sh"), root)["Dockerfile"]
+    assert merged.count("# syntax=") == 1
+    assert merged.startswith("# syntax=docker/dockerfile:1\n")

@@ -1,0 +1,216 @@
+"""Forms dmigrate cannot prove equivalent: each is refused with file:line and a reason, and nothing changes."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from support import make_project, migrate
+
+
+def d(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+BUILD = "FROM golang:1.21\nWORKDIR /src\nCOPY . .\nRUN go build -o /out/app .\n"
+RUNTIME = "FROM alpine:3.19\nCOPY app /usr/local/bin/app\n"
+
+
+def flow(middle: str, *, runtime_build: str = "docker build -t app .") -> str:
+    return d(
+        """
+        #!/bin/sh
+        docker build -t app:build -f Dockerfile.build .
+        {middle}
+        {runtime_build}
+        """
+    ).format(middle=middle, runtime_build=runtime_build)
+
+
+CASES = [
+    # (name, files, driver, status, line, message fragment)
+    (
+        "extraction inside an if",
+        {"build.sh": flow('if [ -n "$CI" ]; then\n  docker create --name c app:build\nfi\ndocker cp c:/out/app app\ndocker rm c')},
+        "refused",
+        4,
+        "inside an `if`",
+    ),
+    (
+        "a loop over a command's output",
+        {"build.sh": flow("docker create --name c app:build\nfor f in $(docker run --rm app:build ls /out); do docker cp c:/out/$f .; done")},
+        "refused",
+        4,
+        "for` loop",
+    ),
+    (
+        "eval of a docker command",
+        {"build.sh": flow('eval "docker create --name c app:build"\ndocker cp c:/out/app app')},
+        "refused",
+        3,
+        "eval",
+    ),
+    (
+        "a container the script did not create",
+        {"build.sh": flow("docker cp somebody-else:/out/app app")},
+        "refused",
+        3,
+        "did not create",
+    ),
+    (
+        "two runtime builds read the artifact",
+        {
+            "build.sh": flow(
+                "docker create --name c app:build\ndocker cp c:/out/app app\ndocker rm c",
+                runtime_build="docker build -t app .\ndocker build -t app-debug -f Dockerfile.debug .",
+            ),
+            "Dockerfile.debug": RUNTIME,
+        },
+        "refused",
+        7,
+        "several builds",
+    ),
+    (
+        "the artifact is used on the host after the build",
+        {
+            "build.sh": flow(
+                "docker create --name c app:build\ndocker cp c:/out/app app\ndocker rm c",
+                runtime_build="docker build -t app .\ntar czf release.tgz app",
+            )
+        },
+        "refused",
+        7,
+        "uses the extracted artifact on the host",
+    ),
+    (
+        "an artifact no build reads next to one that is read",
+        {"build.sh": flow("docker create --name c app:build\ndocker cp c:/out/app app\ndocker cp c:/out/app.sha256 app.sha256\ndocker rm c")},
+        "refused",
+        5,
+        "no build reads it",
+    ),
+    (
+        "a wildcard COPY that may match the artifact",
+        {
+            "build.sh": flow("docker create --name c app:build\ndocker cp c:/out/app app\ndocker rm c"),
+            "Dockerfile": "FROM alpine:3.19\nCOPY ap* /usr/local/bin/\n",
+        },
+        "refused",
+        2,
+        "wildcard",
+    ),
+    (
+        "the artifact is excluded by .dockerignore",
+        {
+            "build.sh": flow("docker create --name c app:build\ndocker cp c:/out/app app\ndocker rm c"),
+            ".dockerignore": "app\n",
+        },
+        "refused",
+        2,
+        "excluded by .dockerignore",
+    ),
+    (
+        "ADD unpacks an extracted archive",
+        {
+            "build.sh": flow("docker create --name c app:build\ndocker cp c:/out/app.tar.gz app.tar.gz\ndocker rm c"),
+            "Dockerfile": "FROM alpine:3.19\nADD app.tar.gz /opt/\n",
+        },
+        "refused",
+        2,
+        "ADD unpacks",
+    ),
+    (
+        "a build flag only the build image had",
+        {
+            "build.sh": flow("docker create --name c app:build\ndocker cp c:/out/app app\ndocker rm c").replace(
+                "docker build -t app:build", "docker build --platform linux/arm64 -t app:build"
+            )
+        },
+        "refused",
+        2,
+        "--platform",
+    ),
+    (
+        "one function builds both images",
+        {
+            "build.sh": d(
+                """
+                #!/bin/sh
+                b() { docker build -t "$1" -f "$2" .; }
+                b app:build Dockerfile.build
+                docker create --name c app:build
+                docker cp c:/out/app app
+                docker rm c
+                b app Dockerfile
+                """
+            )
+        },
+        "refused",
+        2,
+        "called twice",
+    ),
+    (
+        "a rename into a directory when the Dockerfile does not show the kind",
+        {
+            "build.sh": flow("docker create --name c app:build\ndocker cp c:/usr/local/thing ./app\ndocker rm c"),
+            "Dockerfile": "FROM alpine:3.19\nCOPY app /usr/local/bin/\n",
+        },
+        "refused",
+        2,
+        "file or a directory",
+    ),
+    (
+        "a shell syntax error",
+        {"build.sh": "#!/bin/sh\ndocker build -t app .\nif [ x ]; then\n  echo (\nfi\n"},
+        "error",
+        4,
+        "syntax error",
+    ),
+    (
+        "a Dockerfile that does not exist",
+        {"build.sh": flow("docker create --name c app:build\ndocker cp c:/out/app app\ndocker rm c").replace("Dockerfile.build", "Dockerfile.missing")},
+        "refused",
+        2,
+        "does not exist",
+    ),
+]
+
+
+@pytest.mark.parametrize("name, files, status, line, fragment", CASES, ids=[case[0] for case in CASES])
+def test_refused(tmp_path, name, files, status, line, fragment):
+    files = {"Dockerfile.build": BUILD, "Dockerfile": RUNTIME, **files}
+    root = make_project(tmp_path / "project", files)
+    outcome = migrate(root / "build.sh")
+    assert outcome.status == status, outcome.message
+    assert fragment in outcome.message
+    assert outcome.location is not None and outcome.location.line == line
+    assert outcome.changes == ()
+
+
+@pytest.mark.parametrize(
+    "files, reason",
+    [
+        (
+            {
+                "build.sh": "#!/bin/sh\ndocker build -t app .\n",
+                "Dockerfile": "FROM golang:1.21 AS build\nRUN go build -o /app .\nFROM alpine:3.19\nCOPY --from=build /app /app\n",
+            },
+            "already a multi-stage build",
+        ),
+        ({"build.sh": "#!/bin/sh\necho hello\n"}, "runs no docker build"),
+        (
+            {
+                "build.sh": "#!/bin/sh\ndocker build -t tools -f Dockerfile .\nid=$(docker create tools)\ndocker cp $id:/out/cli ./dist/cli\ndocker rm $id\n",
+                "Dockerfile": BUILD,
+            },
+            "no docker build of this driver reads them",
+        ),
+    ],
+    ids=["multi-stage already", "no docker", "extraction for the host only"],
+)
+def test_nothing_to_do(tmp_path, files, reason):
+    root = make_project(tmp_path / "project", files)
+    outcome = migrate(root / "build.sh")
+    assert outcome.status == "nothing to do"
+    assert reason in outcome.message
