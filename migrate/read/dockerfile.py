@@ -78,7 +78,8 @@ class Instruction:
                 value = None
             if isinstance(value, list) and all(isinstance(item, str) for item in value):
                 return value
-        return list(WordSplitter(self.arguments).split())
+        # BuildKit splits the shell form at whitespace first, then expands each word (removing its quotes).
+        return [WordSplitter(word).dequote() for word in self.arguments.split()]
 
     def key_values(self) -> list[tuple[str, str]]:
         """``ARG``/``ENV``/``LABEL`` pairs; an ARG without a default gives ``(name, None)``."""

@@ -302,7 +302,8 @@ class _ShellReader:
                 continue
             fd = self._node_text(descriptor) if descriptor is not None else ""
             if operator in (">", ">|", ">>", "&>") and fd in ("", "1"):
-                stdout = self._word(destination, state)
+                target = self._word(destination, state)
+                stdout = None if target.key == "/dev/null" else target
         if body is None:
             return
         if body.type == "command":
@@ -385,7 +386,11 @@ class _ShellReader:
             return False
         if command in ("exit",) and state.depth == 0 and state.guard is None:
             raise _Stop()
-        if command in ("eval", "source", ".") or command in ("sh", "bash") and "-c" in [w.key for w in argv[1:2]]:
+        if command in ("source", "."):
+            mentions = self._sourced_file_mentions_docker(argv[1:], state)
+            self.operations.append(Opaque(site, f"`{command}` reads another file, which dmigrate does not follow", mentions))
+            return False
+        if command == "eval" or command in ("sh", "bash") and "-c" in [w.key for w in argv[1:2]]:
             mentions = "docker" in self._node_text(node)
             self.operations.append(Opaque(site, f"`{command}` runs code that cannot be read statically", mentions))
             return False
@@ -398,6 +403,15 @@ class _ShellReader:
             return False
         self.operations.append(HostCommand(site, tuple(argv), state.cwd))
         return False
+
+    def _sourced_file_mentions_docker(self, arguments: list[Word], state: _State) -> bool:
+        if not arguments or not arguments[0].known:
+            return True
+        path = Path(resolve_host_path(state.cwd, arguments[0]).key)
+        try:
+            return "docker" in path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return True
 
     def _call(self, name: str, arguments: list[Word], state: _State, call: ShellAnchor) -> None:
         if state.depth > 20:

@@ -1,0 +1,228 @@
+"""The shell reader: every form of the core issue, as driver text in and operations out."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from migrate.errors import InputError
+from migrate.read.ops import Build, Container, Copy, HostCommand, Opaque, OtherDocker, Remove, RemoveImage
+from migrate.read.shell import read_shell
+
+SCRIPT_DIR = "/project"
+
+
+def read(text: str):
+    return read_shell(Path(SCRIPT_DIR) / "build.sh", textwrap.dedent(text).lstrip("\n"))
+
+
+def summary(op) -> tuple:
+    """A compact, comparable form of an operation: values where known, source text where not."""
+    shown = lambda word: None if word is None else word.shown()  # noqa: E731
+    if isinstance(op, Build):
+        return (
+            "build",
+            shown(op.context),
+            shown(op.dockerfile),
+            tuple(shown(t) for t in op.tags),
+            tuple((a.name, shown(a.value)) for a in op.build_args),
+            shown(op.target),
+            tuple(name for name, _ in op.other_flags),
+        )
+    if isinstance(op, Container):
+        return ("run" if op.runs else "create", shown(op.image), shown(op.name), op.captured_as, tuple(shown(w) for w in op.command), shown(op.stdout))
+    if isinstance(op, Copy):
+        return ("cp", shown(op.container), shown(op.source), shown(op.destination), op.cwd.shown())
+    if isinstance(op, Remove):
+        return ("rm", tuple(shown(w) for w in op.containers))
+    if isinstance(op, RemoveImage):
+        return ("rmi", tuple(shown(w) for w in op.images))
+    if isinstance(op, HostCommand):
+        return ("host", tuple(shown(w) for w in op.argv), op.cwd.shown())
+    if isinstance(op, OtherDocker):
+        return ("docker", op.subcommand, tuple(shown(w) for w in op.arguments))
+    if isinstance(op, Opaque):
+        return ("opaque", op.mentions_docker)
+    raise AssertionError(op)
+
+
+BUILD_FLAG_CASES = [
+    ("docker build -t a:b .", ("build", ".", None, ("a:b",), (), None, ())),
+    ("docker image build --tag a --tag b:2 ctx", ("build", "ctx", None, ("a", "b:2"), (), None, ())),
+    ("docker build -f=Dockerfile.build .", ("build", ".", "Dockerfile.build", (), (), None, ())),
+    ("docker build . -f Dockerfile.build -t x", ("build", ".", "Dockerfile.build", ("x",), (), None, ())),
+    ("docker build --file build/Dockerfile --target sdk .", ("build", ".", "build/Dockerfile", (), (), "sdk", ())),
+    ('docker build --build-arg A=1 --build-arg B --build-arg=C="x y" .', ("build", ".", None, (), (("A", "1"), ("B", None), ("C", "x y")), None, ())),
+    ("docker build --no-cache --pull -q -t x .", ("build", ".", None, ("x",), (), None, ("--no-cache", "--pull", "-q"))),
+    ("docker build --platform linux/arm64 --label k=v --network host .", ("build", ".", None, (), (), None, ("--platform", "--label", "--network"))),
+    ("sudo docker build -t x .", ("build", ".", None, ("x",), (), None, ())),
+    ("DOCKER=docker\n$DOCKER build -t x .", ("build", ".", None, ("x",), (), None, ())),
+]
+
+
+@pytest.mark.parametrize("text, expected", BUILD_FLAG_CASES, ids=[case[0] for case in BUILD_FLAG_CASES])
+def test_build_flags(text, expected):
+    (op,) = read(text).operations
+    assert summary(op) == expected
+
+
+CONTAINER_CASES = [
+    ("docker create --name x img", [("create", "img", "x", None, (), None)]),
+    ("docker container create --name=x img:1 /bin/true", [("create", "img:1", "x", None, ("/bin/true",), None)]),
+    ("id=$(docker create img)", [("create", "img", None, "id", (), None)]),
+    ("ID=`docker create img`", [("create", "img", None, "ID", (), None)]),
+    ('id="$(docker create img)"', [("create", "img", None, "id", (), None)]),
+    ("docker run --name b -e A=1 -v /x:/y img make all", [("run", "img", "b", None, ("make", "all"), None)]),
+    ("docker run --rm img cat /app > app", [("run", "img", None, None, ("cat", "/app"), "app")]),
+    ("docker run -it --rm img sh -c 'echo hi'", [("run", "img", None, None, ("sh", "-c", "echo hi"), None)]),
+]
+
+
+@pytest.mark.parametrize("text, expected", CONTAINER_CASES, ids=[case[0] for case in CONTAINER_CASES])
+def test_containers(text, expected):
+    assert [summary(op) for op in read(text).operations] == expected
+
+
+def test_copy_and_remove_forms():
+    ops = read(
+        """
+        docker cp x:/a/b ./b
+        docker container cp "x":app -
+        docker cp x:/d/. out | cat
+        docker cp x:/s - | tar -x -C dist
+        docker rm -f -v x y
+        docker container rm x
+        docker rmi app:build
+        docker image rm app:build
+        """
+    ).operations
+    assert [summary(op) for op in ops] == [
+        ("cp", "x", "/a/b", "./b", SCRIPT_DIR),
+        ("cp", "x", "app", "-", SCRIPT_DIR),
+        ("cp", "x", "/d/.", "out", SCRIPT_DIR),
+        ("cp", "x", "/s", "-", SCRIPT_DIR),
+        ("rm", ("x", "y")),
+        ("rm", ("x",)),
+        ("rmi", ("app:build",)),
+        ("rmi", ("app:build",)),
+    ]
+    assert [w.shown() for w in ops[3].stream_into] == ["tar", "-x", "-C", "dist"]
+
+
+VALUE_CASES = [
+    ("X=app; docker build -t ${X}:1 .", "app:1"),
+    ("X=app\ndocker build -t \"$X:$X\" .", "app:app"),
+    ("docker build -t ${TAG:-latest} .", "latest"),
+    ("docker build -t app:${1:-dev} .", "app:dev"),
+    ("docker build -t 'lit$X' .", "lit$X"),
+    ('docker build -t "a\\"b" .', 'a"b'),
+    ("docker build -t $'a\\tb' .", "a\tb"),
+    ("docker build -t a\\ b .", "a b"),
+    ("N=app\nN+=-x\ndocker build -t $N .", "app-x"),
+    ("V=1.2.3\ndocker build -t app:${V%.*} .", "app:1.2"),
+    ("F=dir/file.tar.gz\ndocker build -t ${F##*/} .", "file.tar.gz"),
+    ('DIR="$(cd "$(dirname "$0")" && pwd)"\ndocker build -t "$(basename "$DIR")" .', "project"),
+    ("docker build -t app:$$ .", None),
+    ("docker build -t app:$(cat VERSION) .", None),
+    ("docker build -t app:$((1+2)) .", None),
+]
+
+
+@pytest.mark.parametrize("text, tag", VALUE_CASES, ids=[case[0] for case in VALUE_CASES])
+def test_values(text, tag):
+    ops = [op for op in read(text).operations if isinstance(op, Build)]
+    assert ops[0].tags[0].value == tag
+    if tag is None:
+        assert ops[0].tags[0].text in text
+
+
+def test_unknown_values_compare_equal_by_expression():
+    ops = read("docker build -t app:$(cat VERSION) .\ndocker create --name c app:$(cat VERSION)\n").operations
+    assert ops[0].tags[0].key == ops[1].image.key
+    assert not ops[0].tags[0].known
+
+
+def test_shell_forms_do_not_hide_docker_steps():
+    ops = read(
+        r"""
+        #!/usr/bin/env bash
+        set -euo pipefail
+        DIR="$(cd "$(dirname "$0")" && pwd)"
+        cd "$DIR/sub"
+        pushd inner >/dev/null
+        arr=(a b c)
+        if [[ -n "${arr[0]}" ]]; then echo "${#arr[@]}"; fi
+        case "$1" in release) echo rel ;; *) echo dev ;; esac
+        echo $(( 1 + 2 ))
+        docker build -t app:build -f Dockerfile.build . 2>/dev/null || true
+        popd >/dev/null
+        extract() {
+          docker create --name "$1" app:build >/dev/null && docker cp "$1:/out/app" "$2"
+        }
+        extract tmp ./app
+        docker rm tmp 2>/dev/null || true
+        """
+    ).operations
+    assert [summary(op) for op in ops] == [
+        ("build", ".", "Dockerfile.build", ("app:build",), (), None, ()),
+        ("create", "app:build", "tmp", None, (), None),
+        ("cp", "tmp", "/out/app", "./app", SCRIPT_DIR + "/sub"),
+        ("rm", ("tmp",)),
+    ]
+    assert ops[0].cwd.shown() == SCRIPT_DIR + "/sub/inner"
+    assert all(op.site.guard is None for op in ops)
+
+
+@pytest.mark.parametrize(
+    "text, guard",
+    [
+        ("if true; then docker build -t x .; fi", "inside an `if`"),
+        ("case $1 in a) docker build -t x . ;; esac", "inside a `case`"),
+        ("while true; do docker build -t x .; done", "inside a loop"),
+        ("for f in $(ls); do docker build -t $f .; done", "inside a `for` loop"),
+        ("false || docker build -t x .", "runs only when the command before `||` fails"),
+    ],
+)
+def test_guards(text, guard):
+    (op,) = [op for op in read(text).operations if isinstance(op, Build)]
+    assert guard in op.site.guard
+
+
+def test_static_for_loop_is_unrolled():
+    ops = read("for svc in api web; do docker build -t $svc -f Dockerfile.$svc .; done").operations
+    assert [op.tags[0].value for op in ops] == ["api", "web"]
+    assert all(op.site.guard is None for op in ops)
+
+
+def test_exit_stops_reading():
+    ops = read("docker build -t a .\nexit 0\ndocker build -t b .\n").operations
+    assert len(ops) == 1
+
+
+def test_trap_handlers_run_at_the_end():
+    ops = read("trap 'docker rm -f tmp' EXIT\ndocker create --name tmp img\n").operations
+    assert [summary(op) for op in ops] == [("create", "img", "tmp", None, (), None), ("rm", ("tmp",))]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['eval "docker build ."', "source ./missing-lib.sh && docker build .", "sh -c 'docker build .'"],
+)
+def test_code_that_cannot_be_read_is_opaque(text):
+    assert ("opaque", True) in [summary(op) for op in read(text).operations]
+
+
+def test_host_commands_keep_their_directory():
+    ops = read("cd out\nchmod +x app\nrm -rf dist\necho done\n").operations
+    assert [summary(op) for op in ops] == [
+        ("host", ("chmod", "+x", "app"), SCRIPT_DIR + "/out"),
+        ("host", ("rm", "-rf", "dist"), SCRIPT_DIR + "/out"),
+    ]
+
+
+def test_syntax_error_names_the_line():
+    with pytest.raises(InputError) as raised:
+        read("echo ok\necho (\n")
+    assert raised.value.location.line == 2
