@@ -99,7 +99,7 @@ def snapshot_image(ref: str, engine: Engine | None = None) -> ImageSnapshot:
     inspected = engine.inspect_image(ref)
     config = ImageConfig.from_inspect(inspected.get("Config"))
     create = ["create", "--network=none", "--label", "dmigrate.snapshot=1", ref]
-    if config.cmd is None and config.entrypoint is None:
+    if not config.cmd and not config.entrypoint:
         # An image without a command cannot be created; the command never runs.
         create.append("true")
     container = engine.output(create)

@@ -1,0 +1,3 @@
+module example.com/elevate
+
+go 1.22
