@@ -1,0 +1,119 @@
+"""The change step: patches git accepts, writes that are all-or-nothing, and the git safety check."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from migrate.change import check_clean, unified_diff, write_changes
+from migrate.errors import InputError, Refusal
+from migrate.plan import FileChange
+from support import make_project
+
+
+def git_apply(patch: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", "apply", "-"], input=patch, cwd=cwd, text=True, capture_output=True)
+
+
+@pytest.mark.parametrize(
+    "before, after",
+    [
+        ("a\nb\n", "a\nc\n"),
+        ("a\nb", "a\nc"),
+        ("a\nb", "a\nb\n"),
+        ("a\nb\n", "a\nb"),
+        ("x\n", None),
+        ("no newline", None),
+        (None, "new\nfile\n"),
+        (None, "new without newline"),
+        ("\ufeffFROM a\r\nRUN b\r\n", "\ufeffFROM a\r\nRUN c\r\n"),
+    ],
+    ids=["edit", "edit without final newline", "newline added", "newline removed", "delete", "delete without newline", "create", "create without newline", "bom and crlf"],
+)
+def test_patch_applies_exactly(tmp_path, before, after):
+    target = tmp_path / "dir" / "file.txt"
+    target.parent.mkdir()
+    if before is not None:
+        target.write_bytes(before.encode())
+    patch = unified_diff([FileChange(target, before, after)], tmp_path)
+    result = git_apply(patch, tmp_path)
+    assert result.returncode == 0, result.stderr + patch
+    if after is None:
+        assert not target.exists()
+    else:
+        assert target.read_bytes() == after.encode()
+
+
+def test_deleted_executable_keeps_its_mode_in_the_header(tmp_path):
+    script = tmp_path / "run.sh"
+    script.write_text("echo\n")
+    script.chmod(0o755)
+    patch = unified_diff([FileChange(script, "echo\n", None)], tmp_path)
+    assert "deleted file mode 100755\n" in patch
+    assert git_apply(patch, tmp_path).returncode == 0
+
+
+def test_unchanged_files_give_no_patch(tmp_path):
+    assert unified_diff([FileChange(tmp_path / "same", "x\n", "x\n")], tmp_path) == ""
+
+
+def test_write_changes_replaces_deletes_creates_and_keeps_modes(tmp_path):
+    kept = tmp_path / "build.sh"
+    kept.write_text("old\n")
+    kept.chmod(0o750)
+    gone = tmp_path / "Dockerfile.build"
+    gone.write_text("FROM x\n")
+    created = tmp_path / ".dockerignore"
+    write_changes(
+        [
+            FileChange(kept, "old\n", "new\n"),
+            FileChange(gone, "FROM x\n", None),
+            FileChange(created, None, "/app\n"),
+        ]
+    )
+    assert kept.read_text() == "new\n"
+    assert oct(kept.stat().st_mode & 0o777) == oct(0o750)
+    assert not gone.exists()
+    assert created.read_text() == "/app\n"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".dmigrate")]
+
+
+def test_write_changes_is_all_or_nothing(tmp_path):
+    good = tmp_path / "good"
+    good.write_text("before\n")
+    unwritable = tmp_path / "missing-dir" / "file"
+    with pytest.raises(InputError):
+        write_changes([FileChange(good, "before\n", "after\n"), FileChange(unwritable, None, "x\n")])
+    assert good.read_text() == "before\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["good"]
+
+
+def test_check_clean(tmp_path):
+    root = make_project(tmp_path / "repo", {"tracked": "a\n", "Dockerfile": "FROM x\n"})
+    check_clean([FileChange(root / "tracked", "a\n", "b\n"), FileChange(root / "new-file", None, "x\n")])
+    (root / "tracked").write_text("edited\n")
+    with pytest.raises(Refusal) as raised:
+        check_clean([FileChange(root / "tracked", "edited\n", "b\n")])
+    assert "uncommitted changes" in raised.value.reason
+    (root / "untracked").write_text("u\n")
+    with pytest.raises(Refusal) as raised:
+        check_clean([FileChange(root / "untracked", "u\n", None)])
+    assert "is not committed" in raised.value.reason
+
+
+def test_check_clean_outside_git(tmp_path):
+    (tmp_path / "f").write_text("x\n")
+    env_home = os.environ.get("GIT_CEILING_DIRECTORIES")
+    os.environ["GIT_CEILING_DIRECTORIES"] = str(tmp_path.parent)
+    try:
+        with pytest.raises(Refusal) as raised:
+            check_clean([FileChange(tmp_path / "f", "x\n", "y\n")])
+    finally:
+        if env_home is None:
+            del os.environ["GIT_CEILING_DIRECTORIES"]
+        else:
+            os.environ["GIT_CEILING_DIRECTORIES"] = env_home
+    assert "not inside a git work tree" in raised.value.reason
