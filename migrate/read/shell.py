@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,7 @@ _INERT_COMMANDS = {
 }  # fmt: skip
 _PREFIX_COMMANDS = {"sudo", "time", "exec", "command", "nice", "nohup", "builtin"}
 _TRIVIAL_FALLBACKS = {"true", ":"}
+_DOUBLE_QUOTE_ESCAPES = '$`"\\\n'
 
 
 def _parser():
@@ -475,7 +477,7 @@ class _ShellReader:
         kind = node.type
         text = self._node_text(node)
         if kind == "word":
-            return _unescape_word(text)
+            return _unescape(text)
         if kind == "number":
             return text
         if kind == "raw_string":
@@ -506,14 +508,14 @@ class _ShellReader:
             if child.type == '"':
                 continue
             if child.start_byte > position:
-                pieces.append(_unescape_double(self.source[position : child.start_byte].decode("utf-8", "replace")))
+                pieces.append(_unescape(self.source[position : child.start_byte].decode("utf-8", "replace"), _DOUBLE_QUOTE_ESCAPES))
             if child.type == "string_content":
-                pieces.append(_unescape_double(self._node_text(child)))
+                pieces.append(_unescape(self._node_text(child), _DOUBLE_QUOTE_ESCAPES))
             else:
                 pieces.append(self._key(child, state))
             position = child.end_byte
         if end > position:
-            pieces.append(_unescape_double(self.source[position:end].decode("utf-8", "replace")))
+            pieces.append(_unescape(self.source[position:end].decode("utf-8", "replace"), _DOUBLE_QUOTE_ESCAPES))
         return "".join(pieces)
 
     def _variable(self, name: str, state: _State) -> str:
@@ -612,7 +614,6 @@ def _is_bare_declaration(node) -> bool:
 
 def _bash_syntax_error(text: str) -> tuple[int | None, str] | None:
     """Ask bash itself (``bash -n`` reads without running) where a syntax error is."""
-    import re
     import shutil
     import subprocess
 
@@ -669,34 +670,16 @@ def _unknown(expression: str) -> str:
     return f"{UNKNOWN_MARK}{expression}{UNKNOWN_MARK}"
 
 
-def _unescape_word(text: str) -> str:
-    out: list[str] = []
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char == "\\" and index + 1 < len(text):
-            if text[index + 1] != "\n":
-                out.append(text[index + 1])
-            index += 2
-            continue
-        out.append(char)
-        index += 1
-    return "".join(out)
+def _unescape(text: str, escapable: str | None = None) -> str:
+    """Drop backslash escapes: any character outside quotes; only ``$`"\\`` and newline inside double quotes."""
 
+    def replace(match: re.Match[str]) -> str:
+        char = match.group(1)
+        if escapable is not None and char not in escapable:
+            return match.group(0)
+        return "" if char == "\n" else char
 
-def _unescape_double(text: str) -> str:
-    out: list[str] = []
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char == "\\" and index + 1 < len(text) and text[index + 1] in '$`"\\\n':
-            if text[index + 1] != "\n":
-                out.append(text[index + 1])
-            index += 2
-            continue
-        out.append(char)
-        index += 1
-    return "".join(out)
+    return re.sub(r"\\(.)", replace, text, flags=re.DOTALL)
 
 
 def _ansi_c(text: str) -> str:
