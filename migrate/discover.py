@@ -5,13 +5,19 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from migrate.errors import InputError, Location
+from migrate.errors import InputError, Location, MigrationStop
 from migrate.read.project import MAKEFILE_NAMES
+
 _DOCKER_CALL = re.compile(rb"\bdocker(?:\s|['\"],|\.from_env|\.DockerClient)")
 
 
 def drivers_in(path: Path) -> list[Path]:
-    """The drivers PATH names: itself when it is a file, else the drivers it holds directly."""
+    """The drivers PATH names: itself when it is a file, else the drivers it holds directly.
+
+    A script that a Makefile's flow runs (``build: ; ./build.sh``) is part of
+    that Makefile's flow, so it is not a driver of its own; and a Makefile
+    that only runs such a script is a driver although it never says docker.
+    """
     if path.is_file():
         return [path]
     if not path.exists():
@@ -24,15 +30,26 @@ def drivers_in(path: Path) -> list[Path]:
     for candidate in preferred + [p for p in shell if p.name != "build.sh"]:
         if _calls_docker(candidate):
             found.append(candidate)
-    for name in MAKEFILE_NAMES:
-        candidate = path / name
-        if candidate.is_file() and _calls_docker(candidate):
-            found.append(candidate)
-            break
+    makefile = next((path / name for name in MAKEFILE_NAMES if (path / name).is_file()), None)
+    if makefile is not None:
+        followed = _scripts_followed(makefile)
+        if _calls_docker(makefile) or any(p.resolve() in followed for p in found):
+            found = [makefile] + [p for p in found if p.resolve() not in followed]
     for candidate in sorted(path.glob("*.py")):
         if _calls_docker(candidate):
             found.append(candidate)
     return found
+
+
+def _scripts_followed(makefile: Path) -> set[Path]:
+    """The scripts the Makefile's default goal runs; none when it cannot be read (its migration says why)."""
+    from migrate.read.makefile import read_makefile
+
+    try:
+        reading = read_makefile(makefile, makefile.read_text(encoding="utf-8"))
+    except (MigrationStop, OSError, UnicodeDecodeError):
+        return set()
+    return {part.path.resolve() for part in reading.parts}
 
 
 def _calls_docker(path: Path) -> bool:

@@ -136,7 +136,8 @@ def test_projects_name_distinct_images_and_have_every_file():
     for project in projects:
         assert project.final_image.startswith(f"dmt-{project.name}:"), project.name
         assert project.form and project.expect, project.name
-        for name in ("build.sh", "Dockerfile.build", "Dockerfile"):
+        driver_file = "Makefile" if project.driver[0] == "make" else project.driver[-1]
+        for name in (driver_file, "Dockerfile.build", "Dockerfile"):
             assert (project.path / name).is_file(), f"{project.name}/{name}"
 
 

@@ -183,6 +183,8 @@ class DriverReading:
     start_dir: Path
     """The directory the driver is taken to run from."""
     notes: tuple[str, ...] = ()
+    parts: tuple["DriverReading", ...] = ()
+    """Other drivers this one runs whose steps are among ``operations`` (a Makefile calling ``./build.sh``)."""
 
 
 

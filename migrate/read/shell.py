@@ -113,19 +113,55 @@ class _Stop(Exception):
     """``exit`` at the top level: nothing after it runs."""
 
 
-def read_shell(path: Path, text: str | None = None) -> DriverReading:
+def read_shell(
+    path: Path,
+    text: str | None = None,
+    *,
+    cwd: str | None = None,
+    positional: tuple[Word, ...] | None = None,
+    first_position: int = 0,
+) -> DriverReading:
+    """Read a shell driver; ``cwd`` and ``positional`` when another driver runs it (a Makefile calling ``./build.sh``).
+
+    ``first_position`` is where its first operation stands in the flow, so that
+    captured container ids name the positions the tracer sees.
+    """
     if text is None:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
             raise InputError(Location(path), f"cannot read the driver: {error}") from None
-    reader = _ShellReader(path, text)
-    return reader.read()
+    reader = _ShellReader(path, text, first_position)
+    return reader.read(cwd, positional)
+
+
+def read_shell_fragment(
+    path: Path, text: str, cwd: str, *, first_position: int = 0, environment: dict[str, Word] | None = None
+) -> tuple[tuple[Operation, ...], tuple[str, ...]]:
+    """Read shell text that another driver hands to a shell (a Makefile recipe line, an ``os.system`` string).
+
+    The operations' sites carry :class:`ShellAnchor` spans and line numbers of
+    ``text`` itself; the caller turns them into its own anchors.  Returns the
+    operations and the assumptions made.
+    """
+    reader = _ShellReader(path, text, first_position)
+    error = _first_error(reader.tree.root_node)
+    if error is not None:
+        problem = _bash_syntax_error(text)
+        line, message = problem if problem is not None else (error.start_point[0] + 1, "dmigrate cannot read this shell text")
+        raise InputError(Location(path, line), f"syntax error: {message}")
+    state = _State(variables=dict(environment or {}), cwd=Word.literal(cwd), positional=None)
+    try:
+        reader._block(reader.tree.root_node.children, state)
+    except _Stop:
+        pass
+    return tuple(reader.operations + reader.deferred), tuple(dict.fromkeys(state.notes))
 
 
 class _ShellReader:
-    def __init__(self, path: Path, text: str) -> None:
+    def __init__(self, path: Path, text: str, first_position: int = 0) -> None:
         self.path = path
+        self.first_position = first_position
         self.text = text
         self.source = text.encode("utf-8")
         self.tree = _parser().parse(self.source)
@@ -135,7 +171,7 @@ class _ShellReader:
         self.script_dir = str(path.resolve().parent)
 
     # -- entry -------------------------------------------------------------
-    def read(self) -> DriverReading:
+    def read(self, cwd: str | None = None, positional: tuple[Word, ...] | None = None) -> DriverReading:
         error = _first_error(self.tree.root_node)
         if error is not None:
             problem = _bash_syntax_error(self.text)
@@ -146,8 +182,9 @@ class _ShellReader:
                 Location(self.path, error.start_point[0] + 1),
                 "bash accepts this, but dmigrate cannot read it (tree-sitter-bash reports an error here)",
             )
-        state = _State(variables={}, cwd=Word.literal(self.script_dir), positional=None)
-        state.notes.append(f"assumed {self.path.name} runs from its own directory")
+        state = _State(variables={}, cwd=Word.literal(cwd or self.script_dir), positional=positional)
+        if cwd is None:
+            state.notes.append(f"assumed {self.path.name} runs from its own directory")
         try:
             self._block(self.tree.root_node.children, state)
         except _Stop:
@@ -285,9 +322,9 @@ class _ShellReader:
                 substitution = found[0]
         inner = [c for c in substitution.named_children if c.type != "comment"] if substitution is not None else []
         if len(inner) == 1 and inner[0].type in ("command", "redirected_statement") and self._mentions_docker(inner[0]):
-            before = len(self.operations)
+            before = self.first_position + len(self.operations)
             self._element(inner[0], state, anchor or _single_anchor(node), captured=captured_as)
-            if len(self.operations) > before:
+            if self.first_position + len(self.operations) > before:
                 return Word(self._node_text(node), _unknown(f"container-id {captured_as} {before}"))
         return self._word(node, state)
 

@@ -1,0 +1,289 @@
+"""Rewrite a Makefile driver: drop the legacy recipe lines, extend the final build.
+
+Works on the Makefile text itself through the spans the reader recorded for
+every byte of shell text, so tabs, continuations, comments and every rule the
+plan does not touch stay as they were.  A rule whose whole recipe goes keeps
+its place and its prerequisites with a no-op recipe (``@:``): other rules, or
+CI, may still name it, and a rule without a recipe would make make look for
+an implicit one.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shlex
+from collections import defaultdict
+from pathlib import Path
+
+from migrate.errors import Location, MigrationStop, Refusal
+from migrate.plan import DriverEdit
+from migrate.read.makefile import PLACEHOLDER_PREFIX, MakeAnchor, RecipeText, parse_makefile
+from migrate.read.ops import Build, DriverReading
+
+NO_OP_RECIPE = "@:"
+_REFERENCE = re.compile(r"\$(?:\(([^()]*)\)|\{([^{}]*)\}|(.))")
+
+
+def emit_makefile(driver: DriverReading, edits: tuple[DriverEdit, ...], deleted: tuple[Path, ...] = (), merged: Path | None = None) -> str:
+    return _MakefileEmitter(driver, edits, deleted, merged).run()
+
+
+class _MakefileEmitter:
+    def __init__(self, driver: DriverReading, edits, deleted, merged) -> None:
+        self.driver = driver
+        self.text = driver.text
+        self.edits = edits
+        self.deleted = tuple(deleted)
+        self.merged = merged
+        self.makefile = parse_makefile(driver.path, driver.text)
+
+    def refuse(self, line: int | None, reason: str) -> Refusal:
+        return Refusal(Location(self.driver.path, line), reason)
+
+    def run(self) -> str:
+        replacements: list[tuple[int, int, str]] = []
+        removed: dict[tuple[int, tuple[int, int]], tuple[MakeAnchor, set[int]]] = {}
+        for edit in self.edits:
+            anchor = edit.site.anchor
+            if not isinstance(anchor, MakeAnchor):
+                raise self.refuse(edit.site.line, "this step is not in the Makefile being rewritten")
+            if edit.action == "remove":
+                key = (id(anchor.recipe), anchor.shell.statement)
+                removed.setdefault(key, (anchor, set()))[1].add(anchor.shell.index)
+            elif edit.action == "add-build-args":
+                replacements.append(self._add_build_args(edit, anchor))
+            elif edit.action == "retarget":
+                replacements.extend(self._retarget(edit, anchor))
+        for anchor, indexes in removed.values():
+            replacements.extend(self._remove(anchor, indexes))
+        replacements.extend(self._prerequisites())
+        text = self._apply(replacements)
+        try:
+            parse_makefile(self.driver.path, text)
+        except MigrationStop as stop:
+            raise self.refuse(stop.location.line, f"the rewritten Makefile would not read: {stop.reason}") from None
+        return text
+
+    # -- removing commands ---------------------------------------------------------------------
+    def _remove(self, anchor: MakeAnchor, indexes: set[int]) -> list[tuple[int, int, str]]:
+        shell = anchor.shell
+        recipe = anchor.recipe
+        gone = set(indexes)
+        for index in range(1, len(shell.elements)):
+            if index - 1 in gone and shell.operators[index - 1] == "||" and shell.trivial[index]:
+                gone.add(index)
+        kept = [i for i in range(len(shell.elements)) if i not in gone]
+        line = self._line(anchor)
+        if not kept:
+            span = self._source(recipe, shell.statement, line)
+            return [(span[0], span[1], "")]
+        for index in gone:
+            neighbours = [shell.operators[i] for i in (index - 1, index) if 0 <= i < len(shell.operators)]
+            if any(op != "&&" for op in neighbours):
+                raise self.refuse(line, "cannot remove a command from an `||` chain without changing what runs")
+        spans = [self._source(recipe, element, line) for element in shell.elements]
+        pieces = [self.text[spans[kept[0]][0] : spans[kept[0]][1]]]
+        for index in kept[1:]:
+            pieces.append(self.text[spans[index - 1][1] : spans[index][0]] + self.text[spans[index][0] : spans[index][1]])
+        return [(spans[0][0], spans[-1][1], "".join(pieces))]
+
+    def _source(self, recipe: RecipeText, span: tuple[int, int], line: int) -> tuple[int, int]:
+        start, end = span
+        while end > start and recipe.shell[end - 1 : end] in (b";", b" ", b"\t"):
+            end -= 1
+        found = recipe.source_span(start, end)
+        if found is None:
+            raise self.refuse(line, "this command is spread over a make variable that holds other text too; dmigrate cannot cut it out")
+        if span[1] > end:
+            # Take the ``;`` that ended the statement as well.
+            tail = recipe.source_span(start, span[1])
+            if tail is not None:
+                return tail
+        return found
+
+    def _line(self, anchor: MakeAnchor) -> int:
+        return self.makefile.line_of(anchor.recipe.lines[0][0])
+
+    # -- the final build ---------------------------------------------------------------------------
+    def _build_word_end(self, anchor: MakeAnchor, line: int) -> int:
+        recipe = anchor.recipe
+        for index, (start, end) in enumerate(anchor.shell.words):
+            if index > 0 and recipe.shell[start:end] == b"build":
+                span = recipe.source_span(start, end)
+                if span is not None:
+                    return span[1]
+        raise self.refuse(line, "cannot find the `build` word of this docker command in the Makefile text to extend it")
+
+    def _add_build_args(self, edit: DriverEdit, anchor: MakeAnchor) -> tuple[int, int, str]:
+        line = edit.site.line
+        for text in edit.texts:
+            if PLACEHOLDER_PREFIX in text:
+                raise self.refuse(line, f"the build arg {text} holds make text whose value dmigrate cannot write back")
+            self._check_same_meaning(text, anchor, line)
+        position = self._build_word_end(anchor, line)
+        return position, position, "".join(" " + text for text in edit.texts)
+
+    def _check_same_meaning(self, text: str, anchor: MakeAnchor, line: int) -> None:
+        """A build arg moved from one rule's recipe to another's must expand the same there."""
+        origin = None
+        for operation in self.driver.operations:
+            if isinstance(operation, Build) and isinstance(operation.site.anchor, MakeAnchor):
+                for arg in operation.build_args:
+                    if arg.text == text or (arg.value is not None and text.endswith("=" + arg.value.text)):
+                        origin = operation.site.anchor
+        if origin is None or origin.target == anchor.target:
+            return
+        for match in _REFERENCE.finditer(text):
+            name = (match.group(1) or match.group(2) or match.group(3) or "").strip()
+            if name in ("@", "<", "^", "+", "*", "?", "|") or name[:1] in ("@", "<", "^", "*") and name[1:] in ("D", "F"):
+                raise self.refuse(line, f"the build arg {text} uses the automatic variable $({name}), which differs in the rule {anchor.target}")
+            name = name.split(":", 1)[0]
+            for target in (origin.target, anchor.target):
+                if name in self.makefile.target_variables.get(target, {}):
+                    raise self.refuse(
+                        line,
+                        f"the build arg {text} reads {name}, which the rule {target} sets for itself; it would mean something else in the rule {anchor.target}",
+                    )
+
+    def _retarget(self, edit: DriverEdit, anchor: MakeAnchor) -> list[tuple[int, int, str]]:
+        dockerfile, target = edit.texts
+        line = edit.site.line
+        recipe = anchor.recipe
+        words = [recipe.shell[a:b] for a, b in anchor.shell.words]
+        out = []
+        for index, word in enumerate(words):
+            if word in (b"-f", b"--file") and index + 1 < len(words):
+                span = recipe.source_span(*anchor.shell.words[index + 1])
+                if span is None:
+                    raise self.refuse(line, "cannot find the -f value of this docker build in the Makefile text")
+                out.append((span[0], span[1], _quote(dockerfile)))
+            elif word.startswith((b"-f=", b"--file=")):
+                span = recipe.source_span(*anchor.shell.words[index])
+                if span is None:
+                    raise self.refuse(line, "cannot find the -f value of this docker build in the Makefile text")
+                out.append((span[0], span[1], word.split(b"=", 1)[0].decode() + "=" + _quote(dockerfile)))
+        position = self._build_word_end(anchor, line)
+        insert = f" --target {target}"
+        if not out:
+            insert += f" -f {_quote(dockerfile)}"
+        out.append((position, position, insert))
+        return out
+
+    # -- prerequisites on deleted Dockerfiles -------------------------------------------------------
+    def _prerequisites(self) -> list[tuple[int, int, str]]:
+        if not self.deleted:
+            return []
+        directory = str(self.driver.path.resolve().parent)
+        deleted = {posixpath.normpath(str(path)) for path in self.deleted}
+        merged_name = posixpath.relpath(str(self.merged), directory) if self.merged is not None else None
+        out = []
+        for rule in self.makefile.all_rules:
+            start, end = rule.header
+            header = self.text[start:end]
+            colon = _header_colon(header)
+            if colon is None:
+                continue
+            body_start = colon + 1
+            body = header[body_start:].split(";", 1)[0].split("#", 1)[0]
+            absolute = {posixpath.normpath(posixpath.join(directory, p)) for p in rule.prerequisites}
+            has_merged = merged_name is not None and posixpath.normpath(posixpath.join(directory, merged_name)) in absolute
+            for match in re.finditer(r"\S+", body):
+                word = match.group(0)
+                if word == "|":
+                    break
+                if "$" in word:
+                    continue
+                if posixpath.normpath(posixpath.join(directory, word)) not in deleted:
+                    continue
+                word_start = start + body_start + match.start()
+                word_end = start + body_start + match.end()
+                if merged_name is not None and not has_merged:
+                    out.append((word_start, word_end, merged_name))
+                    has_merged = True
+                else:
+                    if word_start > 0 and self.text[word_start - 1] == " ":
+                        word_start -= 1
+                    out.append((word_start, word_end, ""))
+        return out
+
+    # -- applying -----------------------------------------------------------------------------
+    def _apply(self, replacements: list[tuple[int, int, str]]) -> str:
+        text = self.text
+        recipe_lines = sorted({span for rule in self.makefile.all_rules for span in ((l.start, l.end) for l in rule.recipe)})
+        by_line: dict[tuple[int, int], list[tuple[int, int, str]]] = defaultdict(list)
+        outside: list[tuple[int, int, str]] = []
+        for replacement in replacements:
+            start, end, _ = replacement
+            touched = [span for span in recipe_lines if span[0] <= end and start <= span[1]]
+            if not touched:
+                outside.append(replacement)
+                continue
+            for span in touched:
+                by_line[span].append(replacement)
+        final: list[tuple[int, int, str]] = list(outside)
+        emptied: set[tuple[int, int]] = set()
+        for span, items in by_line.items():
+            new_line = _rewrite(text, span, items)
+            if _is_empty_recipe_line(new_line):
+                stop = span[1] + 1 if span[1] < len(text) and text[span[1]] == "\n" else span[1]
+                final.append((span[0], stop, ""))
+                emptied.add(span)
+            else:
+                final.append((span[0], span[1], new_line))
+        for rule in self.makefile.all_rules:
+            spans = [(line.start, line.end) for line in rule.recipe]
+            if spans and all(span in emptied for span in spans):
+                final.append((spans[0][0], spans[0][0], "\t" + NO_OP_RECIPE + "\n"))
+        final.sort(key=lambda item: (item[0], item[1]))
+        out = []
+        position = 0
+        for start, end, new in final:
+            if start < position:
+                raise self.refuse(self.makefile.line_of(start), "two rewrites of the Makefile overlap")
+            out.append(text[position:start])
+            out.append(new)
+            position = end
+        out.append(text[position:])
+        return "".join(out)
+
+
+def _rewrite(text: str, span: tuple[int, int], items: list[tuple[int, int, str]]) -> str:
+    start, end = span
+    pieces = []
+    position = start
+    for item_start, item_end, new in sorted(items, key=lambda item: (item[0], item[1])):
+        clipped_start = max(item_start, start)
+        clipped_end = min(item_end, end)
+        if clipped_start < position:
+            continue
+        pieces.append(text[position:clipped_start])
+        if item_start >= start:
+            pieces.append(new)
+        position = clipped_end
+    pieces.append(text[position:end])
+    return "".join(pieces)
+
+
+def _is_empty_recipe_line(line: str) -> bool:
+    rest = line.replace("\\\n", " ").strip().lstrip("@-+").strip()
+    return rest in ("", "\\", ";")
+
+
+def _header_colon(header: str) -> int | None:
+    depth = 0
+    for index, char in enumerate(header):
+        if char == "$" and header[index + 1 : index + 2] in ("(", "{"):
+            depth += 1
+        elif char in ")}" and depth:
+            depth -= 1
+        elif char == ":" and depth == 0:
+            if header[index + 1 : index + 2] == ":":
+                return index + 1
+            return index
+    return None
+
+
+def _quote(text: str) -> str:
+    safe = all(char.isalnum() or char in "._-/+=:@%" for char in text)
+    return (text if safe else shlex.quote(text)).replace("$", "$$")

@@ -1,0 +1,1082 @@
+"""Read a Makefile driver: the rules make would run for one goal, their recipes as shell.
+
+Make reads the whole file first (variables, rules, conditionals), then runs
+the goal: prerequisites depth first, left to right, each target once, then
+the target's own recipe.  Each recipe line is expanded by make and handed to
+``/bin/sh`` on its own (the whole recipe at once under ``.ONESHELL``); the
+shell text is read with the shell reader.  Every byte of that shell text
+remembers the Makefile text it came from, so that the emitter can delete a
+recipe line or insert words into one while leaving everything else as it
+was.
+"""
+
+from __future__ import annotations
+
+import bisect
+import posixpath
+import re
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+
+from migrate.errors import InputError, Location, MigrationStop, Refusal
+from migrate.read.ops import (
+    UNKNOWN_MARK,
+    Build,
+    BuildArg,
+    DriverReading,
+    HostCommand,
+    Opaque,
+    Operation,
+    Site,
+    Word,
+)
+from migrate.read.shell import ShellAnchor, read_shell, read_shell_fragment
+
+PLACEHOLDER_PREFIX = "__dmigrate_make_"
+"""Shell variable names that stand for make text whose value cannot be known (``$(shell ...)``)."""
+_PLACEHOLDER = re.compile(r"\$\{" + PLACEHOLDER_PREFIX + r"(\d+)\}")
+
+_ASSIGNMENT = re.compile(r"(:::=|::=|:=|\?=|\+=|!=|=)")
+_CONDITIONALS = ("ifeq", "ifneq", "ifdef", "ifndef")
+_BUILTIN_VARIABLES = {"RM": "rm -f", "MAKE": "make", "SHELL": "/bin/sh", "CC": "cc", "CXX": "g++", "AR": "ar", "ECHO": "echo"}
+_SCRIPT_RUNNERS = {"sh", "bash", "dash", "/bin/sh", "/bin/bash", "/usr/bin/env"}
+
+
+@dataclass(frozen=True, eq=False)
+class RecipeText:
+    """The shell text make hands to ``/bin/sh`` for one recipe line (or a whole ``.ONESHELL`` recipe)."""
+
+    shell: bytes
+    """The expanded text, UTF-8, as the shell sees it."""
+    origins: tuple[tuple[int, int], ...]
+    """For each byte of ``shell``: the span of Makefile text (character offsets) it came from."""
+    lines: tuple[tuple[int, int], ...]
+    """The recipe lines in the Makefile: from the prefix tab to the end of the last continuation line."""
+
+    def source_span(self, start: int, end: int) -> tuple[int, int] | None:
+        """The Makefile text that gave ``shell[start:end]``, or None when a make reference straddles the edges."""
+        if start >= end or end > len(self.origins):
+            return None
+        first, last = self.origins[start], self.origins[end - 1]
+        if start > 0 and self.origins[start - 1] == first:
+            return None
+        if end < len(self.origins) and self.origins[end] == last:
+            return None
+        return first[0], last[1]
+
+
+@dataclass(frozen=True)
+class MakeAnchor:
+    """Where a command stands in a Makefile: its rule, its recipe line and its place in that line's shell text."""
+
+    target: str
+    recipe: RecipeText
+    shell: ShellAnchor
+    rule: tuple[int, int]
+    """The rule's header line (character offsets), for a rule whose recipe goes away."""
+
+    @property
+    def span(self) -> tuple[int, ...]:
+        return (self.recipe.lines[0][0],) + tuple(self.shell.span)
+
+
+@dataclass
+class _Variable:
+    value: str
+    recursive: bool
+    exported: bool = False
+    origin: str = "file"
+
+
+@dataclass
+class _RecipeLine:
+    start: int
+    end: int
+    line: int
+    text: str
+    """The Makefile text from the recipe prefix to the end, continuations included."""
+
+
+@dataclass
+class _Rule:
+    targets: tuple[str, ...]
+    prerequisites: list[str]
+    order_only: list[str]
+    recipe: list[_RecipeLine]
+    line: int
+    header: tuple[int, int]
+    double_colon: bool
+    guard: str | None
+    pattern: bool = False
+
+
+@dataclass
+class Makefile:
+    """What reading a Makefile gives, before anything runs."""
+
+    path: Path
+    text: str
+    variables: dict[str, _Variable]
+    rules: dict[str, list[_Rule]]
+    target_variables: dict[str, dict[str, _Variable]]
+    phony: set[str]
+    oneshell: bool
+    default_goal: str | None
+    unknowns: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    line_starts: list[int] = field(default_factory=list)
+    all_rules: list[_Rule] = field(default_factory=list)
+
+    def line_of(self, offset: int) -> int:
+        return bisect.bisect_right(self.line_starts, offset)
+
+    def placeholder(self, expression: str) -> str:
+        if expression not in self.unknowns:
+            self.unknowns.append(expression)
+        return "${" + PLACEHOLDER_PREFIX + str(self.unknowns.index(expression)) + "}"
+
+
+# -- parsing ---------------------------------------------------------------------------
+
+
+def parse_makefile(path: Path, text: str) -> Makefile:
+    parser = _Parser(path, text)
+    parser.run()
+    return parser.makefile
+
+
+class _Parser:
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.text = text
+        starts = [0]
+        for index, char in enumerate(text):
+            if char == "\n":
+                starts.append(index + 1)
+        self.makefile = Makefile(path, text, {}, {}, {}, set(), False, None, line_starts=starts)
+        directory = str(path.resolve().parent)
+        self.makefile.variables["CURDIR"] = _Variable(directory, False, origin="default")
+        self.makefile.variables[".DEFAULT_GOAL"] = _Variable("", False, origin="default")
+        for name, value in _BUILTIN_VARIABLES.items():
+            self.makefile.variables[name] = _Variable(value, True, origin="default")
+        self.conditions: list[tuple[bool | None, bool]] = []
+        """Per open conditional: its value (None when it cannot be known) and whether an ``else`` was seen."""
+
+    def fail(self, line: int, message: str) -> InputError:
+        return InputError(Location(self.path, line), message)
+
+    def active(self) -> bool | None:
+        """True when the lines read now count, False when a conditional skips them, None when unknown."""
+        state: bool | None = True
+        for value, _ in self.conditions:
+            if value is False:
+                return False
+            if value is None:
+                state = None
+        return state
+
+    def guard(self) -> str | None:
+        return None if self.active() is True else "inside a Makefile conditional that depends on the environment"
+
+    def run(self) -> None:
+        lines = self.text.split("\n")
+        offsets = self.makefile.line_starts
+        rule: _Rule | None = None
+        index = 0
+        while index < len(lines):
+            start = offsets[index]
+            raw = lines[index]
+            if raw.startswith("\t") and rule is not None:
+                last = index
+                while _continues(lines[last]) and last + 1 < len(lines):
+                    last += 1
+                end = offsets[last] + len(lines[last])
+                if self.active() is not False:
+                    rule.recipe.append(_RecipeLine(start, end, index + 1, self.text[start:end]))
+                index = last + 1
+                continue
+            last = index
+            while _continues(lines[last]) and last + 1 < len(lines):
+                last += 1
+            logical = " ".join(_strip_continuation(lines[i]) for i in range(index, last + 1))
+            number = index + 1
+            end = offsets[last] + len(lines[last])
+            index = last + 1
+            stripped = _strip_comment(logical).strip()
+            if not stripped:
+                continue
+            word = stripped.split(None, 1)[0]
+            if word in _CONDITIONALS or word in ("else", "endif"):
+                self._conditional(word, stripped, number)
+                continue
+            if word == "define" or (word in ("override", "export", "private") and stripped.split()[1:2] == ["define"]):
+                index = self._define(stripped, lines, index, number)
+                rule = None
+                continue
+            if self.active() is False:
+                if rule is not None and _is_rule_line(stripped):
+                    rule = None
+                continue
+            if word in ("include", "-include", "sinclude"):
+                self.makefile.notes.append(f"{self.path.name}:{number}: did not read the included files ({stripped})")
+                continue
+            if word in ("vpath", "unexport", "undefine"):
+                continue
+            rule = self._statement(stripped, number, (start, end))
+
+    def _conditional(self, word: str, line: str, number: int) -> None:
+        if word == "endif":
+            if not self.conditions:
+                raise self.fail(number, "endif without a conditional")
+            self.conditions.pop()
+            return
+        if word == "else":
+            if not self.conditions:
+                raise self.fail(number, "else without a conditional")
+            value, seen_else = self.conditions[-1]
+            if seen_else:
+                raise self.fail(number, "only one else per conditional")
+            rest = line[4:].strip()
+            if rest:
+                # ``else ifeq (...)``: the new test only matters when the first one failed.
+                inner_word = rest.split(None, 1)[0]
+                inner = self._test(inner_word, rest, number)
+                if value is True:
+                    new = False
+                elif value is False:
+                    new = inner
+                else:
+                    new = None
+                self.conditions[-1] = (new, False)
+                return
+            self.conditions[-1] = (None if value is None else not value, True)
+            return
+        self.conditions.append((self._test(word, line, number), False))
+
+    def _test(self, word: str, line: str, number: int) -> bool | None:
+        rest = line[len(word) :].strip()
+        scope = _Scope(self.makefile, {}, None)
+        if word in ("ifdef", "ifndef"):
+            name = scope.expand(rest).strip()
+            variable = self.makefile.variables.get(name)
+            if variable is None:
+                return None  # it may come from the environment
+            defined = variable.value != ""
+            return defined if word == "ifdef" else not defined
+        left, right = _split_test(rest)
+        if left is None:
+            raise self.fail(number, f"cannot read the conditional {line!r}")
+        a, b = scope.expand(left), scope.expand(right)
+        if UNKNOWN_MARK in a + b or _PLACEHOLDER.search(a + b):
+            return None
+        equal = a == b
+        return equal if word == "ifeq" else not equal
+
+    def _define(self, line: str, lines: list[str], index: int, number: int) -> int:
+        words = line.split()
+        while words and words[0] in ("override", "export", "private"):
+            words.pop(0)
+        name = words[1] if len(words) > 1 else ""
+        operator = words[2] if len(words) > 2 else "="
+        body: list[str] = []
+        depth = 1
+        while index < len(lines):
+            current = lines[index].strip()
+            index += 1
+            if current.startswith("define ") or current == "define":
+                depth += 1
+            elif current == "endef" or current.startswith("endef "):
+                depth -= 1
+                if depth == 0:
+                    break
+            body.append(lines[index - 1])
+        else:
+            raise self.fail(number, f"define {name} has no endef")
+        if self.active() is not False and name:
+            self._assign(name, operator, "\n".join(body), exported=line.startswith("export"))
+        return index
+
+    def _statement(self, line: str, number: int, span: tuple[int, int]) -> _Rule | None:
+        words = line.split(None, 1)
+        exported = False
+        while words and words[0] in ("override", "export", "private"):
+            exported = exported or words[0] == "export"
+            line = words[1] if len(words) > 1 else ""
+            words = line.split(None, 1)
+        if not line:
+            return None
+        kind, position, operator = _classify(line)
+        if kind == "assignment":
+            name = line[:position].strip()
+            value = line[position + len(operator) :].lstrip()
+            self._assign(name, operator, value, exported=exported)
+            return None
+        if kind == "rule":
+            return self._rule(line, position, operator, number, span)
+        if exported:
+            for name in line.split():
+                variable = self.makefile.variables.get(name)
+                if variable is not None:
+                    variable.exported = True
+                else:
+                    self.makefile.variables[name] = _Variable("", True, exported=True, origin="undefined")
+            return None
+        raise self.fail(number, f"make cannot read this line: {line!r}")
+
+    def _assign(self, name: str, operator: str, value: str, *, exported: bool, table: dict | None = None) -> None:
+        table = self.makefile.variables if table is None else table
+        scope = _Scope(self.makefile, {}, None)
+        name = scope.expand(name).strip()
+        unknown = self.active() is None
+        existing = table.get(name)
+        if operator == "?=":
+            if existing is not None and existing.origin != "undefined":
+                return
+            if table is self.makefile.variables and existing is None:
+                self.makefile.notes.append(f"assumed {name} is not set in the environment or on make's command line")
+            variable = _Variable(value, True, exported=exported or bool(existing and existing.exported))
+        elif operator == "+=":
+            if existing is None or existing.origin in ("undefined", "default"):
+                variable = _Variable(value, True, exported=exported)
+            elif existing.recursive:
+                variable = _Variable(_join(existing.value, value), True, exported=exported or existing.exported)
+            else:
+                variable = _Variable(_join(existing.value, scope.expand(value)), False, exported=exported or existing.exported)
+        elif operator == "!=":
+            variable = _Variable(self.makefile.placeholder(f"$(shell {value})"), False, exported=exported)
+        elif operator in (":=", "::=", ":::="):
+            variable = _Variable(scope.expand(value), False, exported=exported)
+        else:
+            variable = _Variable(value, True, exported=exported)
+        if unknown:
+            variable = _Variable(self.makefile.placeholder(f"$({name})"), False, exported=variable.exported)
+        if existing is not None and existing.exported:
+            variable.exported = True
+        table[name] = variable
+        if name == ".DEFAULT_GOAL" and table is self.makefile.variables:
+            self.makefile.default_goal = scope.expand(variable.value).strip() or None
+        if name == ".RECIPEPREFIX":
+            raise Refusal(Location(self.path), ".RECIPEPREFIX changes how recipes are read; dmigrate reads tab-prefixed recipes only")
+
+    def _rule(self, line: str, position: int, operator: str, number: int, span: tuple[int, int]) -> _Rule | None:
+        scope = _Scope(self.makefile, {}, None)
+        targets = tuple(scope.expand(line[:position]).split())
+        rest = line[position + len(operator) :]
+        inline_recipe = None
+        if ";" in rest:
+            rest, inline_recipe = rest.split(";", 1)
+        kind, at, assignment = _classify(rest)
+        if kind == "assignment" and inline_recipe is None:
+            # A target-specific variable: ``target: NAME = value``.
+            name_part = rest[:at].split()
+            exported = False
+            while name_part and name_part[0] in ("override", "export", "private"):
+                exported = exported or name_part[0] == "export"
+                name_part.pop(0)
+            if not name_part:
+                return None
+            for target in targets:
+                table = self.makefile.target_variables.setdefault(target, {})
+                self._assign(name_part[0], assignment, rest[at + len(assignment) :].lstrip(), exported=exported, table=table)
+            return None
+        normal, _, order_only = rest.partition("|")
+        rule = _Rule(
+            targets=targets,
+            prerequisites=scope.expand(normal).split(),
+            order_only=scope.expand(order_only).split(),
+            recipe=[],
+            line=number,
+            header=span,
+            double_colon=operator == "::",
+            guard=self.guard(),
+            pattern=any("%" in target for target in targets),
+        )
+        if inline_recipe is not None and inline_recipe.strip():
+            raise Refusal(
+                Location(self.path, number),
+                "a recipe on the rule's own line (`target: prerequisites ; command`) is not supported yet; put it on a tab-indented line",
+            )
+        self.makefile.all_rules.append(rule)
+        for target in targets:
+            if target == ".PHONY":
+                self.makefile.phony.update(rule.prerequisites)
+                continue
+            if target == ".ONESHELL":
+                self.makefile.oneshell = True
+                continue
+            if target.startswith(".") and "/" not in target:
+                continue
+            self.makefile.rules.setdefault(target, []).append(rule)
+            if self.makefile.default_goal is None and not rule.pattern and self.active() is not False:
+                self.makefile.default_goal = target
+        return rule
+
+
+def _continues(line: str) -> bool:
+    count = len(line) - len(line.rstrip("\\"))
+    return count % 2 == 1
+
+
+def _strip_continuation(line: str) -> str:
+    return line[:-1].rstrip() if _continues(line) else line.strip()
+
+
+def _strip_comment(line: str) -> str:
+    out = []
+    index = 0
+    while index < len(line):
+        char = line[index]
+        if char == "\\" and index + 1 < len(line) and line[index + 1] == "#":
+            out.append("#")
+            index += 2
+            continue
+        if char == "#":
+            break
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+def _join(left: str, right: str) -> str:
+    return f"{left} {right}" if left else right
+
+
+def _classify(line: str) -> tuple[str, int, str]:
+    """Whether a line is an assignment or a rule: the kind, where its operator stands, and the operator."""
+    depth = 0
+    index = 0
+    while index < len(line):
+        char = line[index]
+        if char == "$" and index + 1 < len(line) and line[index + 1] in "({":
+            depth += 1
+            index += 2
+            continue
+        if char in ")}" and depth:
+            depth -= 1
+        elif depth == 0:
+            if char == ":":
+                match = _ASSIGNMENT.match(line, index)
+                if match and match.group(1).startswith(":") and match.group(1) != ":":
+                    return "assignment", index, match.group(1)
+                if line.startswith("::", index):
+                    return "rule", index, "::"
+                return "rule", index, ":"
+            if char in "?+!" and line.startswith("=", index + 1):
+                return "assignment", index, char + "="
+            if char == "=":
+                return "assignment", index, "="
+            if char == ";":
+                return "other", index, ""
+        index += 1
+    return "other", -1, ""
+
+
+def _is_rule_line(line: str) -> bool:
+    return _classify(line)[0] == "rule"
+
+
+def _split_test(text: str) -> tuple[str | None, str]:
+    text = text.strip()
+    if text.startswith("("):
+        inner = text[1:-1] if text.endswith(")") else None
+        if inner is None:
+            return None, ""
+        depth = 0
+        for index, char in enumerate(inner):
+            if char in "({":
+                depth += 1
+            elif char in ")}":
+                depth -= 1
+            elif char == "," and depth == 0:
+                return inner[:index].strip(), inner[index + 1 :].strip()
+        return None, ""
+    match = re.match(r"""^(['"])(.*?)\1\s+(['"])(.*?)\3$""", text)
+    if match:
+        return match.group(2), match.group(4)
+    return None, ""
+
+
+# -- expansion ---------------------------------------------------------------------------------
+
+
+class _Scope:
+    """The variables in force while make expands text: global, target-specific and automatic ones."""
+
+    def __init__(self, makefile: Makefile, overlay: dict[str, _Variable], rule: _Rule | None, target: str = "") -> None:
+        self.makefile = makefile
+        self.overlay = overlay
+        self.rule = rule
+        self.target = target
+        self.depth = 0
+
+    def lookup(self, name: str) -> str | None:
+        automatic = self._automatic(name)
+        if automatic is not None:
+            return automatic
+        variable = self.overlay.get(name) or self.makefile.variables.get(name)
+        if variable is None or variable.origin == "undefined":
+            return None
+        if not variable.recursive:
+            return variable.value
+        if self.depth > 50:
+            raise InputError(Location(self.makefile.path), f"the variable {name} refers to itself")
+        self.depth += 1
+        try:
+            return self.expand(variable.value)
+        finally:
+            self.depth -= 1
+
+    def _automatic(self, name: str) -> str | None:
+        if self.rule is None:
+            return None
+        prerequisites = self.rule.prerequisites
+        values = {
+            "@": self.target,
+            "<": prerequisites[0] if prerequisites else "",
+            "^": " ".join(dict.fromkeys(prerequisites)),
+            "+": " ".join(prerequisites),
+            "|": " ".join(self.rule.order_only),
+            "*": "",
+        }
+        if name in values:
+            return values[name]
+        if len(name) == 2 and name[0] in values and name[1] in "DF":
+            value = values[name[0]]
+            parts = [posixpath.dirname(p) or "." if name[1] == "D" else posixpath.basename(p) for p in value.split()]
+            return " ".join(parts)
+        return None
+
+    def expand(self, text: str) -> str:
+        return self.expand_traced(text, None)[0]
+
+    def expand_traced(self, text: str, base: int | None) -> tuple[str, list[tuple[int, int]]]:
+        """Expand ``text``; with ``base``, also where each output character came from (offsets from ``base``)."""
+        out: list[str] = []
+        origins: list[tuple[int, int]] = []
+        index = 0
+        while index < len(text):
+            char = text[index]
+            if char != "$" or index + 1 >= len(text):
+                out.append(char)
+                if base is not None:
+                    origins.append((base + index, base + index + 1))
+                index += 1
+                continue
+            following = text[index + 1]
+            if following == "$":
+                out.append("$")
+                if base is not None:
+                    origins.append((base + index, base + index + 2))
+                index += 2
+                continue
+            if following in "({":
+                end = _matching(text, index + 1)
+                if end is None:
+                    raise InputError(Location(self.makefile.path), f"unterminated variable reference in {text!r}")
+                value = self._reference(text[index + 2 : end])
+                stop = end + 1
+            else:
+                value = self._variable_value(following)
+                stop = index + 2
+            out.append(value)
+            if base is not None:
+                origins.extend([(base + index, base + stop)] * len(value))
+            index = stop
+        return "".join(out), origins
+
+    def _variable_value(self, name: str) -> str:
+        value = self.lookup(name)
+        if value is None:
+            return self.makefile.placeholder(f"$({name})")
+        return value
+
+    def _reference(self, inner: str) -> str:
+        head, space, rest = inner.partition(" ")
+        if space and head in _FUNCTIONS:
+            return _FUNCTIONS[head](self, rest)
+        if ":" in inner and "=" in inner.split(":", 1)[1]:
+            # A substitution reference: $(VAR:.c=.o)
+            name, _, change = inner.partition(":")
+            before, _, after = change.partition("=")
+            value = self.expand(f"$({name})")
+            if _PLACEHOLDER.search(value):
+                return self.makefile.placeholder(f"$({inner})")
+            pattern = before if "%" in before else "%" + before
+            replacement = after if "%" in before else "%" + after
+            return " ".join(_patsubst_word(pattern, replacement, word) for word in value.split())
+        name = self.expand(inner)
+        return self._variable_value(name)
+
+    def arguments(self, text: str, count: int) -> list[str]:
+        parts: list[str] = []
+        depth = 0
+        start = 0
+        for index, char in enumerate(text):
+            if char in "({":
+                depth += 1
+            elif char in ")}":
+                depth -= 1
+            elif char == "," and depth == 0 and len(parts) < count - 1:
+                parts.append(text[start:index])
+                start = index + 1
+        parts.append(text[start:])
+        return parts
+
+
+def _matching(text: str, opening: int) -> int | None:
+    close = ")" if text[opening] == "(" else "}"
+    depth = 0
+    for index in range(opening, len(text)):
+        if text[index] == text[opening]:
+            depth += 1
+        elif text[index] == close:
+            depth -= 1
+            if depth == 0:
+                return index
+    return None
+
+
+def _patsubst_word(pattern: str, replacement: str, word: str) -> str:
+    prefix, _, suffix = pattern.partition("%")
+    if word.startswith(prefix) and word.endswith(suffix) and len(word) >= len(prefix) + len(suffix):
+        stem = word[len(prefix) : len(word) - len(suffix)]
+        return replacement.replace("%", stem, 1)
+    return word
+
+
+def _unknown_function(name: str):
+    def run(scope: _Scope, rest: str) -> str:
+        return scope.makefile.placeholder(f"$({name} {rest})")
+
+    return run
+
+
+def _words_function(transform):
+    def run(scope: _Scope, rest: str) -> str:
+        value = scope.expand(rest)
+        if _PLACEHOLDER.search(value):
+            return scope.makefile.placeholder(f"$(... {rest})")
+        return transform(value)
+
+    return run
+
+
+def _subst(scope: _Scope, rest: str) -> str:
+    old, new, text = (scope.expand(part) for part in scope.arguments(rest, 3))
+    return text.replace(old, new) if old else text
+
+
+def _patsubst(scope: _Scope, rest: str) -> str:
+    pattern, replacement, text = (scope.expand(part) for part in scope.arguments(rest, 3))
+    return " ".join(_patsubst_word(pattern.strip(), replacement.strip(), word) for word in text.split())
+
+
+def _affix(prepend: bool):
+    def run(scope: _Scope, rest: str) -> str:
+        affix, text = (scope.expand(part) for part in scope.arguments(rest, 2))
+        return " ".join((affix + word) if prepend else (word + affix) for word in text.split())
+
+    return run
+
+
+def _if(scope: _Scope, rest: str) -> str:
+    parts = scope.arguments(rest, 3)
+    condition = scope.expand(parts[0]).strip()
+    if _PLACEHOLDER.search(condition):
+        return scope.makefile.placeholder(f"$(if {rest})")
+    if condition:
+        return scope.expand(parts[1]) if len(parts) > 1 else ""
+    return scope.expand(parts[2]) if len(parts) > 2 else ""
+
+
+def _or(scope: _Scope, rest: str) -> str:
+    for part in scope.arguments(rest, 1000):
+        value = scope.expand(part).strip()
+        if _PLACEHOLDER.search(value):
+            return scope.makefile.placeholder(f"$(or {rest})")
+        if value:
+            return value
+    return ""
+
+
+def _word(scope: _Scope, rest: str) -> str:
+    number, text = (scope.expand(part) for part in scope.arguments(rest, 2))
+    words = text.split()
+    try:
+        position = int(number.strip())
+    except ValueError:
+        return scope.makefile.placeholder(f"$(word {rest})")
+    return words[position - 1] if 0 < position <= len(words) else ""
+
+
+def _abspath(scope: _Scope, rest: str) -> str:
+    directory = scope.makefile.variables["CURDIR"].value
+    value = scope.expand(rest)
+    if _PLACEHOLDER.search(value):
+        return scope.makefile.placeholder(f"$(abspath {rest})")
+    return " ".join(posixpath.normpath(posixpath.join(directory, word)) for word in value.split())
+
+
+def _filter(keep: bool):
+    def run(scope: _Scope, rest: str) -> str:
+        patterns, text = (scope.expand(part).split() for part in scope.arguments(rest, 2))
+
+        def matches(word: str) -> bool:
+            return any(_patsubst_word(p, "\0", word) == "\0" or (("%" not in p) and p == word) for p in patterns)
+
+        return " ".join(word for word in text if matches(word) == keep)
+
+    return run
+
+
+_FUNCTIONS = {
+    "shell": _unknown_function("shell"),
+    "wildcard": _unknown_function("wildcard"),
+    "realpath": _unknown_function("realpath"),
+    "eval": _unknown_function("eval"),
+    "call": _unknown_function("call"),
+    "foreach": _unknown_function("foreach"),
+    "origin": _unknown_function("origin"),
+    "file": _unknown_function("file"),
+    "strip": _words_function(lambda value: " ".join(value.split())),
+    "notdir": _words_function(lambda value: " ".join(posixpath.basename(w) for w in value.split())),
+    "dir": _words_function(lambda value: " ".join((posixpath.dirname(w) or ".") + "/" for w in value.split())),
+    "firstword": _words_function(lambda value: (value.split() or [""])[0]),
+    "lastword": _words_function(lambda value: (value.split() or [""])[-1]),
+    "words": _words_function(lambda value: str(len(value.split()))),
+    "sort": _words_function(lambda value: " ".join(sorted(set(value.split())))),
+    "subst": _subst,
+    "patsubst": _patsubst,
+    "addprefix": _affix(True),
+    "addsuffix": _affix(False),
+    "if": _if,
+    "or": _or,
+    "word": _word,
+    "abspath": _abspath,
+    "filter": _filter(True),
+    "filter-out": _filter(False),
+}
+
+
+# -- running a goal ---------------------------------------------------------------------------------
+
+
+def read_makefile(path: Path, text: str, target_rule: str | None = None) -> DriverReading:
+    makefile = parse_makefile(path, text)
+    return _Runner(makefile, target_rule).run()
+
+
+class _Runner:
+    def __init__(self, makefile: Makefile, goal: str | None) -> None:
+        self.makefile = makefile
+        self.path = makefile.path
+        self.goal = goal
+        self.directory = makefile.variables["CURDIR"].value
+        self.operations: list[Operation] = []
+        self.notes: list[str] = list(makefile.notes)
+        self.parts: dict[Path, DriverReading] = {}
+        self.tracked = _tracked_files(self.directory)
+        self.depth = 0
+
+    def run(self) -> DriverReading:
+        goal = self.goal or self.makefile.default_goal
+        if goal is None:
+            raise InputError(Location(self.path), "the Makefile has no rule to run")
+        if self.goal is not None and goal not in self.makefile.rules:
+            raise InputError(Location(self.path), f"no rule for the target {goal!r}")
+        self.notes.append(f"assumed make runs in {Path(self.directory).name}/ with no variables set on its command line")
+        if self.goal is None:
+            self.notes.append(f"followed the default goal {goal!r}")
+        self._make(goal, set(), {}, None)
+        return DriverReading(
+            path=self.path,
+            kind="make",
+            text=self.makefile.text,
+            operations=tuple(self.operations),
+            start_dir=Path(self.directory),
+            notes=tuple(dict.fromkeys(self.notes)),
+            parts=tuple(self.parts.values()),
+        )
+
+    def _make(self, target: str, done: set[str], inherited: dict[str, _Variable], guard: str | None) -> None:
+        if target in done:
+            return
+        done.add(target)
+        rules = self.makefile.rules.get(target, [])
+        overlay = dict(inherited)
+        overlay.update(self.makefile.target_variables.get(target, {}))
+        for rule in rules:
+            for prerequisite in rule.prerequisites + rule.order_only:
+                self._make(prerequisite, done, overlay, guard or rule.guard)
+        with_recipe = [rule for rule in rules if rule.recipe]
+        if not with_recipe:
+            if not rules and not self._exists(target) and target not in self.makefile.phony:
+                self._implicit(target, guard)
+            return
+        if len(with_recipe) > 1 and not all(rule.double_colon for rule in with_recipe):
+            line = with_recipe[-1].line
+            self.notes.append(f"{self.path.name}:{line}: make uses the last recipe given for {target}")
+            with_recipe = with_recipe[-1:]
+        run_guard = guard
+        if target not in self.makefile.phony and self._exists(target):
+            run_guard = run_guard or f"runs only when make finds {target} out of date"
+        elif target not in self.makefile.phony:
+            self.notes.append(f"assumed {target} does not exist before make runs (git does not track it)")
+        for rule in with_recipe:
+            scope = _Scope(self.makefile, overlay, rule, target)
+            self._recipe(rule, target, scope, run_guard or rule.guard)
+
+    def _exists(self, target: str) -> bool:
+        path = posixpath.normpath(posixpath.join(self.directory, target))
+        if self.tracked is None:
+            return Path(path).exists()
+        relative = posixpath.relpath(path, self.directory)
+        return relative in self.tracked or any(name.startswith(relative + "/") for name in self.tracked)
+
+    def _implicit(self, target: str, guard: str | None) -> None:
+        for rule in self.makefile.all_rules:
+            if not rule.pattern or not rule.recipe:
+                continue
+            if any(_patsubst_word(pattern, "\0", target) == "\0" for pattern in rule.targets):
+                mentions = any("docker" in line.text for line in rule.recipe)
+                site = Site(self.path, rule.line, None, guard)
+                self.operations.append(Opaque(site, f"{target} is made by the pattern rule {' '.join(rule.targets)}, which dmigrate does not follow", mentions))
+                return
+
+    # -- recipes -------------------------------------------------------------------------------
+    def _recipe(self, rule: _Rule, target: str, scope: _Scope, guard: str | None) -> None:
+        expanded = [self._expand_line(line, scope) for line in rule.recipe]
+        environment = self._environment(scope)
+        if self.makefile.oneshell:
+            shell = b""
+            origins: list[tuple[int, int]] = []
+            for text, line_origins in expanded:
+                if shell:
+                    shell += b"\n"
+                    origins.append(origins[-1])
+                shell += text
+                origins.extend(line_origins)
+            pieces = [(RecipeText(shell, tuple(origins), tuple((line.start, line.end) for line in rule.recipe)), rule.recipe[0])]
+        else:
+            pieces = [
+                (RecipeText(text, tuple(line_origins), ((line.start, line.end),)), line)
+                for (text, line_origins), line in zip(expanded, rule.recipe)
+            ]
+        for recipe, first_line in pieces:
+            if not recipe.shell.strip():
+                continue
+            self._read_recipe(recipe, first_line, rule, target, environment, guard)
+
+    def _expand_line(self, line: _RecipeLine, scope: _Scope) -> tuple[bytes, list[tuple[int, int]]]:
+        """The shell text of one recipe line: expanded, continuation tabs and prefix characters removed."""
+        source = line.text
+        kept: list[tuple[str, int]] = []
+        index = 1  # the recipe prefix tab
+        while index < len(source):
+            char = source[index]
+            kept.append((char, index))
+            if char == "\n" and index + 1 < len(source) and source[index + 1] == "\t":
+                index += 2
+                continue
+            index += 1
+        # Expand piece by piece so that origins point into the Makefile text.
+        text = "".join(char for char, _ in kept)
+        expanded, origins = scope.expand_traced(text, 0)
+        positions = [position for _, position in kept]
+        mapped = []
+        for start, end in origins:
+            first = positions[start]
+            last = positions[end - 1] + 1
+            mapped.append((line.start + first, line.start + last))
+        start = 0
+        while start < len(expanded) and expanded[start] in "@-+ \t":
+            start += 1
+        expanded, mapped = expanded[start:], mapped[start:]
+        data = bytearray()
+        byte_origins: list[tuple[int, int]] = []
+        for char, origin in zip(expanded, mapped):
+            encoded = char.encode("utf-8")
+            data += encoded
+            byte_origins.extend([origin] * len(encoded))
+        return bytes(data), byte_origins
+
+    def _environment(self, scope: _Scope) -> dict[str, Word]:
+        environment = {}
+        for table in (self.makefile.variables, scope.overlay):
+            for name, variable in table.items():
+                if variable.exported and variable.origin != "undefined":
+                    value = scope.lookup(name) or ""
+                    environment[name] = Word(value, _shell_key(value))
+        return environment
+
+    def _read_recipe(self, recipe: RecipeText, line: _RecipeLine, rule: _Rule, target: str, environment, guard) -> None:
+        text = recipe.shell.decode("utf-8")
+        try:
+            operations, notes = read_shell_fragment(
+                self.path, text, self.directory, first_position=len(self.operations), environment=environment
+            )
+        except MigrationStop as stop:
+            offset = _line_offset(text, stop.location.line)
+            where = recipe.origins[offset][0] if offset < len(recipe.origins) else line.start
+            raise type(stop)(Location(self.path, self.makefile.line_of(where)), stop.reason) from None
+        self.notes.extend(notes)
+        for operation in operations:
+            self._add(operation, recipe, rule, target, guard)
+
+    def _add(self, operation: Operation, recipe: RecipeText, rule: _Rule, target: str, guard: str | None) -> None:
+        anchor = operation.site.anchor
+        offset = anchor.span[0] if isinstance(anchor, ShellAnchor) else 0
+        where = recipe.origins[min(offset, len(recipe.origins) - 1)][0] if recipe.origins else rule.header[0]
+        site = Site(
+            self.path,
+            self.makefile.line_of(where),
+            MakeAnchor(target, recipe, anchor, rule.header) if isinstance(anchor, ShellAnchor) else None,
+            operation.site.guard or guard,
+        )
+        operation = replace(operation, site=site)
+        if isinstance(anchor, ShellAnchor):
+            operation = _with_source_texts(operation, recipe, anchor, self.makefile.text)
+        if isinstance(operation, HostCommand):
+            if self._follow_script(operation, guard) or self._follow_make(operation, guard):
+                return
+        self.operations.append(operation)
+
+    def _follow_script(self, operation: HostCommand, guard: str | None) -> bool:
+        """``./build.sh`` or ``sh build.sh`` in a recipe: the script's steps are part of the flow."""
+        argv = list(operation.argv)
+        if not argv or not argv[0].known:
+            return False
+        if argv[0].key in _SCRIPT_RUNNERS:
+            argv = argv[1:]
+            if argv and argv[0].key in ("sh", "bash"):
+                argv = argv[1:]
+            while argv and argv[0].key.startswith("-") and argv[0].key not in ("-c",):
+                argv = argv[1:]
+        elif "/" not in argv[0].key:
+            return False
+        if not argv or not argv[0].known or not operation.cwd.known:
+            return False
+        script = Path(posixpath.normpath(posixpath.join(operation.cwd.key, argv[0].key)))
+        if not script.is_file() or not _is_shell_script(script):
+            return False
+        if self.depth > 10:
+            raise InputError(Location(self.path, operation.site.line), f"{script.name} runs itself too deeply to follow")
+        self.depth += 1
+        try:
+            reading = read_shell(script, cwd=operation.cwd.key, positional=tuple(argv[1:]), first_position=len(self.operations))
+        finally:
+            self.depth -= 1
+        self.parts.setdefault(script, reading)
+        self.notes.append(f"followed {self.path.name}:{operation.site.line} into {script.name}")
+        for inner in reading.operations:
+            inner_guard = inner.site.guard or guard
+            self.operations.append(replace(inner, site=replace(inner.site, guard=inner_guard)) if inner_guard != inner.site.guard else inner)
+        return True
+
+    def _follow_make(self, operation: HostCommand, guard: str | None) -> bool:
+        """``$(MAKE) target`` on this same Makefile runs a second make; its rules are part of the flow."""
+        argv = [word.key for word in operation.argv]
+        if not argv or posixpath.basename(argv[0]) not in ("make", "gmake"):
+            return False
+        goals = []
+        for word in argv[1:]:
+            if word in ("-s", "--silent", "--no-print-directory", "-k") or (word.startswith("-j") and word[2:].isdigit()):
+                continue
+            if word.startswith("-") or "=" in word or UNKNOWN_MARK in word:
+                self.notes.append(f"{self.path.name}:{operation.site.line}: did not follow `{' '.join(argv)}`")
+                return False
+            goals.append(word)
+        if self.depth > 10:
+            raise InputError(Location(self.path, operation.site.line), "make calls itself too deeply to follow")
+        self.depth += 1
+        try:
+            done: set[str] = set()
+            for goal in goals or [self.makefile.default_goal or ""]:
+                self._make(goal, done, {}, guard)
+        finally:
+            self.depth -= 1
+        return True
+
+
+def _with_source_texts(operation: Operation, recipe: RecipeText, anchor: ShellAnchor, source: str) -> Operation:
+    """Give the words of a docker command their Makefile text, so that build args carried elsewhere keep ``$(VAR)``."""
+    texts: dict[str, str] = {}
+    for start, end in anchor.words:
+        expanded = recipe.shell[start:end].decode("utf-8")
+        span = recipe.source_span(start, end)
+        written = source[span[0] : span[1]] if span is not None else None
+        if written is not None and "\n" in written:
+            written = None
+        texts.setdefault(expanded, written if written is not None else expanded.replace("$", "$$"))
+
+    def convert(value):
+        if isinstance(value, Word):
+            return Word(texts.get(value.text, value.text), value.key)
+        if isinstance(value, BuildArg):
+            return _build_arg_text(value, texts)
+        if isinstance(value, tuple):
+            return tuple(convert(item) for item in value)
+        if is_dataclass(value) and not isinstance(value, (Site, type)):
+            return replace(value, **{f.name: convert(getattr(value, f.name)) for f in fields(value) if f.name != "site"})
+        return value
+
+    if isinstance(operation, Build):
+        return convert(operation)
+    return operation
+
+
+def _build_arg_text(arg: BuildArg, texts: dict[str, str]) -> BuildArg:
+    parts = arg.text.split(" ", 1)
+    if len(parts) == 2 and parts[0] in texts and parts[1] in texts:
+        text = f"{texts[parts[0]]} {texts[parts[1]]}"
+        value_source = texts[parts[1]]
+    elif arg.text in texts:
+        text = texts[arg.text]
+        value_source = text.split("=", 1)[1] if text.startswith("--") and "=" in text else text
+    else:
+        return arg
+    value = arg.value
+    if value is not None:
+        name, sep, rest = value_source.partition("=")
+        value = Word(rest if sep and name == arg.name else value.text.replace("$", "$$"), value.key)
+    return BuildArg(arg.name, value, text)
+
+
+def _line_offset(text: str, line: int | None) -> int:
+    if not line:
+        return 0
+    offset = 0
+    for _ in range(line - 1):
+        found = text.find("\n", offset)
+        if found == -1:
+            break
+        offset = found + 1
+    return len(text[:offset].encode("utf-8"))
+
+
+def _shell_key(value: str) -> str:
+    return _PLACEHOLDER.sub(lambda match: UNKNOWN_MARK + match.group(0) + UNKNOWN_MARK, value)
+
+
+def _is_shell_script(path: Path) -> bool:
+    if path.suffix in (".sh", ".bash"):
+        return True
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline(200)
+    except OSError:
+        return False
+    return first.startswith(b"#!") and (b"sh" in first.split(b"/")[-1])
+
+
+def _tracked_files(directory: str) -> frozenset[str] | None:
+    """Files git tracks, relative to ``directory``; None outside git."""
+    import subprocess
+
+    try:
+        listing = subprocess.run(["git", "-C", directory, "ls-files", "-z", "--", "."], capture_output=True, check=False)
+    except OSError:
+        return None
+    if listing.returncode != 0:
+        return None
+    return frozenset(name for name in listing.stdout.decode("utf-8", "surrogateescape").split("\0") if name)
