@@ -1,4 +1,9 @@
-"""How outcomes are shown: text for people, JSON for tools."""
+"""How outcomes are shown: text for people, JSON and SARIF for tools.
+
+Everything here works on report *entries* (:func:`project_entry`): plain,
+JSON-ready dicts, one per project, that a batch worker can make and send back
+cheaply.
+"""
 
 from __future__ import annotations
 
@@ -14,41 +19,110 @@ _VERBS = {MIGRATED: "migrated", PENDING: "would migrate", NOTHING: "nothing to d
 
 
 def exit_code(outcomes: list[Outcome], *, check: bool) -> int:
-    if any(o.status in (REFUSED, ERROR) for o in outcomes):
+    return exit_code_of([o.status for o in outcomes], check=check)
+
+
+def exit_code_of(statuses: list[str], *, check: bool) -> int:
+    if any(status in (REFUSED, ERROR) for status in statuses):
         return 2
-    if check and any(o.status == PENDING for o in outcomes):
+    if check and any(status == PENDING for status in statuses):
         return 1
     return 0
 
 
 def render(outcomes: list[Outcome], output_format: str, *, dry_run: bool, check: bool, quiet: bool) -> None:
     cwd = Path(os.getcwd())
+    render_entries([project_entry(o, cwd) for o in outcomes], output_format, dry_run=dry_run, check=check, quiet=quiet)
+
+
+def render_entries(
+    entries: list[dict], output_format: str, *, dry_run: bool, check: bool, quiet: bool, lines_shown: bool = False
+) -> None:
+    """The report on standard output (a patch, JSON or SARIF) and the people's part on standard error.
+
+    ``lines_shown``: each project's line went to standard error already, as progress.
+    """
     if output_format == "json":
-        json.dump(json_report(outcomes, cwd), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        _dump(entries_report(entries))
+        return
+    if output_format == "sarif":
+        from migrate.sarif import sarif_report
+
+        _dump(sarif_report(entries, Path(os.getcwd())))
         return
     if dry_run:
-        _print_diff(unified_diff([c for o in outcomes for c in o.changes], cwd))
-    for outcome in outcomes:
-        _print_outcome(outcome, cwd, quiet)
+        _print_diff("".join(entry["diff"] for entry in entries))
+    if not lines_shown:
+        for entry in entries:
+            print_entry(entry, quiet)
+    if len(entries) > 1 and not quiet:
+        print_summary(entries)
 
 
-def _print_outcome(outcome: Outcome, cwd: Path, quiet: bool) -> None:
-    err = sys.stderr
-    shown = display_path(outcome.driver, cwd)
-    if outcome.status in (REFUSED, ERROR):
-        where = outcome.location.render(cwd) if outcome.location else shown
-        print(f"{where}: {outcome.status}: {outcome.message}", file=err)
-        return
+def _dump(report: dict) -> None:
+    json.dump(report, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+def entry_lines(entry: dict, quiet: bool) -> list[str]:
+    """How one project's result reads on standard error."""
+    if entry["status"] in (REFUSED, ERROR):
+        return [f"{entry['location'] or entry['driver']}: {entry['status']}: {entry['message']}"]
     if quiet:
+        return []
+    message = f": {entry['message']}" if entry["message"] else ""
+    lines = [f"{_VERBS[entry['status']]} {entry['driver']}{message}"]
+    if entry["status"] in (MIGRATED, PENDING):
+        lines += [f"  warning: {warning}" for warning in entry["warnings"]]
+        lines += [f"  note: {decision}" for decision in entry["decisions"]]
+    return lines
+
+
+def print_entry(entry: dict, quiet: bool) -> None:
+    for line in entry_lines(entry, quiet):
+        print(line, file=sys.stderr)
+
+
+_RESULTS = {MIGRATED: "migrated", PENDING: "pending", NOTHING: "nothing to do", REFUSED: "refused", ERROR: "error"}
+
+
+def summary_rows(entries: list[dict]) -> list[tuple[str, str, str]]:
+    """Per project: where, the result, and the files changed or the reason."""
+    rows = []
+    for entry in entries:
+        if entry["status"] in (REFUSED, ERROR):
+            detail = f"{entry['location'] or entry['driver']}: {entry['message']}"
+        elif entry["changed_files"]:
+            detail = ", ".join(entry["changed_files"])
+        else:
+            detail = entry["message"]
+        rows.append((entry["driver"], _RESULTS[entry["status"]], detail))
+    return rows
+
+
+def print_summary(entries: list[dict]) -> None:
+    """One row per project, then the count of each result."""
+    rows = summary_rows(entries)
+    counts = {status: sum(1 for e in entries if e["status"] == status) for status in _RESULTS}
+    totals = ", ".join(f"{count} {_RESULTS[status]}" for status, count in counts.items() if count)
+    if sys.stderr.isatty() and not os.environ.get("NO_COLOR"):
+        from rich.console import Console
+        from rich.table import Table
+
+        styles = {"migrated": "green", "pending": "yellow", "nothing to do": "dim", "refused": "red", "error": "bold red"}
+        table = Table(title=None, caption=f"{len(entries)} projects: {totals}", caption_justify="left")
+        for column in ("project", "result", "files changed / reason"):
+            table.add_column(column, overflow="fold")
+        for project, result, detail in rows:
+            table.add_row(project, f"[{styles[result]}]{result}[/]", detail)
+        Console(stderr=True, highlight=False).print(table)
         return
-    message = f": {outcome.message}" if outcome.message else ""
-    print(f"{_VERBS[outcome.status]} {shown}{message}", file=err)
-    if outcome.plan is not None and outcome.status in (MIGRATED, PENDING):
-        for warning in outcome.plan.warnings:
-            print(f"  warning: {warning}", file=err)
-        for decision in outcome.plan.decisions:
-            print(f"  note: {decision}", file=err)
+    width = max(len(row[0]) for row in rows + [("project", "", "")])
+    out = [f"{'project':<{width}}  {'result':<13}  files changed / reason"]
+    out += [f"{project:<{width}}  {result:<13}  {detail}".rstrip() for project, result, detail in rows]
+    out.append(f"{len(entries)} projects: {totals}")
+    sys.stderr.write("\n".join(out) + "\n")
 
 
 def _print_diff(diff: str) -> None:
@@ -65,20 +139,29 @@ def _print_diff(diff: str) -> None:
 
 
 def json_report(outcomes: list[Outcome], cwd: Path) -> dict:
+    return entries_report([project_entry(outcome, cwd) for outcome in outcomes])
+
+
+def entries_report(entries: list[dict]) -> dict:
+    """The ``--format json`` document (described by ``schemas/report-v1.json``)."""
     return {
         "version": 1,
-        "projects": [_project_json(outcome, cwd) for outcome in outcomes],
-        "summary": {status: sum(1 for o in outcomes if o.status == status) for status in _VERBS},
+        "projects": entries,
+        "summary": {status: sum(1 for e in entries if e["status"] == status) for status in _VERBS},
     }
 
 
-def _project_json(outcome: Outcome, cwd: Path) -> dict:
+def project_entry(outcome: Outcome, cwd: Path) -> dict:
+    """One project's report entry, paths relative to ``cwd``."""
     plan = outcome.plan
+    location = outcome.location.render(cwd) if outcome.location else None
     entry: dict = {
         "driver": display_path(outcome.driver, cwd),
+        "kind": plan.driver.kind if plan is not None else None,
         "status": outcome.status,
         "message": outcome.message,
-        "location": outcome.location.render(cwd) if outcome.location else None,
+        "location": location,
+        "refusals": [{"location": location, "reason": outcome.message}] if outcome.status == REFUSED else [],
         "changed_files": [display_path(p, cwd) for p in outcome.changed_files],
         "stages": [],
         "artifacts": [],

@@ -154,6 +154,11 @@ def _host_words(operation):
 
 
 def _git_files(start: str) -> tuple[str, frozenset[str] | None]:
+    from migrate.read.gitindex import tracked_files
+
+    read = tracked_files(start)
+    if read is not None:
+        return read
     try:
         top = subprocess.run(
             ["git", "-C", start, "rev-parse", "--show-toplevel"],

@@ -1,0 +1,763 @@
+"""Many projects at once: walk the roots, migrate every driver, in parallel.
+
+The parent process walks the roots (``.gitignore`` rules, skipped
+directories, never a symlink) and streams directories in walk order to a pool
+of forked workers.  A worker finds the drivers of each directory with
+:func:`migrate.discover.drivers_in`, migrates them without writing and sends
+back a report entry (see :func:`migrate.report.project_entry`) with the diff
+already made.  Only the parent writes, after checking that no two projects
+change the same file, so that parallel runs cannot race and a combined patch
+always applies.
+
+A worker that dies (a crash in a parser, the kernel's OOM killer) takes down
+only what it held: those directories are run again one at a time in a fresh
+worker, and the project that still kills it is reported as an error.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+NO_DRIVER = "no driver that calls docker here"
+SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", "vendor"})
+_SERIAL_LIMIT = 48
+"""Fewer directories than this are done in this process: starting workers would cost more."""
+_CHUNK = 48
+"""Directories per task: enough to hide the cost of a round trip to a worker."""
+
+
+# -- .gitignore ------------------------------------------------------------------
+
+
+class IgnoreFile:
+    """The rules of one ``.gitignore`` (or ``info/exclude``), relative to ``base``."""
+
+    def __init__(self, base: str, text: str) -> None:
+        self.base = base
+        self.rules: list[tuple[re.Pattern[str], bool, bool, bool]] = []
+        """Per rule: the pattern, negated, directories only, matched against the whole relative path."""
+        for line in text.splitlines():
+            rule = _parse_rule(line)
+            if rule is not None:
+                self.rules.append(rule)
+
+    def decide(self, relative: str, name: str, is_dir: bool) -> bool | None:
+        """True: ignored; False: re-included by ``!``; None: no rule of this file matches."""
+        decision = None
+        for pattern, negated, directory_only, anchored in self.rules:
+            if directory_only and not is_dir:
+                continue
+            if pattern.fullmatch(relative if anchored else name):
+                decision = not negated
+        return decision
+
+
+def _parse_rule(line: str) -> tuple[re.Pattern[str], bool, bool, bool] | None:
+    line = line.rstrip("\r\n")
+    if not line or line.startswith("#"):
+        return None
+    # Trailing spaces go unless escaped with a backslash.
+    stripped = line.rstrip(" ")
+    if stripped.endswith("\\") and len(stripped) < len(line):
+        stripped += " "
+    line = stripped
+    negated = line.startswith("!")
+    if negated:
+        line = line[1:]
+    elif line.startswith("\\!") or line.startswith("\\#"):
+        line = line[1:]
+    directory_only = line.endswith("/") and not line.endswith("\\/")
+    if directory_only:
+        line = line.rstrip("/")
+    if not line:
+        return None
+    anchored = "/" in line
+    line = line.lstrip("/")
+    return re.compile(_glob_regex(line), re.DOTALL), negated, directory_only, anchored
+
+
+def _glob_regex(pattern: str) -> str:
+    """gitignore's wildmatch as a regular expression: ``*`` and ``?`` stop at ``/``, ``**`` crosses it."""
+    out: list[str] = []
+    index = 0
+    length = len(pattern)
+    while index < length:
+        char = pattern[index]
+        if char == "*":
+            if pattern.startswith("**", index):
+                before_ok = index == 0 or pattern[index - 1] == "/"
+                after = index + 2
+                if before_ok and (after == length or pattern[after] == "/"):
+                    if after == length:
+                        out.append(".*")
+                        index = after
+                    else:
+                        out.append("(?:.*/)?")
+                        index = after + 1
+                    continue
+                index += 1
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "\\" and index + 1 < length:
+            index += 1
+            out.append(re.escape(pattern[index]))
+        elif char == "[":
+            closing = _class_end(pattern, index)
+            if closing is None:
+                out.append(re.escape(char))
+            else:
+                body = pattern[index + 1 : closing]
+                if body.startswith(("!", "^")):
+                    body = "^" + body[1:]
+                out.append("[" + body.replace("\\", "\\\\").replace("[", "\\[") + "]")
+                index = closing
+        else:
+            out.append(re.escape(char))
+        index += 1
+    return "".join(out)
+
+
+def _class_end(pattern: str, start: int) -> int | None:
+    index = start + 1
+    if index < len(pattern) and pattern[index] in "!^":
+        index += 1
+    if index < len(pattern) and pattern[index] == "]":
+        index += 1
+    closing = pattern.find("]", index)
+    return closing if closing != -1 else None
+
+
+IgnoreRules = tuple[IgnoreFile, ...]
+
+
+def is_ignored(rules: IgnoreRules, path: str, is_dir: bool) -> bool:
+    """The deepest file with a matching rule decides, as git does."""
+    name = path.rsplit("/", 1)[-1]
+    for ignore in reversed(rules):
+        if not path.startswith(ignore.base + "/"):
+            continue
+        decision = ignore.decide(path[len(ignore.base) + 1 :], name, is_dir)
+        if decision is not None:
+            return decision
+    return False
+
+
+def _read_text(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8", errors="surrogateescape") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def _repository_rules(top: str) -> IgnoreRules:
+    """``info/exclude`` of the repository at ``top``, which applies to all of it."""
+    exclude = _read_text(os.path.join(top, ".git", "info", "exclude"))
+    return (IgnoreFile(top, exclude),) if exclude else ()
+
+
+def _rules_above(root: str) -> IgnoreRules:
+    """The rules that reach ``root`` from the repository it lies in: ``info/exclude`` and outer ``.gitignore`` files."""
+    chain: list[str] = []
+    directory = root
+    while True:
+        parent = os.path.dirname(directory)
+        if os.path.exists(os.path.join(directory, ".git")):
+            break
+        if parent == directory:
+            return ()
+        chain.append(parent)
+        directory = parent
+    rules = list(_repository_rules(directory))
+    for ancestor in reversed(chain):
+        text = _read_text(os.path.join(ancestor, ".gitignore"))
+        if text:
+            rules.append(IgnoreFile(ancestor, text))
+    return tuple(rules)
+
+
+# -- the walk --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Place:
+    """A directory to look for drivers in, under the root it was reached from."""
+
+    index: int
+    directory: str
+    root: int
+    """Index of the root in the job's roots."""
+
+
+def walk(root: str) -> Iterator[tuple[str, IgnoreRules]]:
+    """Every directory under ``root`` (itself first) with the ignore rules that apply in it.
+
+    Sorted, depth first.  Directories named in :data:`SKIPPED_DIRECTORIES`,
+    ignored by git, or reached through a symlink are left out.
+    """
+    stack: list[tuple[str, IgnoreRules]] = [(root, _rules_above(root))]
+    while stack:
+        directory, rules = stack.pop()
+        try:
+            with os.scandir(directory) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError:
+            continue
+        names = {entry.name for entry in entries}
+        if ".git" in names:
+            # A repository of its own: the rules of the directories around it stop here.
+            rules = _repository_rules(directory)
+        if ".gitignore" in names:
+            text = _read_text(os.path.join(directory, ".gitignore"))
+            if text:
+                rules = rules + (IgnoreFile(directory, text),)
+        yield directory, rules
+        below: list[tuple[str, IgnoreRules]] = []
+        for entry in entries:
+            if entry.name in SKIPPED_DIRECTORIES:
+                continue
+            try:
+                if entry.is_symlink() or not entry.is_dir(follow_symlinks=False):
+                    continue
+            except OSError:
+                continue
+            path = directory + "/" + entry.name if directory != "/" else "/" + entry.name
+            if rules and is_ignored(rules, path, True):
+                continue
+            below.append((path, rules))
+        stack.extend(reversed(below))
+
+
+def inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+# -- one directory, in a worker ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    roots: tuple[str, ...]
+    """Absolute roots as given (for paths shown) — the walk happens under these."""
+    real_roots: tuple[str, ...]
+    keep_legacy: bool
+    target_rule: str | None
+    keep_changes: bool
+    """Send the file changes back (to write them); a dry run needs only the diff."""
+    cwd: str
+
+
+@dataclass(frozen=True)
+class Found:
+    """One project's result as a worker sends it back."""
+
+    driver: str
+    entry: dict
+    changes: tuple = ()
+
+
+_job: Job | None = None
+
+
+def _set_job(job: Job) -> None:
+    global _job
+    _job = job
+
+
+def _start_worker(job: Job) -> None:
+    import signal
+
+    # Ctrl-C is the parent's to handle; a worker just finishes its task.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _set_job(job)
+
+
+def _migrate_one(driver: str, root: int | None) -> Found:
+    from migrate.errors import Location
+    from migrate.migration import ERROR, PENDING, Options, Outcome, migrate_driver
+    from migrate.report import project_entry
+
+    job = _job
+    assert job is not None
+    path = Path(driver)
+    options = Options(write=False, keep_legacy=job.keep_legacy, target_rule=job.target_rule)
+    try:
+        outcome = migrate_driver(path, options)
+        if root is not None and outcome.status == PENDING:
+            outcome = _contained(outcome, job.real_roots[root], job.roots[root])
+        entry = project_entry(outcome, Path(job.cwd))
+    except Exception as error:  # noqa: BLE001 - one project's bug must not stop the others
+        outcome = Outcome(path, ERROR, f"internal error: {type(error).__name__}: {error}", Location(path))
+        entry = project_entry(outcome, Path(job.cwd))
+    return Found(driver, entry, outcome.changes if job.keep_changes and outcome.status == PENDING else ())
+
+
+def _contained(outcome, real_root: str, shown_root: str):
+    """Refuse a migration that would write outside its root, e.g. through a symlinked Dockerfile."""
+    from migrate.errors import Location
+    from migrate.migration import REFUSED, Outcome
+
+    for change in outcome.changes:
+        path = os.path.abspath(change.path)
+        real = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+        if os.path.islink(path) or not inside(real, real_root):
+            reason = f"it would change {real}, which lies outside {shown_root}" + (" (through a symlink)" if inside(path, shown_root) else "")
+            return Outcome(outcome.driver, REFUSED, reason, Location(Path(path)))
+    return outcome
+
+
+def _detect(place: Place) -> list[str]:
+    from migrate.discover import drivers_in
+
+    job = _job
+    assert job is not None
+    drivers = drivers_in(Path(place.directory))
+    real_root = job.real_roots[place.root]
+    kept: list[str] = []
+    for driver in drivers:
+        path = str(driver)
+        if os.path.islink(path) and not inside(os.path.realpath(path), real_root):
+            continue
+        kept.append(path)
+    return kept
+
+
+def scan(places: list[Place]) -> list[tuple[int, list[Found]]]:
+    """The worker's task: find and migrate the drivers of each directory."""
+    results: list[tuple[int, list[Found]]] = []
+    for place in places:
+        try:
+            drivers = _detect(place)
+        except Exception as error:  # noqa: BLE001
+            results.append((place.index, [_directory_error(place, error)]))
+            continue
+        results.append((place.index, [_migrate_one(driver, place.root) for driver in drivers]))
+    return results
+
+
+def detect_only(place: Place) -> list[str]:
+    return _detect(place)
+
+
+def migrate_only(item: tuple[str, int]) -> Found:
+    return _migrate_one(*item)
+
+
+def _directory_error(place: Place, error: Exception) -> Found:
+    from migrate.errors import Location, MigrationStop
+    from migrate.migration import ERROR, Outcome
+    from migrate.report import project_entry
+
+    job = _job
+    assert job is not None
+    path = Path(place.directory)
+    if isinstance(error, MigrationStop):
+        outcome = Outcome(path, ERROR, error.reason, error.location)
+    else:
+        outcome = Outcome(path, ERROR, f"internal error: {type(error).__name__}: {error}", Location(path))
+    return Found(place.directory, project_entry(outcome, Path(job.cwd)))
+
+
+def find_drivers(paths: Iterable[Path]) -> Iterator[tuple[Path, str | None]]:
+    """Every driver under ``paths``, in this process: ``(driver, None)``, or ``(path, problem)``."""
+    from migrate.discover import drivers_in
+    from migrate.errors import MigrationStop
+
+    for path in paths:
+        absolute = os.path.abspath(path)
+        if not os.path.isdir(absolute):
+            yield (path, None) if os.path.exists(absolute) else (path, "no such file or directory")
+            continue
+        real_root = os.path.realpath(absolute)
+        found = False
+        for directory, rules in walk(absolute):
+            try:
+                drivers = drivers_in(Path(directory))
+            except MigrationStop as stop:
+                yield Path(directory), stop.reason
+                continue
+            for driver in drivers:
+                name = str(driver)
+                if rules and is_ignored(rules, name, False):
+                    continue
+                if os.path.islink(name) and not inside(os.path.realpath(name), real_root):
+                    continue
+                found = True
+                yield driver, None
+        if not found:
+            yield path, NO_DRIVER
+
+
+# -- running it all ------------------------------------------------------------------
+
+
+class Progress:
+    """What the caller wants to hear while the batch runs."""
+
+    def directories(self, walked: int, done: int) -> None:
+        """``walked`` directories found so far, ``done`` of them looked at."""
+
+    def project(self, found: Found) -> None:
+        """A project's result, in walk order."""
+
+
+@dataclass
+class BatchResult:
+    entries: list[dict]
+    """Report entries in walk order (see :func:`migrate.report.project_entry`)."""
+    changes: list[tuple]
+    """Per entry, the file changes to write (empty unless the job keeps them)."""
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def run(
+    paths: Iterable[Path],
+    *,
+    keep_legacy: bool = False,
+    target_rule: str | None = None,
+    keep_changes: bool = False,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    task: Callable[[list[Place]], list[tuple[int, list[Found]]]] = scan,
+) -> BatchResult:
+    """Find every project under ``paths`` and migrate each without writing.
+
+    A path that is a file is a driver by itself; a directory is walked.
+    Results come in the order of ``paths``, each root's in walk order, and a
+    driver reached twice is reported once.
+    """
+    cwd = os.getcwd()
+    progress = progress or Progress()
+    roots: list[str] = []
+    files: list[str] = []
+    for path in paths:
+        absolute = os.path.abspath(path)
+        (roots if os.path.isdir(absolute) else files).append(absolute)
+    _set_job(Job(tuple(roots), tuple(os.path.realpath(r) for r in roots), keep_legacy, target_rule, keep_changes, cwd))
+
+    by_file = {path: _named_file(path) for path in files}
+    root_of_place: dict[int, int] = {}
+    rules_of_place: dict[int, IgnoreRules] = {}
+
+    def places() -> Iterator[Place]:
+        index = 0
+        for root_index, root in enumerate(roots):
+            for directory, rules in walk(root):
+                root_of_place[index] = root_index
+                rules_of_place[index] = rules
+                yield Place(index, directory, root_index)
+                index += 1
+
+    walked: list[tuple[int, list[Found]]] = []
+    _run_places(places(), jobs or default_jobs(), task, walked, progress)
+    by_root: dict[int, list[Found]] = {index: [] for index in range(len(roots))}
+    for place_index, found in sorted(walked, key=lambda item: item[0]):
+        rules = rules_of_place[place_index]
+        by_root[root_of_place[place_index]] += [f for f in found if not (rules and is_ignored(rules, f.driver, False))]
+
+    ordered: list[Found] = []
+    for path in paths:
+        absolute = os.path.abspath(path)
+        if absolute in by_file:
+            ordered.append(by_file[absolute])
+        else:
+            ordered.extend(by_root[roots.index(absolute)] or [_no_driver(absolute)])
+    seen: set[str] = set()
+    unique: list[Found] = []
+    for found in ordered:
+        key = os.path.realpath(found.driver)
+        if key not in seen:
+            seen.add(key)
+            unique.append(found)
+    return BatchResult([f.entry for f in unique], [f.changes for f in unique])
+
+
+def _named_file(path: str) -> Found:
+    from migrate.errors import Location
+    from migrate.migration import ERROR, Outcome
+    from migrate.report import project_entry
+
+    if os.path.exists(path):
+        return _migrate_one(path, None)
+    outcome = Outcome(Path(path), ERROR, "no such file or directory", Location(Path(path)))
+    return Found(path, project_entry(outcome, Path(os.getcwd())))
+
+
+def _no_driver(root: str) -> Found:
+    from migrate.migration import NOTHING, Outcome
+    from migrate.report import project_entry
+
+    outcome = Outcome(Path(root), NOTHING, NO_DRIVER)
+    return Found(root, project_entry(outcome, Path(os.getcwd())))
+
+
+def _chunks(places: Iterator[Place], size: int) -> Iterator[list[Place]]:
+    chunk: list[Place] = []
+    for place in places:
+        chunk.append(place)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _run_places(places: Iterator[Place], jobs: int, task, results: list, progress: Progress) -> None:
+    walked = 0
+    head: list[Place] = []
+    for place in places:
+        head.append(place)
+        if len(head) >= _SERIAL_LIMIT:
+            break
+    walked = len(head)
+    if jobs <= 1 or len(head) < _SERIAL_LIMIT:
+
+        def rest() -> Iterator[Place]:
+            yield from head
+            yield from places
+
+        done = 0
+        for chunk in _chunks(rest(), _CHUNK if jobs <= 1 and len(head) >= _SERIAL_LIMIT else 1):
+            for item in task(chunk):
+                _report(item, results, progress)
+            done += len(chunk)
+            walked = max(walked, done)
+            progress.directories(walked, done)
+        return
+    _run_pool(head, places, jobs, task, results, progress)
+
+
+def _report(item: tuple[int, list[Found]], results: list, progress: Progress) -> None:
+    results.append(item)
+    for found in item[1]:
+        progress.project(found)
+
+
+def _run_pool(head: list[Place], places: Iterator[Place], jobs: int, task, results: list, progress: Progress) -> None:
+    _warm_up()
+    counter = {"walked": len(head), "done": 0}
+
+    def counted() -> Iterator[Place]:
+        yield from head
+        for place in places:
+            counter["walked"] += 1
+            yield place
+
+    pool = _Pool(jobs)
+    pending: deque = deque()
+    try:
+        for chunk in _chunks(counted(), _CHUNK):
+            pending.append(pool.submit(task, chunk))
+            while len(pending) >= jobs * 4:
+                _collect(pending.popleft(), pool, task, results, progress, counter)
+        while pending:
+            _collect(pending.popleft(), pool, task, results, progress, counter)
+    finally:
+        pool.close()
+
+
+class _Pool:
+    """The workers, started again when one of them dies."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self.generation = 0
+        self.executor = self._start()
+
+    def _start(self):
+        from concurrent.futures import ProcessPoolExecutor
+
+        return ProcessPoolExecutor(self.jobs, mp_context=_fork_context(), initializer=_start_worker, initargs=(_job,))
+
+    def submit(self, task, chunk: list[Place]) -> tuple:
+        return chunk, self.executor.submit(task, chunk), self.generation
+
+    def broken(self, generation: int) -> None:
+        """A future of ``generation`` failed because its pool died: start a new one, once per death."""
+        if generation == self.generation:
+            self.executor.shutdown(wait=False)
+            self.executor = self._start()
+            self.generation += 1
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _collect(item: tuple, pool: _Pool, task, results: list, progress: Progress, counter: dict) -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    chunk, future, generation = item
+    try:
+        done = future.result()
+    except BrokenProcessPool:
+        pool.broken(generation)
+        done = _isolated(chunk, task)
+    for entry in done:
+        _report(entry, results, progress)
+    counter["done"] += len(chunk)
+    progress.directories(counter["walked"], counter["done"])
+
+
+def _isolated(chunk: list[Place], task) -> list[tuple[int, list[Found]]]:
+    """Run a chunk whose worker died again, one directory and then one driver at a time."""
+    worker = _Solo()
+    try:
+        results: list[tuple[int, list[Found]]] = []
+        for place in chunk:
+            ok, value = worker.call(task, [place])
+            if ok:
+                results.extend(value)
+                continue
+            ok, drivers = worker.call(detect_only, place)
+            if not ok:
+                results.append((place.index, [_crash(place.directory, drivers)]))
+                continue
+            found: list[Found] = []
+            for driver in drivers:
+                ok, value = worker.call(migrate_only, (driver, place.root))
+                found.append(value if ok else _crash(driver, value))
+            results.append((place.index, found))
+        return results
+    finally:
+        worker.close()
+
+
+class _Solo:
+    """One worker process, replaced whenever a call kills it."""
+
+    def __init__(self) -> None:
+        self.executor = None
+
+    def call(self, function, argument):
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        if self.executor is None:
+            self.executor = ProcessPoolExecutor(1, mp_context=_fork_context(), initializer=_start_worker, initargs=(_job,))
+        try:
+            return True, self.executor.submit(function, argument).result()
+        except BrokenProcessPool as error:
+            self.executor.shutdown(wait=False)
+            self.executor = None
+            return False, str(error) or "the worker process died"
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True)
+
+
+def _crash(path: str, detail: str) -> Found:
+    from migrate.errors import Location
+    from migrate.migration import ERROR, Outcome
+    from migrate.report import project_entry
+
+    job = _job
+    assert job is not None
+    outcome = Outcome(Path(path), ERROR, "dmigrate crashed on this project (the worker process died)", Location(Path(path)))
+    return Found(path, project_entry(outcome, Path(job.cwd)))
+
+
+def _fork_context():
+    import multiprocessing
+
+    if "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin":
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
+
+
+def _warm_up() -> None:
+    """Import what every worker needs before forking, so that each does not import it again."""
+    import migrate.discover  # noqa: F401
+    import migrate.emit  # noqa: F401
+    import migrate.emit.shell  # noqa: F401
+    import migrate.migration  # noqa: F401
+    import migrate.read.project  # noqa: F401
+    import migrate.read.shell
+    import migrate.report  # noqa: F401
+    import migrate.trace  # noqa: F401
+
+    migrate.read.shell._parser()  # noqa: SLF001 - building the tree-sitter parser once, before the fork
+
+
+# -- writing ---------------------------------------------------------------------------
+
+
+def claim_files(entries: list[dict], changes: list[tuple], cwd: Path) -> None:
+    """Refuse, in place, every pending project that would change a file an earlier one changes.
+
+    Two patches to one file would not apply one after the other, and two
+    writers would race.
+    """
+    from migrate.migration import PENDING, REFUSED
+
+    owners: dict[str, str] = {}
+    for index, entry in enumerate(entries):
+        if entry["status"] != PENDING:
+            continue
+        paths = [os.path.realpath(name) for name in _entry_paths(entry, changes[index], cwd)]
+        clash = next((p for p in paths if p in owners), None)
+        if clash is not None:
+            shown = os.path.relpath(clash, cwd)
+            entries[index] = stopped(
+                entry, REFUSED, shown, f"{shown} is also changed by the migration of {owners[clash]}; migrate them one at a time"
+            )
+            changes[index] = ()
+            continue
+        for path in paths:
+            owners[path] = entry["driver"]
+
+
+def _entry_paths(entry: dict, changes: tuple, cwd: Path) -> list[str]:
+    if changes:
+        return [str(change.path) for change in changes]
+    return [os.path.join(cwd, name) for name in entry["changed_files"]]
+
+
+def write_all(entries: list[dict], changes: list[tuple], *, allow_dirty: bool) -> None:
+    """Write every pending project's changes (each project all or nothing), updating its entry."""
+    from migrate.change import check_clean, write_changes
+    from migrate.errors import MigrationStop
+    from migrate.migration import MIGRATED, PENDING
+
+    cwd = Path(os.getcwd())
+    for index, entry in enumerate(entries):
+        if entry["status"] != PENDING or not changes[index]:
+            continue
+        try:
+            if not allow_dirty:
+                check_clean(changes[index])
+            write_changes(changes[index])
+        except MigrationStop as stop:
+            entries[index] = stopped(entry, stop.kind, stop.location.render(cwd), stop.reason)
+            continue
+        entries[index] = {**entry, "status": MIGRATED}
+
+
+def stopped(entry: dict, status: str, location: str, reason: str) -> dict:
+    """The entry of a project that ends refused or in error after all."""
+    from migrate.migration import REFUSED
+
+    return {
+        **entry,
+        "status": status,
+        "message": reason,
+        "location": location,
+        "changed_files": [],
+        "stages": [],
+        "artifacts": [],
+        "diff": "",
+        "refusals": [{"location": location, "reason": reason}] if status == REFUSED else [],
+    }

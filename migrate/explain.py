@@ -1,0 +1,244 @@
+"""``dmigrate --explain``: the traced flow of each project, changing nothing.
+
+For each driver: every build (Dockerfile, context, tags, build args), every
+container, every artifact from its container path to the host path and the
+instruction that reads it, and the stage graph of the merged Dockerfile.
+A refused project shows what was traced up to the refusal, and the refusal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from migrate.change import display_path
+
+
+def explain_paths(paths: list[Path], output_format: str, *, target_rule: str | None = None) -> int:
+    from migrate.batch import NO_DRIVER, find_drivers
+
+    cwd = Path(os.getcwd())
+    explanations = []
+    code = 0
+    for path, problem in find_drivers(paths):
+        if problem == NO_DRIVER:
+            explanations.append({"driver": display_path(path, cwd), "result": "nothing to do", "reason": problem})
+            continue
+        if problem is not None:
+            explanations.append({"driver": display_path(path, cwd), "error": problem})
+            code = 2
+            continue
+        explanations.append(explain_driver(path, cwd, target_rule=target_rule))
+        if explanations[-1].get("error"):
+            code = 2
+    if output_format == "json":
+        json.dump({"version": 1, "projects": explanations}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        _print_trees(explanations)
+    return code
+
+
+def explain_driver(driver: Path, cwd: Path, *, target_rule: str | None = None) -> dict:
+    """What dmigrate traced for ``driver``, as a JSON-ready dict."""
+    from migrate.errors import MigrationStop, Refusal
+    from migrate.plan import Plan
+    from migrate.read.ops import Build
+    from migrate.read.project import read_project
+    from migrate.trace.assemble import Assembler
+    from migrate.trace.flow import FlowTracer
+
+    shown = display_path(driver, cwd)
+    try:
+        reading = read_project(driver, target_rule)
+    except MigrationStop as stop:
+        return {"driver": shown, "error": stop.render(cwd)}
+    except RecursionError:
+        return {"driver": shown, "error": f"{shown}: the driver nests too deeply to read"}
+    tracer = FlowTracer(reading)
+    refusal: Refusal | None = None
+    result = None
+    try:
+        flow = tracer.run()
+        result = Assembler(flow).assemble()
+    except Refusal as stop:
+        refusal = stop
+    flow = tracer.flow
+
+    def where(site) -> str:
+        return f"{display_path(site.file, cwd)}:{site.line}"
+
+    traced = {id(image.build): image for image in flow.images}
+    builds = []
+    for operation in reading.driver.operations:
+        if not isinstance(operation, Build):
+            continue
+        image = traced.get(id(operation))
+        builds.append(
+            {
+                "at": where(operation.site),
+                "dockerfile": display_path(Path(image.dockerfile_path), cwd) if image else (operation.dockerfile.shown() if operation.dockerfile else "Dockerfile"),
+                "context": display_path(Path(image.context), cwd) if image else operation.context.shown(),
+                "tags": [tag.shown() for tag in operation.tags],
+                "build_args": [arg.text for arg in operation.build_args],
+                "target": operation.target.shown() if operation.target else None,
+                "stage": (image.stage.name or str(image.stage.index)) if image else None,
+                "guard": operation.site.guard,
+            }
+        )
+    containers = []
+    for state in flow.containers:
+        containers.append(
+            {
+                "at": where(state.op.site),
+                "name": state.key,
+                "image": state.op.image.shown(),
+                "built_at": where(state.image.build.site) if state.image else None,
+                "runs": state.op.runs,
+                "removed_at": [where(remove.site) for remove in state.removed_by],
+            }
+        )
+    artifacts = []
+    for extraction in flow.extractions:
+        artifacts.append(
+            {
+                "container_path": extraction.source.path + ("/." if extraction.source.contents_only else ""),
+                "host_path": reading.facts.relative(extraction.host_path),
+                "extracted_at": where(extraction.site),
+                "container": extraction.container.key,
+                "consumers": [
+                    {
+                        "at": f"{display_path(Path(c.image.dockerfile_path), cwd)}:{c.instruction.line}",
+                        "instruction": c.instruction.text.splitlines()[0].strip(),
+                        "relation": c.relation,
+                    }
+                    for c in extraction.consumptions
+                ],
+            }
+        )
+    explanation: dict = {
+        "driver": shown,
+        "kind": reading.driver.kind,
+        "builds": builds,
+        "containers": containers,
+        "artifacts": artifacts,
+        "result": None,
+        "stages": [],
+        "refusal": refusal.render(cwd) if refusal else None,
+        "notes": list(dict.fromkeys(list(flow.decisions) + list(reading.driver.notes))),
+        "warnings": list(dict.fromkeys(flow.warnings)),
+    }
+    if refusal is not None:
+        explanation["result"] = "refused"
+    elif isinstance(result, Plan):
+        explanation["result"] = "migration"
+        explanation["stages"] = _stage_graph(result, cwd)
+        explanation["notes"] = list(result.decisions)
+        explanation["warnings"] = list(result.warnings)
+    else:
+        explanation["result"] = "nothing to do"
+        explanation["reason"] = result.reason if result is not None else ""
+    return explanation
+
+
+def _stage_graph(plan, cwd: Path) -> list[dict]:
+    """The stages of the merged Dockerfile and what each takes from which."""
+    from migrate.emit import emit
+    from migrate.errors import MigrationStop
+    from migrate.read.dockerfile import parse_dockerfile
+
+    text = next((c.after for c in emit(plan) if c.path == plan.merged_dockerfile), None)
+    if text is None:
+        return []
+    try:
+        merged = parse_dockerfile(text, plan.merged_dockerfile)
+    except MigrationStop:
+        return []
+    names = {stage.ref.lower() for stage in merged.stages}
+    shown = display_path(plan.merged_dockerfile, cwd)
+    graph = []
+    for stage in merged.stages:
+        copies = []
+        for instruction in stage.instructions:
+            source = instruction.flag("from") if instruction.keyword in ("COPY", "ADD") else None
+            if source:
+                words = instruction.words()
+                copies.append({"from": source, "paths": words[:-1], "to": words[-1] if words else "", "at": f"{shown}:{instruction.line}"})
+        graph.append(
+            {
+                "name": stage.name,
+                "index": stage.index,
+                "base": stage.base,
+                "base_is_stage": stage.base.lower() in names,
+                "at": f"{shown}:{stage.from_instruction.line}",
+                "copies": copies,
+            }
+        )
+    return graph
+
+
+def _print_trees(explanations: list[dict]) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.tree import Tree
+
+    console = Console(highlight=False)
+    plain = not console.is_terminal
+    if plain:
+        # A file or a pipe gets whole lines, not lines folded at 80 columns.
+        console = Console(highlight=False, width=100_000, no_color=True)
+
+    def label(text: str, style: str = "") -> str:
+        return escape(text) if plain or not style else f"[{style}]{escape(text)}[/]"
+
+    for item in explanations:
+        tree = Tree(label(f"{item['driver']}" + (f" ({item['kind']})" if item.get("kind") else ""), "bold"))
+        if item.get("error"):
+            tree.add(label(f"error: {item['error']}", "red"))
+            console.print(tree)
+            continue
+        builds = tree.add(label("builds", "bold"))
+        for build in item["builds"]:
+            node = builds.add(label(f"{build['at']}  docker build -f {build['dockerfile']} {build['context']}", "cyan"))
+            if build["tags"]:
+                node.add(label("tags: " + ", ".join(build["tags"])))
+            if build["build_args"]:
+                node.add(label("args: " + " ".join(build["build_args"])))
+            if build["target"]:
+                node.add(label(f"target: {build['target']}"))
+            if build["guard"]:
+                node.add(label(f"only sometimes: {build['guard']}", "yellow"))
+        containers = tree.add(label("containers", "bold"))
+        for container in item["containers"]:
+            verb = "run" if container["runs"] else "create"
+            node = containers.add(label(f"{container['at']}  {verb} {container['name'] or '(anonymous)'} from {container['image']}", "cyan"))
+            if container["built_at"]:
+                node.add(label(f"image built at {container['built_at']}"))
+            if container["removed_at"]:
+                node.add(label("removed at " + ", ".join(container["removed_at"])))
+        artifacts = tree.add(label("artifacts", "bold"))
+        for artifact in item["artifacts"]:
+            node = artifacts.add(label(f"{artifact['container_path']} → {artifact['host_path']}  ({artifact['extracted_at']})", "green"))
+            for consumer in artifact["consumers"]:
+                node.add(label(f"read by {consumer['at']}  {consumer['instruction']}  [{consumer['relation']}]"))
+            if not artifact["consumers"]:
+                node.add(label("read by no build", "yellow"))
+        if item["result"] == "migration":
+            stages = tree.add(label("result: one multi-stage Dockerfile", "bold green"))
+            for stage in item["stages"]:
+                name = stage["name"] or f"stage {stage['index']}" + (" (final)" if stage is item["stages"][-1] else "")
+                base = f"FROM {stage['base']}" + (" (a stage)" if stage["base_is_stage"] else "")
+                node = stages.add(label(f"{stage['at']}  {name}  {base}"))
+                for copy in stage["copies"]:
+                    node.add(label(f"{copy['at']}  ← {copy['from']}: {' '.join(copy['paths'])} → {copy['to']}"))
+        elif item["result"] == "refused":
+            tree.add(label(f"refused: {item['refusal']}", "red"))
+        else:
+            tree.add(label(f"nothing to do: {item.get('reason', '')}", "dim"))
+        for warning in item["warnings"]:
+            tree.add(label(f"warning: {warning}", "yellow"))
+        for note in item["notes"]:
+            tree.add(label(f"note: {note}", "dim"))
+        console.print(tree)
