@@ -1,0 +1,1079 @@
+"""Read a Python driver with libcst into docker and host operations.
+
+The reader runs the module in its head, top to bottom, as far as that can be
+known without running it: module constants, f-strings and concatenations over
+them, ``os.environ.get("X", "default")``, functions and their calls (a helper
+such as ``def sh(*args): subprocess.run(args, check=True)`` is followed into),
+``try``/``finally`` and ``with``.  Commands reach docker through
+``subprocess`` (a list of words, or a string handed to a shell), ``os.system``
+or the docker SDK (``docker.from_env()``).
+
+A step's anchor is the statement that makes it happen in the outermost
+function that does not merely pass its arguments on, so that removing it
+removes the helper's call, not the helper.  libcst is imported only here and
+in the Python emitter, and only when a Python driver is met.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from migrate.errors import InputError, Location
+from migrate.read.docker_cli import parse_docker_command
+from migrate.read.ops import (
+    UNKNOWN_MARK,
+    Build,
+    BuildArg,
+    Container,
+    Copy,
+    DriverReading,
+    HostCommand,
+    Opaque,
+    Operation,
+    OtherDocker,
+    Remove,
+    RemoveImage,
+    Site,
+    Word,
+)
+
+Position = tuple[int, int, int, int]
+"""A node's place: first line, first column, last line, end column (libcst's PositionProvider)."""
+
+SUBPROCESS_RUNNERS = {"run", "call", "check_call", "check_output", "Popen", "getoutput", "getstatusoutput"}
+_CAPTURING = {"check_output", "getoutput", "getstatusoutput"}
+PLACEHOLDER_PREFIX = "__dmigrate_py_"
+
+
+@dataclass(frozen=True)
+class PythonAnchor:
+    """What the Python emitter needs to find a step again: positions of libcst nodes."""
+
+    statement: Position
+    """The statement that runs the step (a simple statement, or a compound one whose header holds the call)."""
+    call: Position
+    """The call written in that statement: the subprocess or SDK call itself, or the call of a helper that runs it."""
+    form: str
+    """``argv`` (the call's arguments, or its first list, are the command's words), ``shell`` (a shell string) or ``sdk``."""
+    direct: bool
+    """The call is the subprocess or SDK call itself, not a helper's."""
+    extra: tuple[Position, ...] = ()
+    """Other statements that belong to this step only (the ``get_archive`` before an ``extractall``)."""
+    shell: object | None = None
+    """For a shell string: the command's :class:`~migrate.read.shell.ShellAnchor` in the evaluated string."""
+
+    @property
+    def span(self) -> tuple:
+        return (self.statement, self.call, tuple(getattr(self.shell, "span", ())))
+
+
+# -- values ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Unknown:
+    text: str
+
+
+@dataclass(frozen=True)
+class _Seq:
+    items: tuple
+
+
+@dataclass(frozen=True)
+class _DictValue:
+    entries: tuple  # (key Word, value, key node, value node, entry node)
+
+
+@dataclass(frozen=True)
+class _Func:
+    node: object
+    name: str
+
+
+@dataclass(frozen=True)
+class _Ref:
+    name: str
+    """A module, function or object of the standard library or docker, by qualified name."""
+
+
+@dataclass(frozen=True)
+class _Client:
+    pass
+
+
+@dataclass(frozen=True)
+class _ContainerRef:
+    key: Word
+    site_position: int | None = None
+
+
+@dataclass(frozen=True)
+class _Archive:
+    container: Word
+    path: Word
+    statement: Position
+
+
+@dataclass(frozen=True)
+class _Tar:
+    archive: _Archive
+    statements: tuple[Position, ...]
+
+
+@dataclass(frozen=True)
+class _Result:
+    """What a subprocess call gave back; its output stands for a captured container id when it made one."""
+
+    captured: Word | None
+    capturing: bool
+
+
+@dataclass(frozen=True)
+class _BoundMethod:
+    receiver: object
+    name: str
+
+
+class _Return(Exception):
+    def __init__(self, value) -> None:
+        self.value = value
+
+
+class _Exit(Exception):
+    pass
+
+
+@dataclass
+class _Frame:
+    env: dict
+    params: set
+    name: str
+    call: object | None = None
+    call_statement: object | None = None
+    parent: "_Frame | None" = None
+    statement: object | None = None
+    guard: str | None = None
+    caller: "_Frame | None" = None
+    """The frame the call came from (``parent`` is where names are looked up)."""
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def read_python(path: Path, text: str) -> DriverReading:
+    return _PythonReader(path, text).read()
+
+
+def parse_module(path: Path, text: str):
+    """The libcst module and node positions; a syntax error is bad input."""
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as error:
+        raise InputError(Location(path, error.raw_line), f"syntax error: {error.message}") from None
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    return module, {node: (r.start.line, r.start.column, r.end.line, r.end.column) for node, r in positions.items()}
+
+
+class _PythonReader:
+    def __init__(self, path: Path, text: str) -> None:
+        import libcst as cst
+
+        self.cst = cst
+        self.path = path
+        self.text = text
+        self.module, self.positions = parse_module(path, text)
+        self.script_dir = str(path.resolve().parent)
+        self.cwd = Word.literal(self.script_dir)
+        self.operations: list[Operation] = []
+        self.notes: list[str] = [f"assumed {path.name} runs from its own directory, with `python3 {path.name}`"]
+        self.unknowns: list[str] = []
+        self.entered: set[str] = set()
+        self.depth = 0
+        self.capture_into: str | None = None
+
+    def read(self) -> DriverReading:
+        frame = _Frame(env={"__name__": Word.literal("__main__"), "__file__": Word.literal(str(self.path.resolve()))}, params=set(), name="<module>")
+        try:
+            self._block(self.module.body, frame)
+        except (_Exit, _Return):
+            pass
+        self._unfollowed_functions()
+        return DriverReading(
+            path=self.path,
+            kind="python",
+            text=self.text,
+            operations=tuple(self.operations),
+            start_dir=Path(self.script_dir),
+            notes=tuple(dict.fromkeys(self.notes)),
+        )
+
+    def position(self, node) -> Position:
+        return self.positions.get(node, (0, 0, 0, 0))
+
+    def source(self, node) -> str:
+        return self.module.code_for_node(node)
+
+    def unknown(self, text: str) -> Word:
+        return Word(text, UNKNOWN_MARK + text + UNKNOWN_MARK)
+
+    # -- statements -----------------------------------------------------------------------------
+    def _block(self, statements, frame: _Frame) -> None:
+        for statement in statements:
+            self._statement(statement, frame)
+
+    def _guarded(self, frame: _Frame, reason: str) -> _Frame:
+        inner = replace(frame)
+        inner.guard = frame.guard or reason
+        return inner
+
+    def _statement(self, node, frame: _Frame) -> None:
+        cst = self.cst
+        if isinstance(node, cst.SimpleStatementLine):
+            for small in node.body:
+                frame.statement = small
+                self._small(small, frame)
+            return
+        frame.statement = node
+        if isinstance(node, cst.FunctionDef):
+            frame.env[node.name.value] = _Func(node, node.name.value)
+        elif isinstance(node, cst.ClassDef):
+            frame.env[node.name.value] = _Unknown(node.name.value)
+        elif isinstance(node, cst.If):
+            self._if(node, frame)
+        elif isinstance(node, cst.For):
+            self._for(node, frame)
+        elif isinstance(node, cst.While):
+            self._block(node.body.body, self._guarded(frame, "inside a `while` loop whose rounds cannot be known without running it"))
+        elif isinstance(node, cst.Try):
+            self._block(node.body.body, frame)
+            for handler in node.handlers:
+                self._block(handler.body.body, self._guarded(frame, "inside an `except` that runs only when something failed"))
+            if node.orelse is not None:
+                self._block(node.orelse.body.body, frame)
+            if node.finalbody is not None:
+                self._block(node.finalbody.body.body, frame)
+        elif isinstance(node, cst.With):
+            for item in node.items:
+                value = self._eval(item.item, frame)
+                if item.asname is not None and isinstance(item.asname.name, cst.Name):
+                    frame.env[item.asname.name.value] = value
+            frame.statement = node
+            self._block(node.body.body, frame)
+        # Other compound statements (match, async) do not run docker in the drivers dmigrate reads.
+
+    def _if(self, node, frame: _Frame) -> None:
+        cst = self.cst
+        decided = self._truth(node.test, frame)
+        frame.statement = node
+        if decided is True:
+            self._block(node.body.body, frame)
+            return
+        if decided is False:
+            if isinstance(node.orelse, cst.If):
+                self._if(node.orelse, frame)
+            elif node.orelse is not None:
+                self._block(node.orelse.body.body, frame)
+            return
+        inner = self._guarded(frame, "inside an `if` decided at run time")
+        self._block(node.body.body, inner)
+        if isinstance(node.orelse, cst.If):
+            self._if(node.orelse, inner)
+        elif node.orelse is not None:
+            self._block(node.orelse.body.body, inner)
+
+    def _truth(self, test, frame: _Frame) -> bool | None:
+        cst = self.cst
+        if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+            left = self._eval(test.left, frame)
+            right = self._eval(test.comparisons[0].comparator, frame)
+            operator = test.comparisons[0].operator
+            if isinstance(left, Word) and isinstance(right, Word) and left.known and right.known:
+                if isinstance(operator, cst.Equal):
+                    return left.key == right.key
+                if isinstance(operator, cst.NotEqual):
+                    return left.key != right.key
+            return None
+        if isinstance(test, cst.Name) and test.value in ("True", "False"):
+            return test.value == "True"
+        return None
+
+    def _for(self, node, frame: _Frame) -> None:
+        cst = self.cst
+        iterable = self._eval(node.iter, frame)
+        if isinstance(iterable, _Seq) and isinstance(node.target, cst.Name) and all(
+            isinstance(item, Word) and item.known for item in iterable.items
+        ):
+            for item in iterable.items:
+                frame.env[node.target.value] = item
+                self._block(node.body.body, frame)
+            return
+        inner = self._guarded(frame, f"inside a `for` loop over {self.source(node.iter)}, whose items cannot be known without running it")
+        if isinstance(node.target, cst.Name):
+            inner.env[node.target.value] = self.unknown(node.target.value)
+        self._block(node.body.body, inner)
+
+    def _small(self, node, frame: _Frame) -> None:
+        cst = self.cst
+        if isinstance(node, cst.Expr):
+            self._eval(node.value, frame)
+        elif isinstance(node, (cst.Assign, cst.AnnAssign)):
+            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            if node.value is None:
+                return
+            single = targets[0].value if len(targets) == 1 and isinstance(targets[0], cst.Name) else None
+            self.capture_into = single
+            try:
+                value = self._eval(node.value, frame)
+            finally:
+                self.capture_into = None
+            for target in targets:
+                self._bind(target, value, frame)
+        elif isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name) and isinstance(node.operator, cst.AddAssign):
+            current = frame.env.get(node.target.value, self._lookup(node.target.value, frame))
+            frame.env[node.target.value] = self._add(current, self._eval(node.value, frame), node)
+        elif isinstance(node, cst.Import):
+            for alias in node.names:
+                name = self.source(alias.name)
+                bound = alias.asname.name.value if alias.asname is not None else name.split(".")[0]
+                frame.env[bound] = _Ref(name if alias.asname is not None else name.split(".")[0])
+        elif isinstance(node, cst.ImportFrom) and node.module is not None and not isinstance(node.names, cst.ImportStar):
+            module = self.source(node.module)
+            for alias in node.names:
+                name = alias.name.value if isinstance(alias.name, cst.Name) else self.source(alias.name)
+                bound = alias.asname.name.value if alias.asname is not None else name
+                frame.env[bound] = _Ref(f"{module}.{name}")
+        elif isinstance(node, cst.Return):
+            raise _Return(self._eval(node.value, frame) if node.value is not None else None)
+        elif isinstance(node, cst.Raise) and frame.guard is None:
+            raise _Exit()
+
+    def _bind(self, target, value, frame: _Frame) -> None:
+        cst = self.cst
+        if isinstance(target, cst.Name):
+            frame.env[target.value] = value
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            names = [e.value for e in target.elements]
+            if isinstance(value, _Seq) and len(value.items) == len(names):
+                for name, item in zip(names, value.items):
+                    self._bind(name, item, frame)
+            else:
+                for name in names:
+                    self._bind(name, _Unknown(self.source(name)), frame)
+
+    def _lookup(self, name: str, frame: _Frame):
+        scope = frame
+        while scope is not None:
+            if name in scope.env:
+                return scope.env[name]
+            scope = scope.parent
+        if name in ("True", "False", "None"):
+            return Word.literal({"True": "True", "False": "False", "None": ""}[name]) if name != "None" else None
+        return _Unknown(name)
+
+    # -- expressions ------------------------------------------------------------------------------
+    def _eval(self, node, frame: _Frame):
+        cst = self.cst
+        if isinstance(node, cst.SimpleString):
+            value = node.evaluated_value
+            if isinstance(value, bytes):
+                return Word(node.value, value.decode("utf-8", "replace"))
+            return Word(node.value, value)
+        if isinstance(node, cst.ConcatenatedString):
+            return self._add(self._eval(node.left, frame), self._eval(node.right, frame), node)
+        if isinstance(node, cst.FormattedString):
+            return self._fstring(node, frame)
+        if isinstance(node, (cst.Integer, cst.Float)):
+            return Word(node.value, str(node.evaluated_value))
+        if isinstance(node, cst.Name):
+            value = self._lookup(node.value, frame)
+            if isinstance(value, Word) and value.known:
+                return Word(node.value, value.key)
+            if isinstance(value, Word):
+                return Word(node.value, value.key)
+            return value
+        if isinstance(node, (cst.List, cst.Tuple)):
+            items = []
+            for element in node.elements:
+                value = self._eval(element.value, frame)
+                if isinstance(element, cst.StarredElement):
+                    items.extend(value.items if isinstance(value, _Seq) else [self.unknown(self.source(element))])
+                else:
+                    items.append(value)
+            return _Seq(tuple(items))
+        if isinstance(node, cst.Dict):
+            entries = []
+            for element in node.elements:
+                if isinstance(element, cst.DictElement):
+                    entries.append((self._eval(element.key, frame), self._eval(element.value, frame), element.key, element.value, element))
+                else:
+                    return _Unknown(self.source(node))
+            return _DictValue(tuple(entries))
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
+            return self._add(self._eval(node.left, frame), self._eval(node.right, frame), node)
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
+            left = self._eval(node.left, frame)
+            right = self._eval(node.right, frame)
+            if isinstance(left, Word) and isinstance(right, Word):
+                return self._join_paths([left, right], node)
+            return _Unknown(self.source(node))
+        if isinstance(node, cst.BooleanOperation) and isinstance(node.operator, cst.Or):
+            left = self._eval(node.left, frame)
+            if isinstance(left, Word) and left.known:
+                return left if left.key else self._eval(node.right, frame)
+            return _Unknown(self.source(node))
+        if isinstance(node, cst.Attribute):
+            return self._attribute(node, frame)
+        if isinstance(node, cst.Subscript):
+            return self._subscript(node, frame)
+        if isinstance(node, cst.Call):
+            return self._call(node, frame)
+        return _Unknown(self.source(node))
+
+    def _word(self, value, node) -> Word:
+        """Any value as one word: unknown when it is not a string."""
+        if isinstance(value, Word):
+            return value
+        text = self.source(node) if node is not None else "?"
+        return self.unknown(text)
+
+    def _add(self, left, right, node):
+        if isinstance(left, _Seq) and isinstance(right, _Seq):
+            return _Seq(left.items + right.items)
+        if isinstance(left, Word) and isinstance(right, Word):
+            return Word(self.source(node), left.key + right.key)
+        return _Unknown(self.source(node))
+
+    def _fstring(self, node, frame: _Frame) -> Word:
+        cst = self.cst
+        pieces = []
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringText):
+                pieces.append(part.value.replace("{{", "{").replace("}}", "}"))
+                continue
+            value = self._eval(part.expression, frame)
+            if part.format_spec or part.conversion or not isinstance(value, Word):
+                pieces.append(self.unknown(self.source(part)).key)
+            else:
+                pieces.append(value.key)
+        return Word(self.source(node), "".join(pieces))
+
+    def _attribute(self, node, frame: _Frame):
+        base = self._eval(node.value, frame)
+        name = node.attr.value
+        if isinstance(base, _Ref):
+            return _Ref(f"{base.name}.{name}")
+        if isinstance(base, _Client) and name in ("images", "containers", "api"):
+            return _Ref(f"client.{name}")
+        if isinstance(base, _ContainerRef) and name in ("id", "name", "short_id"):
+            return base.key
+        if isinstance(base, Word) and name in ("parent",) and base.known:
+            return Word(self.source(node), posixpath.dirname(base.key))
+        if isinstance(base, Word) and name == "name" and base.known:
+            return Word(self.source(node), posixpath.basename(base.key))
+        if isinstance(base, _Result) and name in ("stdout", "output"):
+            return base.captured if base.captured is not None else _Unknown(self.source(node))
+        return _BoundMethod(base, name)
+
+    def _subscript(self, node, frame: _Frame):
+        base = self._eval(node.value, frame)
+        if isinstance(base, _Ref) and base.name == "os.environ":
+            key = self._eval(node.slice[0].slice.value, frame) if node.slice else None
+            return self.unknown(f"os.environ[{self.source(node.slice[0])}]") if key is not None else _Unknown(self.source(node))
+        if isinstance(base, _Seq) and len(node.slice) == 1:
+            index = self._eval(node.slice[0].slice.value, frame) if isinstance(node.slice[0].slice, self.cst.Index) else None
+            if isinstance(index, Word) and index.known and index.key.lstrip("-").isdigit():
+                position = int(index.key)
+                if -len(base.items) <= position < len(base.items):
+                    return base.items[position]
+        return _Unknown(self.source(node))
+
+    def _join_paths(self, parts: list[Word], node) -> Word:
+        if not all(part.known for part in parts):
+            return Word(self.source(node), "/".join(part.key for part in parts))
+        return Word(self.source(node), posixpath.join(*[part.key for part in parts]))
+
+    # -- calls --------------------------------------------------------------------------------------
+    def _arguments(self, node, frame: _Frame):
+        positional = []
+        keywords = {}
+        for arg in node.args:
+            value = self._eval(arg.value, frame)
+            if arg.keyword is not None:
+                keywords[arg.keyword.value] = (value, arg.value)
+            elif arg.star == "*":
+                if isinstance(value, _Seq):
+                    positional.extend((item, arg.value) for item in value.items)
+                else:
+                    positional.append((self.unknown(self.source(arg.value)), arg.value))
+            elif arg.star == "**":
+                keywords["**"] = (value, arg.value)
+            else:
+                positional.append((value, arg.value))
+        return positional, keywords
+
+    def _call(self, node, frame: _Frame):
+        callee = self._eval(node.func, frame)
+        if isinstance(callee, _Func):
+            return self._call_function(callee, node, frame)
+        if isinstance(callee, _Ref):
+            return self._library_call(callee.name, node, frame)
+        if isinstance(callee, _BoundMethod):
+            return self._method(callee, node, frame)
+        return _Unknown(self.source(node))
+
+    def _call_function(self, function: _Func, node, frame: _Frame):
+        if self.depth > 30:
+            raise InputError(Location(self.path, self.position(node)[0]), f"{function.name} calls itself too deeply to follow")
+        self.entered.add(function.name)
+        definition = function.node
+        positional, keywords = self._arguments(node, frame)
+        env: dict = {}
+        params = definition.params
+        ordered = list(params.posonly_params) + list(params.params)
+        for index, param in enumerate(ordered):
+            name = param.name.value
+            if index < len(positional):
+                env[name] = positional[index][0]
+            elif name in keywords:
+                env[name] = keywords[name][0]
+            elif param.default is not None:
+                env[name] = self._eval(param.default, frame)
+            else:
+                env[name] = self.unknown(name)
+        star = params.star_arg
+        if isinstance(star, self.cst.Param):
+            env[star.name.value] = _Seq(tuple(value for value, _ in positional[len(ordered) :]))
+        for param in params.kwonly_params:
+            name = param.name.value
+            env[name] = keywords[name][0] if name in keywords else (self._eval(param.default, frame) if param.default is not None else self.unknown(name))
+        if params.star_kwarg is not None:
+            env[params.star_kwarg.name.value] = _Unknown(params.star_kwarg.name.value)
+        module_frame = frame
+        while module_frame.parent is not None:
+            module_frame = module_frame.parent
+        inner = _Frame(
+            env=env,
+            params=set(env),
+            name=function.name,
+            call=node,
+            call_statement=frame.statement,
+            parent=module_frame,
+            guard=frame.guard,
+            caller=frame,
+        )
+        self.depth += 1
+        try:
+            self._block(definition.body.body, inner)
+        except _Return as returned:
+            return returned.value
+        finally:
+            self.depth -= 1
+        return None
+
+    def _library_call(self, name: str, node, frame: _Frame):
+        positional, keywords = self._arguments(node, frame)
+        values = [value for value, _ in positional]
+        short = name.rsplit(".", 1)[-1]
+        if name.startswith("subprocess.") and short in SUBPROCESS_RUNNERS:
+            return self._subprocess(short, node, positional, keywords, frame)
+        if name == "os.system" and values:
+            return self._shell_string(node, values[0], positional[0][1], frame, capturing=False)
+        if name in ("os.environ.get", "os.getenv"):
+            return self._environ(node, values)
+        if name in ("os.path.join", "posixpath.join") and all(isinstance(v, Word) for v in values) and values:
+            return self._join_paths(values, node)
+        if name in ("os.path.dirname", "os.path.abspath", "os.path.realpath", "os.path.basename") and values and isinstance(values[0], Word):
+            return self._path_function(short, values[0], node)
+        if name == "os.getcwd":
+            return Word(self.source(node), self.cwd.key)
+        if name == "os.chdir" and values and isinstance(values[0], Word):
+            self.cwd = self._host_path(values[0])
+            return None
+        if name in ("pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath") and values and isinstance(values[0], Word):
+            return values[0] if len(values) == 1 else self._join_paths([v for v in values if isinstance(v, Word)], node)
+        if name == "shlex.split" and values and isinstance(values[0], Word) and values[0].known:
+            import shlex
+
+            try:
+                return _Seq(tuple(Word(self.source(positional[0][1]), part) for part in shlex.split(values[0].key)))
+            except ValueError:
+                return _Unknown(self.source(node))
+        if name in ("shlex.join",) and values and isinstance(values[0], _Seq):
+            import shlex
+
+            words = [self._word(item, None) for item in values[0].items]
+            if all(word.known for word in words):
+                return Word(self.source(node), shlex.join(word.key for word in words))
+            return _Unknown(self.source(node))
+        if name in ("shlex.quote",) and values and isinstance(values[0], Word):
+            import shlex
+
+            return Word(self.source(node), shlex.quote(values[0].key)) if values[0].known else values[0]
+        if name in ("docker.from_env", "docker.DockerClient", "docker.client.from_env"):
+            return _Client()
+        if name.startswith("client.") or name.startswith("docker."):
+            return self._sdk(name, node, positional, keywords, frame)
+        if name in ("os.remove", "os.unlink", "shutil.rmtree", "os.makedirs", "os.mkdir", "shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.move", "os.rename", "os.replace", "os.chmod", "shutil.copytree"):
+            return self._host_call(name, node, values, frame)
+        if name in ("sys.exit", "exit", "quit") and frame.guard is None:
+            raise _Exit()
+        if name == "tarfile.open":
+            fileobj = keywords.get("fileobj", (None, None))[0]
+            archive = fileobj.archive if isinstance(fileobj, _Tar) else None
+            if archive is not None:
+                return _Tar(archive, fileobj.statements + (self.position(frame.statement),))
+            return _Unknown(self.source(node))
+        if name == "io.BytesIO" and values and isinstance(values[0], _Tar):
+            return values[0]
+        return _Unknown(self.source(node))
+
+    def _method(self, method: _BoundMethod, node, frame: _Frame):
+        receiver = method.receiver
+        positional, keywords = self._arguments(node, frame)
+        values = [value for value, _ in positional]
+        if isinstance(receiver, _Ref):
+            return self._library_call(f"{receiver.name}.{method.name}", node, frame)
+        if isinstance(receiver, Word):
+            return self._string_method(receiver, method.name, values, node)
+        if isinstance(receiver, _Result):
+            if method.name in ("decode", "strip", "rstrip", "splitlines") and receiver.captured is not None:
+                return receiver.captured
+            if method.name in ("wait", "communicate"):
+                return None
+            return _Unknown(self.source(node))
+        if isinstance(receiver, _ContainerRef):
+            return self._container_method(receiver, method.name, node, positional, keywords, frame)
+        if isinstance(receiver, _Tar) and method.name in ("extractall", "extract"):
+            return self._extract(receiver, node, positional, keywords, frame)
+        if isinstance(receiver, _Tar):
+            return receiver
+        if isinstance(receiver, _Seq) and method.name in ("append", "extend"):
+            return _Unknown(self.source(node))
+        if isinstance(receiver, Word) is False and method.name == "join" and isinstance(receiver, _Unknown):
+            return _Unknown(self.source(node))
+        return _Unknown(self.source(node))
+
+    def _string_method(self, receiver: Word, name: str, values, node):
+        if name == "join" and values and isinstance(values[0], _Tar):
+            return values[0]
+        if name == "join" and values and isinstance(values[0], _Seq):
+            words = [self._word(item, None) for item in values[0].items]
+            return Word(self.source(node), receiver.key.join(word.key for word in words))
+        if name == "format" and receiver.known:
+            try:
+                return Word(self.source(node), receiver.key.format(*[self._word(v, None).key for v in values]))
+            except (IndexError, KeyError, ValueError):
+                return _Unknown(self.source(node))
+        if name in ("strip", "rstrip", "lstrip", "lower", "upper") and receiver.known and not values:
+            return Word(self.source(node), getattr(receiver.key, name)())
+        if name in ("strip", "rstrip", "decode") and not receiver.known:
+            return receiver
+        if name == "encode":
+            return receiver
+        if name == "split" and receiver.known and not values:
+            return _Seq(tuple(Word(self.source(node), part) for part in receiver.key.split()))
+        return _Unknown(self.source(node))
+
+    def _environ(self, node, values):
+        if not values or not isinstance(values[0], Word) or not values[0].known:
+            return _Unknown(self.source(node))
+        name = values[0].key
+        if len(values) < 2 or not isinstance(values[1], Word):
+            return self.unknown(f"os.environ[{name!r}]")
+        self.notes.append(f"assumed {name} is not set in the environment, so {self.source(node)} is {values[1].key!r}")
+        return Word(self.source(node), values[1].key)
+
+    def _path_function(self, short: str, value: Word, node) -> Word:
+        if not value.known:
+            return Word(self.source(node), value.key)
+        if short == "dirname":
+            return Word(self.source(node), posixpath.dirname(value.key))
+        if short == "basename":
+            return Word(self.source(node), posixpath.basename(value.key))
+        return Word(self.source(node), posixpath.normpath(posixpath.join(self.cwd.key, value.key)))
+
+    def _host_path(self, word: Word) -> Word:
+        if word.key.startswith("/"):
+            return Word(word.text, posixpath.normpath(word.key) if word.known else word.key)
+        if not word.known or not self.cwd.known:
+            return Word(word.text, f"{self.cwd.key}/{word.key}")
+        return Word(word.text, posixpath.normpath(posixpath.join(self.cwd.key, word.key)))
+
+    # -- steps ----------------------------------------------------------------------------------------
+    def _anchor(self, node, frame: _Frame, relevant, form: str, *, extra=(), shell=None) -> Site:
+        """Site of a step: climb out of helpers whose parameters make the command."""
+        call = node
+        statement = frame.statement
+        direct = True
+        current = frame
+        names = self._names(relevant)
+        while current.call is not None and names & current.params:
+            caller = current.caller or current.parent
+            call = current.call
+            statement = current.call_statement
+            names = self._names([arg.value for arg in current.call.args])
+            current = caller
+            direct = False
+        anchor = PythonAnchor(
+            statement=self.position(statement),
+            call=self.position(call),
+            form=form,
+            direct=direct,
+            extra=tuple(extra) if direct or current is frame else (),
+            shell=shell,
+        )
+        return Site(self.path, anchor.statement[0], anchor, frame.guard)
+
+    def _names(self, nodes) -> set[str]:
+        cst = self.cst
+        found: set[str] = set()
+
+        class Collector(cst.CSTVisitor):
+            def visit_Name(self, name) -> None:
+                found.add(name.value)
+
+            def visit_Attribute(self, attribute) -> bool:
+                attribute.value.visit(self)
+                return False
+
+        for node in nodes:
+            if node is not None:
+                node.visit(Collector())
+        return found
+
+    def _command_node(self, positional, keywords):
+        if positional:
+            return positional[0][1]
+        return keywords.get("args", (None, None))[1]
+
+    def _subprocess(self, short: str, node, positional, keywords, frame: _Frame):
+        command, command_node = (positional[0] if positional else keywords.get("args", (None, None)))
+        if command is None:
+            return _Unknown(self.source(node))
+        shell_value = keywords.get("shell", (None, None))[0]
+        uses_shell = isinstance(shell_value, Word) and shell_value.key == "True" or short in ("getoutput", "getstatusoutput")
+        capturing = short in _CAPTURING or any(
+            name in keywords and isinstance(keywords[name][0], (Word, _Ref)) and self._captures(keywords[name])
+            for name in ("capture_output", "stdout")
+        )
+        cwd = self.cwd
+        if "cwd" in keywords and isinstance(keywords["cwd"][0], Word):
+            cwd = self._host_path(keywords["cwd"][0])
+        if uses_shell:
+            return self._shell_string(node, command, command_node, frame, capturing=capturing, cwd=cwd)
+        if isinstance(command, Word):
+            if " " in command.key.strip() and "docker" in command.key:
+                site = self._anchor(node, frame, [command_node], "argv")
+                self.operations.append(Opaque(site, "a command string without shell=True runs a program named by the whole string", True))
+                return _Result(None, capturing)
+            command = _Seq((command,))
+        if not isinstance(command, _Seq):
+            mentions = "docker" in self.source(node)
+            if mentions:
+                site = self._anchor(node, frame, [command_node], "argv")
+                self.operations.append(Opaque(site, f"the command {self.source(command_node)} cannot be known without running the driver", True))
+            return _Result(None, capturing)
+        argv = [self._word(item, None) for item in command.items]
+        form = "argv"
+        site = self._anchor(node, frame, [arg.value for arg in node.args if arg.keyword is None or arg.keyword.value == "args"], form)
+        return self._argv(argv, site, cwd, capturing)
+
+    def _captures(self, keyword) -> bool:
+        value, node = keyword
+        if isinstance(value, Word):
+            return value.key == "True"
+        return isinstance(value, _Ref) and value.name.endswith("PIPE")
+
+    def _argv(self, argv: list[Word], site: Site, cwd: Word, capturing: bool):
+        if not argv:
+            return _Result(None, capturing)
+        name = argv[0]
+        if not name.known:
+            if "docker" in name.text:
+                self.operations.append(Opaque(site, f"the command {name.text} cannot be known without running the driver", True))
+            return _Result(None, capturing)
+        if posixpath.basename(name.key) != "docker":
+            self.operations.append(HostCommand(site, tuple(argv), cwd))
+            return _Result(None, capturing)
+        captured_as = self.capture_into if capturing else None
+        operation = parse_docker_command(argv[1:], site, cwd, captured_as=captured_as)
+        if isinstance(operation, Build):
+            operation = replace(operation, build_args=tuple(self._python_build_arg(arg, argv) for arg in operation.build_args))
+        position = len(self.operations)
+        self.operations.append(operation)
+        if isinstance(operation, Container) and capturing:
+            holder = self.capture_into or "output"
+            return _Result(Word(holder, UNKNOWN_MARK + f"container-id {holder} {position}" + UNKNOWN_MARK), True)
+        return _Result(None, capturing)
+
+    def _python_build_arg(self, arg: BuildArg, argv: list[Word]) -> BuildArg:
+        """Build args read from Python words: ``text`` is Python source of the list elements, the value a Python expression."""
+        for index, word in enumerate(argv):
+            if word.key == "--build-arg" and index + 1 < len(argv) and argv[index + 1].key.split("=", 1)[0] == arg.name:
+                element = argv[index + 1]
+                text = f"{word.text}, {element.text}"
+            elif word.key.startswith("--build-arg=") and word.key[len("--build-arg=") :].split("=", 1)[0] == arg.name:
+                element = word
+                text = word.text
+            else:
+                continue
+            value = None if arg.value is None else Word(self._value_expression(element, arg.name, word is element), arg.value.key)
+            return BuildArg(arg.name, value, text)
+        return arg
+
+    def _value_expression(self, element: Word, name: str, inline: bool) -> str:
+        """A Python expression for the part of ``element`` after ``NAME=``."""
+        import ast
+
+        prefix = ("--build-arg=" if inline else "") + name + "="
+        try:
+            tree = ast.parse(element.text, mode="eval").body
+        except SyntaxError:
+            tree = None
+        if isinstance(tree, ast.Constant) and isinstance(tree.value, str) and tree.value.startswith(prefix):
+            return repr(tree.value[len(prefix) :])
+        if isinstance(tree, ast.JoinedStr) and tree.values and isinstance(tree.values[0], ast.Constant) and str(tree.values[0].value).startswith(prefix):
+            rest = tree.values[1:]
+            head = str(tree.values[0].value)[len(prefix) :]
+            if not head and len(rest) == 1 and isinstance(rest[0], ast.FormattedValue) and rest[0].conversion == -1 and rest[0].format_spec is None:
+                return ast.unparse(rest[0].value)
+            return ast.unparse(ast.JoinedStr(values=([ast.Constant(head)] if head else []) + rest))
+        if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Add) and isinstance(tree.left, ast.Constant) and tree.left.value == prefix:
+            return ast.unparse(tree.right)
+        if isinstance(tree, ast.Name) and not element.known:
+            return f"{element.text}.partition('=')[2]"
+        return f"({element.text}).partition('=')[2]" if not inline else f"({element.text}).split('=', 2)[2]"
+
+    def _shell_string(self, node, command, command_node, frame: _Frame, *, capturing: bool, cwd: Word | None = None):
+        from migrate.errors import MigrationStop
+        from migrate.read.shell import ShellAnchor, read_shell_fragment
+
+        if not isinstance(command, Word):
+            if "docker" in self.source(node):
+                site = self._anchor(node, frame, [command_node], "shell")
+                self.operations.append(Opaque(site, f"the shell command {self.source(command_node)} cannot be known without running the driver", True))
+            return _Result(None, capturing)
+        text = self._shell_text(command)
+        try:
+            operations, notes = read_shell_fragment(self.path, text, (cwd or self.cwd).key, first_position=len(self.operations))
+        except MigrationStop as stop:
+            raise type(stop)(Location(self.path, self.position(node)[0]), f"in the shell command: {stop.reason}") from None
+        self.notes.extend(notes)
+        result = None
+        for operation in operations:
+            shell_anchor = operation.site.anchor if isinstance(operation.site.anchor, ShellAnchor) else None
+            site = self._anchor(node, frame, [command_node], "shell", shell=shell_anchor)
+            if operation.site.guard and not site.guard:
+                site = replace(site, guard=operation.site.guard)
+            operation = replace(operation, site=site)
+            if isinstance(operation, Container) and capturing and self.capture_into and operation.captured_as is None and len(operations) == 1:
+                operation = replace(operation, captured_as=self.capture_into)
+                result = Word(self.capture_into, UNKNOWN_MARK + f"container-id {self.capture_into} {len(self.operations)}" + UNKNOWN_MARK)
+            self.operations.append(operation)
+        return _Result(result, capturing)
+
+    def _shell_text(self, command: Word) -> str:
+        if command.known:
+            return command.key
+        pieces = command.key.split(UNKNOWN_MARK)
+        out = []
+        for index, piece in enumerate(pieces):
+            if index % 2 == 0:
+                out.append(piece)
+                continue
+            if piece not in self.unknowns:
+                self.unknowns.append(piece)
+            out.append("${" + PLACEHOLDER_PREFIX + str(self.unknowns.index(piece)) + "}")
+        return "".join(out)
+
+    def _host_call(self, name: str, node, values, frame: _Frame):
+        short = name.rsplit(".", 1)[-1]
+        command = {
+            "remove": ["rm", "-f"], "unlink": ["rm", "-f"], "rmtree": ["rm", "-rf"], "makedirs": ["mkdir", "-p"],
+            "mkdir": ["mkdir"], "copy": ["cp"], "copy2": ["cp"], "copyfile": ["cp"], "copytree": ["cp", "-r"],
+            "move": ["mv"], "rename": ["mv"], "replace": ["mv"], "chmod": ["chmod"],
+        }[short]  # fmt: skip
+        words = [self._word(v, None) for v in values if isinstance(v, Word)]
+        if short == "chmod":
+            words = words[:1]
+        site = self._anchor(node, frame, [arg.value for arg in node.args], "argv")
+        self.operations.append(HostCommand(site, tuple(Word.literal(w) for w in command) + tuple(words), self.cwd))
+        return None
+
+    # -- the docker SDK -----------------------------------------------------------------------------------
+    def _sdk(self, name: str, node, positional, keywords, frame: _Frame):
+        short = name.split(".", 1)[1] if name.startswith("client.") else name
+        site = self._anchor(node, frame, [node.func] + [arg.value for arg in node.args], "sdk")
+        if short == "images.build":
+            return self._sdk_build(node, positional, keywords, site)
+        if short in ("containers.create", "containers.run"):
+            return self._sdk_container(short.endswith("run"), node, positional, keywords, site)
+        if short == "containers.get" and positional and isinstance(positional[0][0], Word):
+            return _ContainerRef(positional[0][0])
+        if short in ("images.remove",):
+            image = positional[0][0] if positional else keywords.get("image", (None, None))[0]
+            self.operations.append(RemoveImage(site, (self._word(image, node),)))
+            return None
+        if short in ("containers.prune", "images.prune", "images.get", "images.list", "containers.list", "ping", "version", "info", "close", "login"):
+            return _Unknown(self.source(node))
+        self.operations.append(Opaque(site, f"the docker SDK call {self.source(node.func)} is not one dmigrate reads", True))
+        return _Unknown(self.source(node))
+
+    def _sdk_build(self, node, positional, keywords, site: Site):
+        path = keywords.get("path", positional[0] if positional else (None, None))
+        if not isinstance(path[0], Word):
+            self.operations.append(Opaque(site, "images.build without a path= context (fileobj= or custom_context=) is not supported", True))
+            return _Seq((_Unknown("image"), _Unknown("logs")))
+        context = path[0]
+        dockerfile = None
+        if "dockerfile" in keywords:
+            value = self._word(keywords["dockerfile"][0], keywords["dockerfile"][1])
+            # The SDK reads dockerfile= inside the context, not from the working directory.
+            joined = value.key if value.key.startswith("/") else (posixpath.join(context.key, value.key) if context.known and value.known else f"{context.key}/{value.key}")
+            dockerfile = Word(value.text, joined)
+        tags = ()
+        if "tag" in keywords:
+            tags = (self._word(keywords["tag"][0], keywords["tag"][1]),)
+        build_args = []
+        if "buildargs" in keywords:
+            value, value_node = keywords["buildargs"]
+            if not isinstance(value, _DictValue):
+                self.operations.append(Opaque(site, f"buildargs={self.source(value_node)} cannot be known without running the driver", True))
+                return _Seq((_Unknown("image"), _Unknown("logs")))
+            for key, item, _key_node, item_node, entry in value.entries:
+                if not isinstance(key, Word) or not key.known:
+                    self.operations.append(Opaque(site, f"a build arg name in {self.source(value_node)} cannot be known", True))
+                    return _Seq((_Unknown("image"), _Unknown("logs")))
+                word = self._word(item, item_node)
+                build_args.append(BuildArg(key.key, Word(self.source(item_node), word.key), self.source(entry).rstrip(", \n")))
+        target = self._word(keywords["target"][0], keywords["target"][1]) if "target" in keywords else None
+        others = []
+        flag_names = {"nocache": "--no-cache", "pull": "--pull", "rm": "--rm", "forcerm": "--force-rm", "quiet": "--quiet", "squash": "--squash"}
+        value_flags = {"network_mode": "--network", "platform": "--platform", "labels": "--label", "extra_hosts": "--add-host", "shmsize": "--shm-size", "cache_from": "--cache-from", "isolation": "--isolation", "container_limits": "--limits"}
+        for name, (value, value_node) in keywords.items():
+            if name in ("path", "dockerfile", "tag", "buildargs", "target", "decode", "timeout", "encoding", "use_config_proxy"):
+                continue
+            if name in flag_names:
+                if isinstance(value, Word) and value.key == "True":
+                    others.append((flag_names[name], None))
+                continue
+            if name in value_flags:
+                others.append((value_flags[name], self._word(value, value_node)))
+                continue
+            self.operations.append(Opaque(site, f"images.build({name}=...) is not supported yet", True))
+            return _Seq((_Unknown("image"), _Unknown("logs")))
+        self.operations.append(Build(site, context, dockerfile, tags, tuple(build_args), target, self.cwd, tuple(others)))
+        return _Seq((_Unknown("image"), _Unknown("logs")))
+
+    def _sdk_container(self, runs: bool, node, positional, keywords, site: Site):
+        image = positional[0][0] if positional else keywords.get("image", (None, None))[0]
+        image_node = positional[0][1] if positional else keywords.get("image", (None, None))[1]
+        image_word = self._word(image, image_node)
+        command: tuple[Word, ...] = ()
+        command_value = positional[1][0] if len(positional) > 1 else keywords.get("command", (None, None))[0]
+        if isinstance(command_value, _Seq):
+            command = tuple(self._word(item, None) for item in command_value.items)
+        elif isinstance(command_value, Word):
+            import shlex
+
+            command = tuple(Word.literal(part) for part in shlex.split(command_value.key)) if command_value.known else (command_value,)
+        name = self._word(keywords["name"][0], keywords["name"][1]) if "name" in keywords else None
+        remove = "remove" in keywords and isinstance(keywords["remove"][0], Word) and keywords["remove"][0].key == "True"
+        volumes = keywords.get("volumes", (None, None))[0]
+        if volumes is not None and not (isinstance(volumes, _Seq) and not volumes.items):
+            self.operations.append(Opaque(site, "a container with volumes= is not supported yet", True))
+            return _Unknown("container")
+        entrypoint = self._word(keywords["entrypoint"][0], keywords["entrypoint"][1]) if "entrypoint" in keywords else None
+        workdir = self._word(keywords["working_dir"][0], keywords["working_dir"][1]) if "working_dir" in keywords else None
+        user = self._word(keywords["user"][0], keywords["user"][1]) if "user" in keywords else None
+        captured = None if name is not None else (self.capture_into or "container")
+        position = len(self.operations)
+        self.operations.append(
+            Container(
+                site=site, image=image_word, name=name, captured_as=captured, runs=runs, remove=remove, command=command,
+                entrypoint=entrypoint, workdir=workdir, user=user, env=(), volumes=(), cwd=self.cwd,
+            )
+        )  # fmt: skip
+        if runs and not ("detach" in keywords and isinstance(keywords["detach"][0], Word) and keywords["detach"][0].key == "True"):
+            # containers.run without detach returns the container's output, not the container.
+            return _Unknown("output")
+        key = name if name is not None else Word(captured, UNKNOWN_MARK + f"container-id {captured} {position}" + UNKNOWN_MARK)
+        return _ContainerRef(key, position)
+
+    def _container_method(self, container: _ContainerRef, name: str, node, positional, keywords, frame: _Frame):
+        if name == "get_archive" and positional and isinstance(positional[0][0], Word):
+            return _Seq((_Tar(_Archive(container.key, positional[0][0], self.position(frame.statement)), (self.position(frame.statement),)), _Unknown("stat")))
+        site = self._anchor(node, frame, [node.func] + [arg.value for arg in node.args], "sdk")
+        if name == "remove":
+            self.operations.append(Remove(site, (container.key,)))
+            return None
+        if name in ("start", "wait", "stop", "kill", "logs", "commit", "exec_run", "reload", "attrs"):
+            self.operations.append(OtherDocker(site, f"container {name}" if name != "start" else "start", (container.key,)))
+            return _Unknown(name)
+        if name == "put_archive":
+            self.operations.append(Opaque(site, "put_archive copies files into a container, which the migrated build cannot do", True))
+            return None
+        self.operations.append(Opaque(site, f"container.{name}() is not one dmigrate reads", True))
+        return _Unknown(name)
+
+    def _extract(self, tar: _Tar, node, positional, keywords, frame: _Frame):
+        destination = positional[0][0] if positional else keywords.get("path", (Word.literal("."), None))[0]
+        destination_node = positional[0][1] if positional else keywords.get("path", (None, None))[1]
+        extra = tuple(position for position in tar.statements if position != self.position(frame.statement))
+        site = self._anchor(node, frame, [node.func] + [arg.value for arg in node.args], "sdk", extra=extra)
+        if not isinstance(destination, Word):
+            self.operations.append(Opaque(site, f"the extraction directory {self.source(destination_node)} cannot be known", True))
+            return None
+        if not destination.known:
+            directory = destination
+        else:
+            directory = Word(destination.text, destination.key)
+        source = tar.archive.path
+        self.operations.append(
+            Copy(
+                site=site,
+                container=Word(tar.archive.container.text, tar.archive.container.key),
+                source=source,
+                destination=Word.literal("-"),
+                follow_links=False,
+                cwd=self.cwd,
+                stream_into=(Word.literal("tar"), Word.literal("-x"), Word.literal("-C"), directory),
+            )
+        )
+        self.notes.append(
+            f"{self.path.name}:{site.line}: tarfile extracts with the host's Python; the migrated COPY --from keeps the build image's modes as they are"
+        )
+        return None
+
+    # -- what was not followed ------------------------------------------------------------------------------
+    def _unfollowed_functions(self) -> None:
+        cst = self.cst
+        reader = self
+
+        class Finder(cst.CSTVisitor):
+            def visit_FunctionDef(self, node) -> bool:
+                name = node.name.value
+                if name in reader.entered:
+                    return False
+                body = reader.source(node.body)
+                if "docker" in body or "subprocess" in body or "os.system" in body:
+                    uses = reader.text.count(name)
+                    if uses > 1 and ("docker" in body):
+                        site = Site(reader.path, reader.position(node)[0], None)
+                        reader.operations.append(
+                            Opaque(site, f"the function {name} runs docker, and dmigrate cannot tell when it is called", True)
+                        )
+                return False
+
+        self.module.visit(Finder())
+
+
+def _is_literal(text: str) -> bool:
+    return bool(text) and text[0] in "'\"" and "{" not in text
