@@ -306,11 +306,23 @@ def _contained(outcome, real_root: str, shown_root: str):
 
     for change in outcome.changes:
         path = os.path.abspath(change.path)
-        real = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+        real = real_path(path)
         if os.path.islink(path) or not inside(real, real_root):
             reason = f"it would change {real}, which lies outside {shown_root}" + (" (through a symlink)" if inside(path, shown_root) else "")
             return Outcome(outcome.driver, REFUSED, reason, Location(Path(path)))
     return outcome
+
+
+_real_directories: dict[str, str] = {}
+
+
+def real_path(path: str) -> str:
+    """``path`` with its directory's symlinks resolved (one ``realpath`` per directory)."""
+    directory, name = os.path.split(path)
+    real = _real_directories.get(directory)
+    if real is None:
+        real = _real_directories[directory] = os.path.realpath(directory)
+    return os.path.join(real, name)
 
 
 def _detect(place: Place) -> list[str]:
@@ -707,7 +719,7 @@ def claim_files(entries: list[dict], changes: list[tuple], cwd: Path) -> None:
     for index, entry in enumerate(entries):
         if entry["status"] != PENDING:
             continue
-        paths = [os.path.realpath(name) for name in _entry_paths(entry, changes[index], cwd)]
+        paths = [real_path(os.path.abspath(name)) for name in _entry_paths(entry, changes[index], cwd)]
         clash = next((p for p in paths if p in owners), None)
         if clash is not None:
             shown = os.path.relpath(clash, cwd)

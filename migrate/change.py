@@ -17,12 +17,15 @@ _NO_NEWLINE = "\\ No newline at end of file\n"
 
 
 def display_path(path: Path, base: Path) -> str:
-    """``path`` relative to ``base`` in ``/`` form; absolute only when it lies outside."""
-    absolute = Path(os.path.abspath(path))
-    try:
-        return absolute.relative_to(Path(os.path.abspath(base))).as_posix()
-    except ValueError:
-        return os.path.relpath(absolute, os.path.abspath(base)).replace(os.sep, "/")
+    """``path`` relative to ``base`` in ``/`` form, with ``..`` when it lies outside."""
+    absolute = os.path.abspath(path)
+    start = os.path.abspath(base)
+    if absolute == start:
+        return "."
+    prefix = start if start.endswith(os.sep) else start + os.sep
+    if absolute.startswith(prefix):
+        return absolute[len(prefix) :].replace(os.sep, "/")
+    return os.path.relpath(absolute, start).replace(os.sep, "/")
 
 
 def unified_diff(changes: Iterable[FileChange], base: Path) -> str:

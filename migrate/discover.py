@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -25,17 +26,21 @@ def drivers_in(path: Path) -> list[Path]:
     if not path.is_dir():
         raise InputError(Location(path), "neither a file nor a directory")
     found: list[Path] = []
-    shell = sorted(path.glob("*.sh"))
+    # One listing instead of a glob per kind: a batch looks at every directory of every repository.
+    # Only regular files (or links to them): opening a FIFO named x.sh would block.
+    with os.scandir(path) as listing:
+        names = sorted(entry.name for entry in listing if entry.is_file())
+    shell = [path / name for name in names if name.endswith(".sh")]
     preferred = [p for p in shell if p.name == "build.sh"]
     for candidate in preferred + [p for p in shell if p.name != "build.sh"]:
         if _calls_docker(candidate):
             found.append(candidate)
-    makefile = next((path / name for name in MAKEFILE_NAMES if (path / name).is_file()), None)
+    makefile = next((path / name for name in MAKEFILE_NAMES if name in names), None)
     if makefile is not None:
         followed = _scripts_followed(makefile)
         if _calls_docker(makefile) or any(p.resolve() in followed for p in found):
             found = [makefile] + [p for p in found if p.resolve() not in followed]
-    for candidate in sorted(path.glob("*.py")):
+    for candidate in (path / name for name in names if name.endswith(".py")):
         if _calls_docker(candidate):
             found.append(candidate)
     return found

@@ -186,3 +186,21 @@ def _varint(data: bytes, offset: int) -> tuple[int, int]:
         offset += 1
         value = ((value + 1) << 7) | (byte & 0x7F)
     return value, offset
+
+
+def tracked_below(directory: str) -> tuple[frozenset[str] | None] | None:
+    """Like ``git -C DIRECTORY ls-files -- .``: tracked paths under ``directory``, relative to it.
+
+    ``(None,)`` outside git; None when only git itself can tell.
+    """
+    read = tracked_files(directory)
+    if read is None:
+        return None
+    top, names = read
+    if names is None:
+        return (None,)
+    prefix = os.path.relpath(os.path.realpath(directory), top)
+    if prefix == ".":
+        return (names,)
+    prefix += "/"
+    return (frozenset(name[len(prefix) :] for name in names if name.startswith(prefix)),)

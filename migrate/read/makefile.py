@@ -1073,6 +1073,11 @@ def _tracked_files(directory: str) -> frozenset[str] | None:
     """Files git tracks, relative to ``directory``; None outside git."""
     import subprocess
 
+    from migrate.read.gitindex import tracked_below
+
+    known = tracked_below(directory)
+    if known is not None:
+        return known[0]
     try:
         listing = subprocess.run(["git", "-C", directory, "ls-files", "-z", "--", "."], capture_output=True, check=False)
     except OSError:
