@@ -40,12 +40,8 @@ class IgnoreFile:
 
     def __init__(self, base: str, text: str) -> None:
         self.base = base
-        self.rules: list[tuple[re.Pattern[str], bool, bool, bool]] = []
+        self.rules = _parsed_rules(text)
         """Per rule: the pattern, negated, directories only, matched against the whole relative path."""
-        for line in text.splitlines():
-            rule = _parse_rule(line)
-            if rule is not None:
-                self.rules.append(rule)
 
     def decide(self, relative: str, name: str, is_dir: bool) -> bool | None:
         """True: ignored; False: re-included by ``!``; None: no rule of this file matches."""
@@ -56,6 +52,17 @@ class IgnoreFile:
             if pattern.fullmatch(relative if anchored else name):
                 decision = not negated
         return decision
+
+
+_rules_by_text: dict[str, tuple] = {}
+
+
+def _parsed_rules(text: str) -> tuple[tuple[re.Pattern[str], bool, bool, bool], ...]:
+    """The rules of a ``.gitignore`` text; an organisation's repositories often share one."""
+    rules = _rules_by_text.get(text)
+    if rules is None:
+        rules = _rules_by_text[text] = tuple(rule for rule in map(_parse_rule, text.splitlines()) if rule is not None)
+    return rules
 
 
 def _parse_rule(line: str) -> tuple[re.Pattern[str], bool, bool, bool] | None:
@@ -207,10 +214,10 @@ def walk(root: str) -> Iterator[tuple[str, IgnoreRules]]:
         directory, rules = stack.pop()
         try:
             with os.scandir(directory) as listing:
-                entries = sorted(listing, key=lambda entry: entry.name)
+                by_name = {entry.name: entry for entry in listing}
         except OSError:
             continue
-        names = {entry.name for entry in entries}
+        names = by_name
         if ".git" in names:
             # A repository of its own: the rules of the directories around it stop here.
             rules = _repository_rules(directory)
@@ -220,9 +227,10 @@ def walk(root: str) -> Iterator[tuple[str, IgnoreRules]]:
                 rules = rules + (IgnoreFile(directory, text),)
         yield directory, rules
         below: list[tuple[str, IgnoreRules]] = []
-        for entry in entries:
-            if entry.name in SKIPPED_DIRECTORIES:
+        for name in sorted(by_name):
+            if name in SKIPPED_DIRECTORIES:
                 continue
+            entry = by_name[name]
             try:
                 if entry.is_symlink() or not entry.is_dir(follow_symlinks=False):
                     continue
