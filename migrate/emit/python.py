@@ -93,7 +93,15 @@ class _PythonEmitter:
         stored |= {arg.arg for node in ast.walk(tree) if isinstance(node, ast.arguments) for arg in node.args + node.kwonlyargs}
         for node in ast.walk(tree):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in names - stored:
-                raise self.refuse(node.lineno, f"{node.id} is still used here, but the statement that set it goes away")
+                raise self.refuse(self._original_line(code, node.lineno), f"{node.id} is still used here, but the statement that set it goes away")
+
+    def _original_line(self, code: str, line: int) -> int | None:
+        """Where a line of the rewritten text stood in the driver (the rewrite only removes lines around it)."""
+        wanted = code.splitlines()[line - 1]
+        original = self.driver.text.splitlines()
+        candidates = [index + 1 for index, text in enumerate(original) if text == wanted]
+        later = [number for number in candidates if number >= line]
+        return later[0] if later else (candidates[0] if candidates else None)
 
     # -- build args in the driver's own syntax --------------------------------------------------------------
     def arg_sources(self, text: str, line: int) -> tuple[str, str | None, str | None, str, BuildArg]:
@@ -180,6 +188,8 @@ class _Rewriter:
 
             def __init__(self) -> None:
                 super().__init__()
+                self.gone = _Gone()
+                self.elifs: set[int] = set()
                 self.found_statements: set = set()
                 self.found_calls: set = set()
                 self.removed_names: set[str] = set()
@@ -200,7 +210,7 @@ class _Rewriter:
                         continue
                     kept.append(small_updated)
                 if not kept:
-                    return cst.RemoveFromParent()
+                    return self.gone.mark(original)
                 if len(kept) != len(updated.body):
                     last = kept[-1]
                     if isinstance(last.semicolon, cst.Semicolon):
@@ -220,8 +230,25 @@ class _Rewriter:
                 position = self.position(original)
                 if position in removals:
                     self.found_statements.add(position)
-                    return cst.RemoveFromParent()
+                    return self.drop(original)
                 return None
+
+            def drop(self, original):
+                if id(original) in self.elifs:
+                    return cst.RemoveFromParent()
+                return self.gone.mark(original)
+
+            def leave_IndentedBlock(self, original, updated):
+                body = self.gone.compact(updated.body)
+                return updated.with_changes(body=body) if len(body) != len(updated.body) else updated
+
+            def leave_Module(self, original, updated):
+                body = self.gone.compact(updated.body)
+                return updated.with_changes(body=body) if len(body) != len(updated.body) else updated
+
+            def visit_If(self, node) -> None:
+                if isinstance(node.orelse, cst.If):
+                    self.elifs.add(id(node.orelse))
 
             def leave_If(self, original, updated):
                 removed = self._compound(original, updated)
@@ -229,7 +256,7 @@ class _Rewriter:
                     return removed
                 if not updated.body.body:
                     if updated.orelse is None:
-                        return cst.RemoveFromParent()
+                        return self.drop(original)
                     updated = updated.with_changes(body=_with_pass(updated.body))
                 return updated
 
@@ -243,7 +270,7 @@ class _Rewriter:
                 if removed is not None:
                     return removed
                 if not updated.body.body:
-                    return cst.RemoveFromParent() if updated.orelse is None else updated.with_changes(body=_with_pass(updated.body))
+                    return self.drop(original) if updated.orelse is None else updated.with_changes(body=_with_pass(updated.body))
                 return updated
 
             def leave_While(self, original, updated):
@@ -254,7 +281,7 @@ class _Rewriter:
                 if removed is not None:
                     return removed
                 if not updated.body.body:
-                    return cst.RemoveFromParent()
+                    return self.drop(original)
                 return updated
 
             def leave_ExceptHandler(self, original, updated):
@@ -273,7 +300,7 @@ class _Rewriter:
                 if not body:
                     # Nothing left can raise, so the handlers are dead; what else and finally hold still runs.
                     rest = orelse + (finalbody or [])
-                    return cst.FlattenSentinel(rest) if rest else cst.RemoveFromParent()
+                    return cst.FlattenSentinel(rest) if rest else self.drop(original)
                 if lost_finally:
                     if not updated.handlers and updated.orelse is None:
                         return cst.FlattenSentinel(body)
@@ -300,6 +327,58 @@ class _Rewriter:
                 return updated
 
         return Rewriter()
+
+
+class _Gone:
+    """Statements removed by a rewrite: a stand-in keeps their place until their block is tidied.
+
+    The blank lines before a removed statement are handed to the statement
+    after it, so that removing a step does not glue two paragraphs together.
+    """
+
+    def __init__(self) -> None:
+        self.nodes: list = []
+
+    def mark(self, original):
+        import libcst as cst
+
+        stand_in = cst.SimpleStatementLine(body=[cst.Pass()], leading_lines=original.leading_lines)
+        self.nodes.append(stand_in)
+        return stand_in
+
+    def is_gone(self, node) -> bool:
+        return any(node is gone for gone in self.nodes)
+
+    def compact(self, body) -> list:
+        out = []
+        carry = 0
+        for statement in body:
+            if self.is_gone(statement):
+                carry = max(carry, _blank_lines(statement.leading_lines))
+                continue
+            if carry:
+                statement = _with_blank_lines(statement, carry)
+                carry = 0
+            out.append(statement)
+        return out
+
+
+def _blank_lines(lines) -> int:
+    count = 0
+    for line in lines:
+        if line.comment is not None:
+            break
+        count += 1
+    return count
+
+
+def _with_blank_lines(statement, count: int):
+    import libcst as cst
+
+    have = _blank_lines(statement.leading_lines)
+    if have >= count:
+        return statement
+    return statement.with_changes(leading_lines=[cst.EmptyLine()] * (count - have) + list(statement.leading_lines))
 
 
 def _with_pass(block):
@@ -332,24 +411,42 @@ def _drop_emptied_functions(module, names: set[str]):
     if not removable:
         return module
 
-    class Dropper(cst.CSTTransformer):
+    gone = _Gone()
+
+    class Dropper(_tidying_transformer(gone)):
         def leave_FunctionDef(self, original, updated):
             if updated.name.value in removable:
-                return cst.RemoveFromParent()
+                return gone.mark(original)
             return updated
 
         def leave_SimpleStatementLine(self, original, updated):
             kept = [small for small in updated.body if not _is_bare_call(small, removable)]
             if not kept:
-                return cst.RemoveFromParent()
+                return gone.mark(original)
             return updated.with_changes(body=kept) if len(kept) != len(updated.body) else updated
 
         def leave_If(self, original, updated):
             if not updated.body.body:
-                return cst.RemoveFromParent() if updated.orelse is None else updated.with_changes(body=_with_pass(updated.body))
+                return gone.mark(original) if updated.orelse is None else updated.with_changes(body=_with_pass(updated.body))
             return updated
 
     return module.visit(Dropper())
+
+
+def _tidying_transformer(gone: _Gone):
+    """A transformer base whose blocks drop the stand-ins of removed statements."""
+    import libcst as cst
+
+    class Tidying(cst.CSTTransformer):
+        def leave_IndentedBlock(self, original, updated):
+            body = gone.compact(updated.body)
+            return updated.with_changes(body=body) if len(body) != len(updated.body) else updated
+
+        def leave_Module(self, original, updated):
+            body = gone.compact(updated.body)
+            return updated.with_changes(body=body) if len(body) != len(updated.body) else updated
+
+    return Tidying
 
 
 def _references(code: str) -> dict[str, int]:
@@ -371,7 +468,9 @@ def _drop_orphans(original: str, module):
         if not orphans:
             return module
 
-        class Dropper(cst.CSTTransformer):
+        gone = _Gone()
+
+        class Dropper(_tidying_transformer(gone)):
             changed = False
 
             def visit_FunctionDef(self, node) -> bool:
@@ -383,7 +482,12 @@ def _drop_orphans(original: str, module):
             def leave_FunctionDef(self, original_node, updated):
                 if updated.name.value in orphans:
                     Dropper.changed = True
-                    return cst.RemoveFromParent()
+                    return gone.mark(original_node)
+                return updated
+
+            def leave_SimpleStatementLine(self, original_node, updated):
+                if not updated.body:
+                    return gone.mark(original_node)
                 return updated
 
             def leave_Import(self, original_node, updated):

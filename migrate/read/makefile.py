@@ -850,10 +850,12 @@ class _Runner:
         if self.makefile.oneshell:
             shell = b""
             origins: list[tuple[int, int]] = []
-            for text, line_origins in expanded:
+            for (text, line_origins), line in zip(expanded, rule.recipe):
                 if shell:
+                    # The newline make puts between two lines stands for the end of the earlier one.
                     shell += b"\n"
-                    origins.append(origins[-1])
+                    origins.append((previous.end, previous.end + 1))
+                previous = line
                 shell += text
                 origins.extend(line_origins)
             pieces = [(RecipeText(shell, tuple(origins), tuple((line.start, line.end) for line in rule.recipe)), rule.recipe[0])]

@@ -373,8 +373,12 @@ class _PythonReader:
             if name in scope.env:
                 return scope.env[name]
             scope = scope.parent
-        if name in ("True", "False", "None"):
-            return Word.literal({"True": "True", "False": "False", "None": ""}[name]) if name != "None" else None
+        if name in ("True", "False"):
+            return Word.literal(name)
+        if name == "None":
+            return None
+        if name in ("list", "tuple", "str", "print", "open", "len", "exit", "quit"):
+            return _Ref(f"builtins.{name}")
         return _Unknown(name)
 
     # -- expressions ------------------------------------------------------------------------------
@@ -622,7 +626,11 @@ class _PythonReader:
             return self._sdk(name, node, positional, keywords, frame)
         if name in ("os.remove", "os.unlink", "shutil.rmtree", "os.makedirs", "os.mkdir", "shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.move", "os.rename", "os.replace", "os.chmod", "shutil.copytree"):
             return self._host_call(name, node, values, frame)
-        if name in ("sys.exit", "exit", "quit") and frame.guard is None:
+        if name in ("builtins.list", "builtins.tuple") and len(values) == 1 and isinstance(values[0], _Seq):
+            return values[0]
+        if name == "builtins.str" and len(values) == 1 and isinstance(values[0], Word):
+            return values[0]
+        if name in ("sys.exit", "builtins.exit", "builtins.quit") and frame.guard is None:
             raise _Exit()
         if name == "tarfile.open":
             fileobj = keywords.get("fileobj", (None, None))[0]
@@ -707,20 +715,22 @@ class _PythonReader:
         return Word(word.text, posixpath.normpath(posixpath.join(self.cwd.key, word.key)))
 
     # -- steps ----------------------------------------------------------------------------------------
-    def _anchor(self, node, frame: _Frame, relevant, form: str, *, extra=(), shell=None) -> Site:
-        """Site of a step: climb out of helpers whose parameters make the command."""
+    def _climb(self, node, frame: _Frame, relevant):
+        """The statement and call that make a step: out of every helper whose parameters make the command."""
         call = node
         statement = frame.statement
-        direct = True
         current = frame
         names = self._names(relevant)
         while current.call is not None and names & current.params:
-            caller = current.caller or current.parent
             call = current.call
             statement = current.call_statement
             names = self._names([arg.value for arg in current.call.args])
-            current = caller
-            direct = False
+            current = current.caller or current.parent
+        return statement, call, current
+
+    def _anchor(self, node, frame: _Frame, relevant, form: str, *, extra=(), shell=None) -> Site:
+        statement, call, current = self._climb(node, frame, relevant)
+        direct = call is node
         anchor = PythonAnchor(
             statement=self.position(statement),
             call=self.position(call),
@@ -775,7 +785,8 @@ class _PythonReader:
                 return _Result(None, capturing)
             command = _Seq((command,))
         if not isinstance(command, _Seq):
-            mentions = "docker" in self.source(node)
+            statement, _, _ = self._climb(node, frame, [command_node])
+            mentions = "docker" in self.source(node) or (statement is not None and "docker" in self.source(statement))
             if mentions:
                 site = self._anchor(node, frame, [command_node], "argv")
                 self.operations.append(Opaque(site, f"the command {self.source(command_node)} cannot be known without running the driver", True))
@@ -872,7 +883,7 @@ class _PythonReader:
             site = self._anchor(node, frame, [command_node], "shell", shell=shell_anchor)
             if operation.site.guard and not site.guard:
                 site = replace(site, guard=operation.site.guard)
-            operation = replace(operation, site=site)
+            operation = _restore_unknowns(replace(operation, site=site), self.unknowns)
             if isinstance(operation, Container) and capturing and self.capture_into and operation.captured_as is None and len(operations) == 1:
                 operation = replace(operation, captured_as=self.capture_into)
                 result = Word(self.capture_into, UNKNOWN_MARK + f"container-id {self.capture_into} {len(self.operations)}" + UNKNOWN_MARK)
@@ -1075,5 +1086,18 @@ class _PythonReader:
         self.module.visit(Finder())
 
 
-def _is_literal(text: str) -> bool:
-    return bool(text) and text[0] in "'\"" and "{" not in text
+def _restore_unknowns(value, unknowns: list[str]):
+    """Put back the unknown parts a shell string stood in for with ``${__dmigrate_py_N}``."""
+    import re
+    from dataclasses import fields, is_dataclass
+
+    pattern = re.compile(UNKNOWN_MARK + r"\$\{?" + PLACEHOLDER_PREFIX + r"(\d+)\}?" + UNKNOWN_MARK)
+    if isinstance(value, Word):
+        if UNKNOWN_MARK not in value.key:
+            return value
+        return Word(value.text, pattern.sub(lambda m: UNKNOWN_MARK + unknowns[int(m.group(1))] + UNKNOWN_MARK, value.key))
+    if isinstance(value, tuple):
+        return tuple(_restore_unknowns(item, unknowns) for item in value)
+    if is_dataclass(value) and not isinstance(value, (Site, type)):
+        return replace(value, **{f.name: _restore_unknowns(getattr(value, f.name), unknowns) for f in fields(value) if f.name != "site"})
+    return value

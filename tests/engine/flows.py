@@ -21,6 +21,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -91,7 +92,8 @@ def docker_test_env(
 ) -> dict[str, str]:
     """An environment whose ``docker`` is the test wrapper (see ``bin/docker``)."""
     env = dict(os.environ if base is None else base)
-    env["PATH"] = os.pathsep.join([str(WRAPPER_DIR), env.get("PATH", os.defpath)])
+    # `python3 build.py` runs with the tests' own interpreter, which has the docker SDK a Python driver may import.
+    env["PATH"] = os.pathsep.join([str(WRAPPER_DIR), str(Path(sys.executable).parent), env.get("PATH", os.defpath)])
     env["DOCKER_BUILDKIT"] = "1"
     env["DMIGRATE_TEST_REAL_DOCKER"] = real_docker
     if no_cache:

@@ -1,0 +1,388 @@
+"""Makefile drivers: what make would run for a goal, and the rewritten Makefile.
+
+Reading cases check the operations (and their make lines) that the reader
+finds; before/after cases pin the rewritten Makefile's text down.  The real
+builds are in test_makefile_equivalence.py and test_equivalence.py.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import textwrap
+
+import pytest
+
+from migrate.discover import drivers_in
+from migrate.read.ops import Build, Container, Copy, HostCommand, Opaque, Remove
+from migrate.read.project import read_driver
+from support import make_project, migrate, texts_after
+
+
+def d(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+BUILD = d(
+    """
+    FROM golang:1.21
+    ARG VERSION=dev
+    WORKDIR /src
+    COPY . .
+    RUN go build -ldflags "-X main.version=${VERSION}" -o /out/app .
+    """
+)
+RUNTIME = d(
+    """
+    FROM alpine:3.19
+    COPY app /usr/local/bin/app
+    CMD ["app"]
+    """
+)
+MERGED = d(
+    """
+    FROM golang:1.21 AS builder
+    ARG VERSION=dev
+    WORKDIR /src
+    COPY . .
+    RUN go build -ldflags "-X main.version=${VERSION}" -o /out/app .
+
+    FROM alpine:3.19
+    COPY --from=builder /out/app /usr/local/bin/app
+    CMD ["app"]
+    """
+)
+
+
+def project(tmp_path, makefile: str, **extra: str):
+    files = {"Makefile": makefile, "Dockerfile.build": BUILD, "Dockerfile": RUNTIME, **extra}
+    return make_project(tmp_path / "project", files)
+
+
+def steps(root, **options):
+    reading = read_driver(root / "Makefile", options.get("target_rule"))
+    return [(type(op).__name__, op.site.line) for op in reading.operations if not isinstance(op, HostCommand)], reading
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+def test_variables_of_every_flavour_and_target_specific_ones(tmp_path):
+    root = project(
+        tmp_path,
+        d(
+            """
+            NAME ?= acme/app
+            BASE = $(NAME)
+            TAG := $(BASE):build
+            FLAGS = --build-arg VERSION=$(VERSION)
+            FLAGS += -f Dockerfile.build
+            VERSION = 1.0
+            image: VERSION = 2.0
+            image:
+            \tdocker build $(FLAGS) -t $(TAG) .
+            """
+        ).replace("\\t", "\t"),
+    )
+    _, reading = steps(root)
+    build = reading.operations[0]
+    assert isinstance(build, Build)
+    assert [tag.key for tag in build.tags] == ["acme/app:build"]
+    assert [(arg.name, arg.value.key) for arg in build.build_args] == [("VERSION", "2.0")]
+    assert build.dockerfile.key == "Dockerfile.build"
+    assert any("NAME is not set" in note for note in reading.notes)
+
+
+def test_shell_function_is_left_unread_when_the_flow_does_not_need_it(tmp_path):
+    root = project(
+        tmp_path,
+        "COMMIT = $(shell git rev-parse HEAD)\nall:\n\t@echo $(COMMIT)\n\tdocker build --label commit=$(COMMIT) -t app .\n",
+    )
+    _, reading = steps(root)
+    build = next(op for op in reading.operations if isinstance(op, Build))
+    label = dict(build.other_flags)["--label"]
+    assert not label.known and label.text == "commit=$(COMMIT)"
+
+
+def test_prerequisites_run_depth_first_in_order_and_once(tmp_path):
+    root = project(
+        tmp_path,
+        d(
+            """
+            all: image extract
+            image: extract
+            \tdocker build -t app .
+            extract: builder
+            \tdocker create --name x app:build
+            \tdocker cp x:/out/app app
+            \tdocker rm x
+            builder:
+            \tdocker build -f Dockerfile.build -t app:build .
+            .PHONY: all image extract builder
+            """
+        ).replace("\\t", "\t"),
+    )
+    found, _ = steps(root)
+    assert found == [("Build", 9), ("Container", 5), ("Copy", 6), ("Remove", 7), ("Build", 3)]
+
+
+def test_target_rule_picks_another_goal(tmp_path):
+    root = project(tmp_path, "all:\n\techo hello\nrelease:\n\tdocker build -t app .\n")
+    assert steps(root)[0] == []
+    assert steps(root, target_rule="release")[0] == [("Build", 4)]
+
+
+def test_recipe_prefixes_continuations_and_dollar_escapes(tmp_path):
+    makefile = (
+        "Q = @\n"
+        "all:\n"
+        "\t$(Q)-docker rm -f x 2>/dev/null\n"
+        "\t+docker build \\\n"
+        "\t\t-f Dockerfile.build \\\n"
+        "\t\t-t app:build .\n"
+        "\tid=$$(docker create app:build) && docker cp $$id:/out/app app && docker rm $$id\n"
+    )
+    root = project(tmp_path, makefile)
+    found, reading = steps(root)
+    assert found == [("Remove", 3), ("Build", 4), ("Container", 7), ("Copy", 7), ("Remove", 7)]
+    copy = next(op for op in reading.operations if isinstance(op, Copy))
+    container = next(op for op in reading.operations if isinstance(op, Container))
+    assert container.captured_as == "id" and copy.container.key.startswith("\x00container-id id ")
+
+
+def test_each_recipe_line_has_its_own_shell_unless_oneshell(tmp_path):
+    recipe = "all:\n\tcd out\n\tdocker cp x:/out/app app\n"
+    root = project(tmp_path / "plain", recipe)
+    copy = next(op for op in read_driver(root / "Makefile").operations if isinstance(op, Copy))
+    assert copy.cwd.key == str(root.resolve())
+    root = project(tmp_path / "one", ".ONESHELL:\n" + recipe)
+    copy = next(op for op in read_driver(root / "Makefile").operations if isinstance(op, Copy))
+    assert copy.cwd.key == str((root / "out").resolve())
+
+
+def test_exported_variables_reach_the_shell(tmp_path):
+    root = project(tmp_path, "export IMAGE = acme/app\nall:\n\tdocker build -t \"$$IMAGE:build\" .\n")
+    build = read_driver(root / "Makefile").operations[0]
+    assert build.tags[0].key == "acme/app:build"
+
+
+def test_conditionals_known_now_are_followed_and_unknown_ones_guard(tmp_path):
+    makefile = d(
+        """
+        MODE = release
+        ifeq ($(MODE),release)
+        TAG = app:latest
+        else
+        TAG = app:debug
+        endif
+        ifdef CI
+        EXTRA = --pull
+        endif
+        all:
+        \tdocker build -t $(TAG) .
+        ifdef CI
+        push:
+        \tdocker push $(TAG)
+        endif
+        """
+    ).replace("\\t", "\t")
+    root = project(tmp_path, makefile)
+    build = read_driver(root / "Makefile").operations[0]
+    assert build.tags[0].key == "app:latest"
+    pushed = read_driver(root / "Makefile", "push").operations[0]
+    assert pushed.site.guard and "conditional" in pushed.site.guard
+
+
+def test_recursive_make_of_the_same_makefile_is_followed(tmp_path):
+    root = project(tmp_path, "all:\n\t$(MAKE) builder\n\tdocker build -t app .\nbuilder:\n\tdocker build -f Dockerfile.build -t app:build .\n")
+    assert steps(root)[0] == [("Build", 5), ("Build", 3)]
+
+
+def test_a_tracked_file_target_runs_only_when_out_of_date(tmp_path):
+    root = project(tmp_path, "all: app\napp: main.go\n\tdocker build -t app .\n", **{"app": "old\n", "main.go": "package main\n"})
+    build = read_driver(root / "Makefile").operations[0]
+    assert build.site.guard == "runs only when make finds app out of date"
+
+
+def test_a_script_the_recipe_runs_is_followed(tmp_path):
+    script = "#!/bin/sh\nset -e\ndocker build -t \"$1:build\" -f Dockerfile.build .\n"
+    root = project(tmp_path, "all:\n\t./build.sh acme/app\n", **{"build.sh": script})
+    reading = read_driver(root / "Makefile")
+    build = reading.operations[0]
+    assert build.tags[0].key == "acme/app:build" and build.site.file.name == "build.sh"
+    assert [part.path.name for part in reading.parts] == ["build.sh"]
+
+
+def test_pattern_rules_that_run_docker_are_not_followed_blindly(tmp_path):
+    root = project(tmp_path, "all: app.bin\n%.bin:\n\tdocker cp x:/out/$* $@\n")
+    opaque = read_driver(root / "Makefile").operations[0]
+    assert isinstance(opaque, Opaque) and opaque.mentions_docker
+
+
+def test_syntax_errors_in_a_recipe_name_the_makefile_line(tmp_path):
+    root = project(tmp_path, "all:\n\techo ok\n\tdocker build -t app . && (\n")
+    outcome = migrate(root / "Makefile")
+    assert outcome.status == "error" and outcome.location.line == 3
+
+
+# -- before and after ---------------------------------------------------------------------------
+
+LEGACY = (
+    "IMAGE ?= acme/app\n"
+    "VERSION := 1.2.3\n"
+    "BUILDER = $(IMAGE):build\n"
+    "\n"
+    ".PHONY: all image clean\n"
+    "\n"
+    "all: image\n"
+    "\n"
+    "builder.stamp: Dockerfile.build main.go\n"
+    "\tdocker build --build-arg VERSION=$(VERSION) \\\n"
+    "\t\t-f Dockerfile.build -t $(BUILDER) .\n"
+    "\t@touch $@\n"
+    "\n"
+    "app: builder.stamp\n"
+    "\t-@docker rm -f extract 2>/dev/null\n"
+    "\tdocker create --name extract $(BUILDER)\n"
+    "\tdocker cp extract:/out/app ./app && docker rm extract\n"
+    "\n"
+    "image: app\n"
+    "\tdocker build -t $(IMAGE):latest .\n"
+    "\n"
+    "clean:\n"
+    "\trm -f app builder.stamp\n"
+)
+MIGRATED = (
+    "IMAGE ?= acme/app\n"
+    "VERSION := 1.2.3\n"
+    "BUILDER = $(IMAGE):build\n"
+    "\n"
+    ".PHONY: all image clean\n"
+    "\n"
+    "all: image\n"
+    "\n"
+    "builder.stamp: Dockerfile main.go\n"
+    "\t@touch $@\n"
+    "\n"
+    "app: builder.stamp\n"
+    "\t@:\n"
+    "\n"
+    "image: app\n"
+    "\tdocker build --build-arg VERSION=$(VERSION) -t $(IMAGE):latest .\n"
+    "\n"
+    "clean:\n"
+    "\trm -f app builder.stamp\n"
+)
+
+
+def test_rules_stay_with_a_no_op_recipe_and_the_final_build_keeps_make_variables(tmp_path):
+    root = project(tmp_path, LEGACY, **{"main.go": "package main\n"})
+    outcome = migrate(root / "Makefile")
+    assert outcome.status == "pending", outcome.message
+    assert texts_after(outcome, root) == {"Dockerfile": MERGED, "Makefile": MIGRATED, "Dockerfile.build": None}
+
+
+def test_keep_legacy_keeps_the_prerequisite_on_the_legacy_dockerfile(tmp_path):
+    root = project(tmp_path, LEGACY, **{"main.go": "package main\n"})
+    after = texts_after(migrate(root / "Makefile", keep_legacy=True), root)["Makefile"]
+    assert "builder.stamp: Dockerfile.build main.go\n" in after
+
+
+def test_a_builder_image_still_used_is_built_from_its_stage(tmp_path):
+    makefile = d(
+        """
+        all: image
+        builder:
+        \tdocker build -f Dockerfile.build -t app:build .
+        image: builder
+        \tdocker create --name x app:build
+        \tdocker cp x:/out/app app
+        \tdocker rm x
+        \tdocker build -t app .
+        \tdocker run --rm app:build go vet ./...
+        """
+    ).replace("\\t", "\t")
+    root = project(tmp_path, makefile)
+    after = texts_after(migrate(root / "Makefile"), root)["Makefile"]
+    assert after == d(
+        """
+        all: image
+        builder:
+        \tdocker build --target builder -f Dockerfile -t app:build .
+        image: builder
+        \tdocker build -t app .
+        \tdocker run --rm app:build go vet ./...
+        """
+    ).replace("\\t", "\t")
+
+
+def test_part_of_a_recipe_line_goes_and_the_rest_stays(tmp_path):
+    makefile = "all:\n\tdocker build -f Dockerfile.build -t b . && echo built\n\tdocker create --name x b && docker cp x:/out/app app && docker rm x\n\tdocker build -t app .\n"
+    root = project(tmp_path, makefile)
+    after = texts_after(migrate(root / "Makefile"), root)["Makefile"]
+    assert after == "all:\n\techo built\n\tdocker build -t app .\n"
+
+
+def test_oneshell_recipe_lines_go_one_by_one(tmp_path):
+    makefile = ".ONESHELL:\nall:\n\tset -e\n\tdocker build -f Dockerfile.build -t b .\n\tid=$$(docker create b)\n\tdocker cp $$id:/out/app app\n\tdocker rm $$id\n\tdocker build -t app .\n"
+    root = project(tmp_path, makefile)
+    after = texts_after(migrate(root / "Makefile"), root)["Makefile"]
+    assert after == ".ONESHELL:\nall:\n\tset -e\n\tdocker build -t app .\n"
+
+
+def test_a_build_arg_that_reads_a_target_specific_variable_is_refused_elsewhere(tmp_path):
+    makefile = d(
+        """
+        all: image
+        builder: VERSION = 9.9
+        builder:
+        \tdocker build --build-arg VERSION=$(VERSION) -f Dockerfile.build -t b .
+        image: builder
+        \tdocker create --name x b
+        \tdocker cp x:/out/app app
+        \tdocker rm x
+        \tdocker build -t app .
+        """
+    ).replace("\\t", "\t")
+    root = project(tmp_path, makefile)
+    outcome = migrate(root / "Makefile")
+    assert outcome.status == "refused" and "sets for itself" in outcome.message
+    assert outcome.location.line == 9
+
+
+def test_the_flow_through_a_script_rewrites_the_script(tmp_path):
+    script = d(
+        """
+        #!/bin/sh
+        set -e
+        docker build -t app:build -f Dockerfile.build .
+        docker create --name x app:build
+        docker cp x:/out/app ./app
+        docker rm x
+        docker build -t app .
+        """
+    )
+    root = project(tmp_path, ".PHONY: all\nall:\n\t./build.sh\n", **{"build.sh": script})
+    outcome = migrate(root / "Makefile")
+    assert texts_after(outcome, root) == {
+        "Dockerfile": MERGED,
+        "build.sh": "#!/bin/sh\nset -e\ndocker build -t app .\n",
+        "Dockerfile.build": None,
+    }
+    assert drivers_in(root) == [root / "Makefile"]
+
+
+def test_a_script_the_default_goal_does_not_run_stays_its_own_driver(tmp_path):
+    script = "#!/bin/sh\ndocker build -t app .\n"
+    root = project(tmp_path, "all:\n\techo hi\nrelease:\n\t./build.sh\n", **{"build.sh": script})
+    assert drivers_in(root) == [root / "build.sh"]
+
+
+@pytest.mark.skipif(subprocess.run(["make", "--version"], capture_output=True).returncode != 0, reason="make is not installed")
+def test_the_rewritten_makefile_still_reads_in_make(tmp_path):
+    root = project(tmp_path, LEGACY, **{"main.go": "package main\n"})
+    after = texts_after(migrate(root / "Makefile"), root)["Makefile"]
+    (root / "Makefile").write_text(after)
+    dry = subprocess.run(["make", "-n", "image", "IMAGE=other"], cwd=root, capture_output=True, text=True)
+    assert dry.returncode == 0, dry.stderr
+    assert "docker build --build-arg VERSION=1.2.3 -t other:latest ." in dry.stdout
+    assert "Dockerfile.build" not in dry.stdout

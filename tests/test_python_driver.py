@@ -1,0 +1,349 @@
+"""Python drivers: what the reader finds in subprocess, os.system and docker SDK calls, and the rewritten file.
+
+The real builds are in test_python_driver_equivalence.py and test_equivalence.py.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+from migrate.read.ops import Build, Container, Copy, HostCommand, Opaque, Remove
+from migrate.read.project import read_driver
+from support import make_project, migrate, texts_after
+
+
+def d(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+BUILD = d(
+    """
+    FROM golang:1.21
+    ARG VERSION=dev
+    WORKDIR /src
+    COPY . .
+    RUN go build -ldflags "-X main.version=${VERSION}" -o /out/app .
+    """
+)
+RUNTIME = d(
+    """
+    FROM alpine:3.19
+    COPY app /usr/local/bin/app
+    CMD ["app"]
+    """
+)
+
+
+def project(tmp_path, driver: str, **extra: str):
+    return make_project(tmp_path / "project", {"build.py": driver, "Dockerfile.build": BUILD, "Dockerfile": RUNTIME, **extra})
+
+
+def operations(root):
+    return [op for op in read_driver(root / "build.py").operations if not isinstance(op, HostCommand)]
+
+
+def after(tmp_path, driver: str, **options) -> str:
+    root = project(tmp_path, driver)
+    outcome = migrate(root / "build.py", **options)
+    assert outcome.status == "pending", f"{outcome.status}: {outcome.location} {outcome.message}"
+    text = texts_after(outcome, root)["build.py"]
+    compile(text, "build.py", "exec")
+    return text
+
+
+HELPER = d(
+    '''
+    import os
+    import subprocess
+
+    IMAGE = os.environ.get("IMAGE", "acme/app")
+    VERSION = "1.2.3"
+    BUILDER = f"{IMAGE}:build"
+
+
+    def sh(*args):
+        """Run a command, echoing it."""
+        print("+", " ".join(args))
+        subprocess.run(args, check=True)
+
+
+    def main():
+        sh("docker", "build", "--build-arg", f"VERSION={VERSION}", "-f", "Dockerfile.build", "-t", BUILDER, ".")
+        sh("docker", "create", "--name", "extract", BUILDER)
+        try:
+            sh("docker", "cp", "extract:/out/app", "./app")
+        finally:
+            sh("docker", "rm", "-f", "extract")
+        # The runtime image.
+        sh("docker", "build", "-t", IMAGE + ":latest", ".")
+
+
+    if __name__ == "__main__":
+        main()
+    '''
+)
+
+
+# -- reading ---------------------------------------------------------------------------------------
+
+
+def test_a_helper_its_calls_and_the_values_of_constants(tmp_path):
+    root = project(tmp_path, HELPER)
+    found = operations(root)
+    assert [type(op).__name__ for op in found] == ["Build", "Container", "Copy", "Remove", "Build"]
+    builder, final = found[0], found[-1]
+    assert [tag.key for tag in builder.tags] == ["acme/app:build"] and [tag.key for tag in final.tags] == ["acme/app:latest"]
+    assert builder.build_args[0].value.key == "1.2.3"
+    assert builder.build_args[0].text == '"--build-arg", f"VERSION={VERSION}"'
+    # The step is the helper's call in main(), not the subprocess.run inside sh().
+    assert [op.site.line for op in found] == [16, 17, 19, 21, 23]
+    assert not found[0].site.anchor.direct
+
+
+def test_list_string_and_shell_forms_and_a_captured_id(tmp_path):
+    driver = d(
+        """
+        import os, subprocess
+        HERE = os.path.dirname(os.path.abspath(__file__))
+        os.chdir(HERE)
+        subprocess.check_call(["docker", "build", "-t", "b", "-f", "Dockerfile.build", "."])
+        cid = subprocess.check_output(["docker", "create", "b"], text=True).strip()
+        subprocess.run(f"docker cp {cid}:/out/app app && docker rm {cid}", shell=True, check=True)
+        os.system("docker build -t app .")
+        """
+    )
+    root = project(tmp_path, driver)
+    found = operations(root)
+    assert [type(op).__name__ for op in found] == ["Build", "Container", "Copy", "Remove", "Build"]
+    container, copy = found[1], found[2]
+    assert container.captured_as == "cid"
+    assert copy.container.key == remove_key(found[3]) == "\x00container-id cid 1\x00"
+    assert copy.cwd.key == str(root.resolve())
+    assert found[2].site.anchor.form == "shell" and found[2].site.anchor.statement == found[3].site.anchor.statement
+
+
+def remove_key(remove: Remove) -> str:
+    return remove.containers[0].key
+
+
+def test_the_docker_sdk(tmp_path):
+    driver = d(
+        """
+        import io, tarfile
+        import docker
+
+        client = docker.from_env()
+        client.images.build(path=".", dockerfile="Dockerfile.build", tag="b", buildargs={"VERSION": "2"})
+        box = client.containers.create("b")
+        try:
+            bits, _ = box.get_archive("/out/app")
+            tarfile.open(fileobj=io.BytesIO(b"".join(bits))).extractall(".")
+        finally:
+            box.remove()
+        client.images.build(path=".", tag="app")
+        """
+    )
+    root = project(tmp_path, driver)
+    build, container, copy, remove, final = operations(root)
+    assert isinstance(build, Build) and build.build_args[0].text == '"VERSION": "2"'
+    assert isinstance(container, Container) and container.captured_as == "box"
+    assert isinstance(copy, Copy) and copy.source.key == "/out/app" and copy.destination.key == "-"
+    assert [w.key for w in copy.stream_into] == ["tar", "-x", "-C", "."]
+    assert isinstance(remove, Remove) and remove.containers[0].key == copy.container.key
+    assert copy.site.anchor.extra, "the get_archive statement belongs to the step"
+
+
+def test_unknown_values_and_guards(tmp_path):
+    driver = d(
+        """
+        import subprocess, sys
+        TAG = sys.argv[1]
+        if len(sys.argv) > 2:
+            subprocess.run(["docker", "cp", "x:/out/app", "app"])
+        for name in ["a", "b"]:
+            subprocess.run(["docker", "rm", "-f", name])
+        subprocess.run(["docker", "build", "-t", TAG, "."])
+        """
+    )
+    root = project(tmp_path, driver)
+    copy, first, second, build = operations(root)
+    assert "`if`" in copy.site.guard
+    assert [first.containers[0].key, second.containers[0].key] == ["a", "b"]
+    assert not build.tags[0].known
+
+
+def test_functions_called_in_ways_the_reader_cannot_follow_are_refused(tmp_path):
+    driver = d(
+        """
+        import subprocess, sys
+        def extract():
+            subprocess.run(["docker", "cp", "x:/out/app", "app"])
+        COMMANDS = {"extract": extract}
+        COMMANDS[sys.argv[1]]()
+        """
+    )
+    root = project(tmp_path, driver)
+    opaque = operations(root)[0]
+    assert isinstance(opaque, Opaque) and "extract runs docker" in opaque.reason
+
+
+# -- before and after -----------------------------------------------------------------------------------
+
+
+def test_helper_calls_and_the_try_finally_go(tmp_path):
+    text = after(tmp_path, HELPER)
+    assert text == HELPER.replace(
+        d(
+            """
+                sh("docker", "build", "--build-arg", f"VERSION={VERSION}", "-f", "Dockerfile.build", "-t", BUILDER, ".")
+                sh("docker", "create", "--name", "extract", BUILDER)
+                try:
+                    sh("docker", "cp", "extract:/out/app", "./app")
+                finally:
+                    sh("docker", "rm", "-f", "extract")
+                # The runtime image.
+                sh("docker", "build", "-t", IMAGE + ":latest", ".")
+            """
+        ).replace("\n", "\n    ").rstrip(" ").join(["    ", ""]),
+        '    # The runtime image.\n    sh("docker", "build", "--build-arg", f"VERSION={VERSION}", "-t", IMAGE + ":latest", ".")\n',
+    )
+
+
+def test_a_try_whose_body_stays_keeps_its_body(tmp_path):
+    driver = d(
+        """
+        import subprocess
+        subprocess.run(["docker", "build", "-t", "b", "-f", "Dockerfile.build", "."], check=True)
+        subprocess.run(["docker", "create", "--name", "x", "b"], check=True)
+        try:
+            subprocess.run(["docker", "cp", "x:/out/app", "app"], check=True)
+            subprocess.run(["docker", "build", "-t", "app", "."], check=True)
+        finally:
+            subprocess.run(["docker", "rm", "x"])
+            print("cleaned up")
+        """
+    )
+    assert after(tmp_path, driver) == d(
+        """
+        import subprocess
+        try:
+            subprocess.run(["docker", "build", "-t", "app", "."], check=True)
+        finally:
+            print("cleaned up")
+        """
+    )
+
+
+def test_a_function_left_empty_goes_with_its_calls(tmp_path):
+    driver = d(
+        """
+        import subprocess
+
+        def run(*words):
+            subprocess.run(list(words), check=True)
+
+        def extract():
+            run("docker", "create", "--name", "x", "b")
+            run("docker", "cp", "x:/out/app", "app")
+            run("docker", "rm", "x")
+
+        run("docker", "build", "-t", "b", "-f", "Dockerfile.build", ".")
+        extract()
+        run("docker", "build", "-t", "app", ".")
+        """
+    )
+    assert after(tmp_path, driver) == d(
+        """
+        import subprocess
+
+        def run(*words):
+            subprocess.run(list(words), check=True)
+
+        run("docker", "build", "-t", "app", ".")
+        """
+    )
+
+
+def test_build_args_in_a_list_a_shell_string_and_the_sdk(tmp_path):
+    listed = d(
+        """
+        import subprocess
+        VERSION = "2.0"
+        subprocess.run(["docker", "build", "--build-arg", "VERSION=" + VERSION, "-t", "b", "-f", "Dockerfile.build", "."])
+        subprocess.run(["docker", "create", "--name", "x", "b"])
+        subprocess.run(["docker", "cp", "x:/out/app", "app"])
+        subprocess.run(["docker", "rm", "x"])
+        subprocess.run("docker build -t app .", shell=True)
+        """
+    )
+    text = after(tmp_path / "one", listed)
+    assert text.endswith('subprocess.run("docker build --build-arg VERSION=2.0 -t app .", shell=True)\n')
+
+    sdk = d(
+        """
+        import docker
+        client = docker.from_env()
+        client.images.build(path=".", dockerfile="Dockerfile.build", tag="b", buildargs={"VERSION": "2.0"})
+        box = client.containers.create("b", name="x")
+        try:
+            stream, _ = box.get_archive("/out/app")
+            import io, tarfile
+            with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as archive:
+                archive.extractall(".")
+        finally:
+            box.remove(force=True)
+        client.images.build(path=".", tag="app", buildargs={"OTHER": "1"})
+        """
+    )
+    text = after(tmp_path / "two", sdk)
+    assert text.endswith('client.images.build(path=".", tag="app", buildargs={"OTHER": "1", "VERSION": "2.0"})\n')
+    assert "get_archive" not in text and "tarfile" not in text
+
+
+def test_a_name_the_removed_steps_set_must_not_be_read_later(tmp_path):
+    driver = d(
+        """
+        import subprocess
+        subprocess.run(["docker", "build", "-t", "b", "-f", "Dockerfile.build", "."])
+        cid = subprocess.check_output(["docker", "create", "b"], text=True).strip()
+        subprocess.run(["docker", "cp", cid + ":/out/app", "app"])
+        subprocess.run(["docker", "rm", cid])
+        subprocess.run(["docker", "build", "-t", "app", "."])
+        print("extracted from", cid)
+        """
+    )
+    root = project(tmp_path, driver)
+    outcome = migrate(root / "build.py")
+    assert outcome.status == "refused" and "cid is still used" in outcome.message and outcome.location.line == 7
+
+
+def test_a_shell_string_that_runs_a_step_that_stays_is_refused(tmp_path):
+    driver = d(
+        """
+        import os
+        os.system("docker build -t b -f Dockerfile.build . && docker create --name x b")
+        os.system("docker cp x:/out/app app && docker rm x && docker build -t app .")
+        """
+    )
+    root = project(tmp_path, driver)
+    outcome = migrate(root / "build.py")
+    assert outcome.status == "refused" and outcome.location.line == 3
+
+
+def test_a_syntax_error_is_bad_input(tmp_path):
+    root = project(tmp_path, "import subprocess\nsubprocess.run(['docker', 'build'\n")
+    outcome = migrate(root / "build.py")
+    assert outcome.status == "error" and "syntax error" in outcome.message
+
+
+def test_libcst_is_imported_only_for_a_python_driver(tmp_path):
+    shell = make_project(tmp_path / "shell", {"build.sh": "#!/bin/sh\ndocker build -t app .\n", "Dockerfile": RUNTIME})
+    probe = (
+        "import sys\nfrom pathlib import Path\nfrom migrate.migration import Options, migrate_driver\n"
+        f"migrate_driver(Path({str(shell / 'build.sh')!r}), Options())\n"
+        "print('libcst' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
