@@ -386,3 +386,22 @@ def test_the_rewritten_makefile_still_reads_in_make(tmp_path):
     assert dry.returncode == 0, dry.stderr
     assert "docker build --build-arg VERSION=1.2.3 -t other:latest ." in dry.stdout
     assert "Dockerfile.build" not in dry.stdout
+
+
+def test_build_args_carried_into_a_script_are_written_for_the_shell(tmp_path):
+    makefile = d(
+        """
+        VERSION = 4.5
+        BUILD_FILE = Dockerfile.build
+        .PHONY: all builder
+        all: builder
+        \t./release.sh
+        builder: $(BUILD_FILE)
+        \tdocker build --build-arg VERSION=$(VERSION) -f $(BUILD_FILE) -t app:build .
+        """
+    ).replace("\\t", "\t")
+    script = "#!/bin/sh\nset -e\ndocker create --name x app:build\ndocker cp x:/out/app ./app\ndocker rm x\ndocker build -t app .\n"
+    root = project(tmp_path, makefile, **{"release.sh": script})
+    texts = texts_after(migrate(root / "Makefile"), root)
+    assert texts["release.sh"] == "#!/bin/sh\nset -e\ndocker build --build-arg VERSION=4.5 -t app .\n"
+    assert "builder: Dockerfile\n\t@:\n" in texts["Makefile"]

@@ -347,3 +347,16 @@ def test_libcst_is_imported_only_for_a_python_driver(tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_a_docker_command_handed_to_code_dmigrate_does_not_read_is_refused(tmp_path):
+    driver = d(
+        """
+        from tools import run
+        run("docker", "build", "-t", "b", "-f", "Dockerfile.build", ".")
+        """
+    )
+    root = project(tmp_path, driver)
+    outcome = migrate(root / "build.py")
+    assert outcome.status == "refused" and "tools.run is handed a docker command" in outcome.message
+    assert outcome.location.line == 2

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from migrate.errors import Location, MigrationStop, Refusal
 from migrate.plan import DriverEdit
-from migrate.read.makefile import PLACEHOLDER_PREFIX, MakeAnchor, RecipeText, parse_makefile
+from migrate.read.makefile import PLACEHOLDER_PREFIX, MakeAnchor, RecipeText, _Scope, parse_makefile
 from migrate.read.ops import Build, DriverReading
 
 NO_OP_RECIPE = "@:"
@@ -192,9 +192,9 @@ class _MakefileEmitter:
                 word = match.group(0)
                 if word == "|":
                     break
-                if "$" in word:
-                    continue
-                if posixpath.normpath(posixpath.join(directory, word)) not in deleted:
+                value = _Scope(self.makefile, {}, None).expand(word) if "$" in word else word
+                names = value.split()
+                if len(names) != 1 or posixpath.normpath(posixpath.join(directory, names[0])) not in deleted:
                     continue
                 word_start = start + body_start + match.start()
                 word_end = start + body_start + match.end()

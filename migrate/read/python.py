@@ -45,6 +45,8 @@ Position = tuple[int, int, int, int]
 SUBPROCESS_RUNNERS = {"run", "call", "check_call", "check_output", "Popen", "getoutput", "getstatusoutput"}
 _CAPTURING = {"check_output", "getoutput", "getstatusoutput"}
 PLACEHOLDER_PREFIX = "__dmigrate_py_"
+_HARMLESS = ("builtins.", "logging.", "sys.stdout", "sys.stderr", "shlex.", "os.path.", "json.", "textwrap.", "pprint.")
+"""Calls that may be handed a docker command's words without running it (``print("+", " ".join(args))``)."""
 
 
 @dataclass(frozen=True)
@@ -530,6 +532,8 @@ class _PythonReader:
             return self._library_call(callee.name, node, frame)
         if isinstance(callee, _BoundMethod):
             return self._method(callee, node, frame)
+        positional, _ = self._arguments(node, frame)
+        self._unread_call(self.source(node.func), node, [value for value, _ in positional], frame)
         return _Unknown(self.source(node))
 
     def _call_function(self, function: _Func, node, frame: _Frame):
@@ -640,7 +644,19 @@ class _PythonReader:
             return _Unknown(self.source(node))
         if name == "io.BytesIO" and values and isinstance(values[0], _Tar):
             return values[0]
+        self._unread_call(name, node, values, frame)
         return _Unknown(self.source(node))
+
+    def _unread_call(self, name: str, node, values, frame: _Frame) -> None:
+        """A call dmigrate does not follow that is handed a docker command: it may run it."""
+        if name.startswith(_HARMLESS):
+            return
+        for value in values:
+            first = value.items[0] if isinstance(value, _Seq) and value.items else value
+            if isinstance(first, Word) and (first.key == "docker" or first.key.startswith("docker ")):
+                site = self._anchor(node, frame, [arg.value for arg in node.args], "argv")
+                self.operations.append(Opaque(site, f"{name} is handed a docker command, and dmigrate does not follow into it", True))
+                return
 
     def _method(self, method: _BoundMethod, node, frame: _Frame):
         receiver = method.receiver
