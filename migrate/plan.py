@@ -85,8 +85,8 @@ class StagePlan:
     """A new FROM image (a stage name, for chains), or None to keep it."""
     edits: tuple[InstructionEdit, ...] = ()
     arg_renames: tuple[ArgRename, ...] = ()
-    extra_lines: tuple[str, ...] = ()
-    """Whole instructions of a stage that has no source text (a ``docker run`` turned into a stage)."""
+    extra_lines: tuple[str | CopySpec, ...] = ()
+    """The instructions after FROM of a stage that has no source text (a ``docker run`` turned into a stage)."""
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,18 @@ def emit_dockerfile(plan: Plan) -> str:
         out.append(newline)
     previous_file = None
     for stage_plan in plan.stages:
-        stage = stage_plan.dockerfile.stages[stage_plan.stage_index]
         text_so_far = "".join(out)
         if text_so_far and not text_so_far.endswith(("\n", "\r")):
             out.append(newline)
+        if stage_plan.role == "run":
+            # A `docker run` turned into a stage has no source text of its own.
+            if text_so_far and not "".join(out).endswith(newline + newline):
+                out.append(newline)
+            out.append(f"FROM {stage_plan.base} AS {stage_plan.name}{newline}")
+            out += [(render_copy(line) if isinstance(line, CopySpec) else line) + newline for line in stage_plan.extra_lines]
+            previous_file = stage_plan
+            continue
+        stage = stage_plan.dockerfile.stages[stage_plan.stage_index]
         if previous_file is not None and previous_file is not stage_plan.dockerfile:
             if not "".join(out).endswith(newline + newline) and not (stage.leading and not stage.leading[0].text.strip()):
                 out.append(newline)
@@ -47,7 +55,6 @@ def emit_dockerfile(plan: Plan) -> str:
                 out.append(_render_stage_rename(renames[item.line], newline))
             else:
                 out.append(item.text)
-        out += [line + newline for line in stage_plan.extra_lines]
     return "".join(out)
 
 

@@ -18,13 +18,36 @@ from migrate.plan import ArgRename, Artifact, Consumer, CopySpec, DriverEdit, In
 from migrate.read.dockerfile import Dockerfile, Instruction, Stage, Trivia
 from migrate.read.dockerignore import DockerIgnore
 from migrate.read.ops import Build, BuildArg, HostCommand, OtherDocker, Remove, RemoveImage, Site
-from migrate.trace.flow import BuiltImage, Consumption, Extraction, Flow, image_key
+from migrate.trace.contexts import (
+    ContextPlan,
+    ContextRefused,
+    Seed,
+    context_readers,
+    context_sources,
+    ignore_of,
+    plan_contexts,
+    selects,
+)
+from migrate.trace.flow import BuiltImage, Consumption, ContainerState, Extraction, Flow, image_key
 from migrate.trace.paths import STANDARD_DIRECTORIES, is_directory_target
-from migrate.trace.stages import path_kind, stage_name_candidates, stage_runs_as_root, valid_stage_name
+from migrate.trace.runs import RunRefused, RunStage, plan_run_stage
+from migrate.trace.stages import (
+    normalise_stage_name,
+    official_runs_as_root,
+    path_kind,
+    stage_name_candidates,
+    stage_runs_as_root,
+    stage_writes_below,
+    valid_stage_name,
+)
 
 PREDEFINED_ARGS = frozenset(
     {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"}
 )
+# Docker subcommands that take files out of an image or a container other than by docker cp.
+_EXTRACTING_SUBCOMMANDS = frozenset({"export", "container export", "save", "image save", "commit", "container commit", "exec", "container exec"})
+# The flags ADD has that COPY shares.
+_COPY_FLAGS = frozenset({"--chown", "--chmod", "--link"})
 _IGNORED_BUILD_FLAGS = frozenset({"--no-cache", "--pull", "-q", "--quiet", "--rm", "--force-rm", "--compress", "--label", "--iidfile", "--progress", "--load"})
 
 
@@ -44,6 +67,8 @@ class Assembler:
         self.driver_path = flow.reading.driver.path
         self.decisions = list(flow.decisions)
         self.warnings = list(flow.warnings)
+        self.runs: dict[int, RunStage] = {}
+        """Run stages by ``id`` of their container."""
 
     def refuse(self, site: Site | None, reason: str) -> Refusal:
         return _refuse(site, reason, self.driver_path)
@@ -51,34 +76,48 @@ class Assembler:
     # -- entry -------------------------------------------------------------------
     def assemble(self) -> Plan | NothingToDo:
         flow = self.flow
-        if not flow.extractions:
-            return NothingToDo(self.reading.driver, self._nothing_reason())
-        consumed = [e for e in flow.extractions if e.consumptions]
-        if not consumed:
+        if not flow.extractions or not any(e.consumptions for e in flow.extractions):
+            self._check_unreadable_extraction()
+            if not flow.extractions:
+                return NothingToDo(self.reading.driver, self._nothing_reason())
             return NothingToDo(
                 self.reading.driver,
                 "artifacts are copied out of containers, but no docker build of this driver reads them",
             )
         for extraction in flow.extractions:
-            if not extraction.consumptions and not extraction.removed_on_host:
-                raise self.refuse(
-                    extraction.site,
-                    f"{self.facts.relative(extraction.host_path)} is extracted but no build reads it; "
-                    "the migrated flow would no longer leave it on the host",
+            if extraction.consumptions or extraction.removed_on_host or extraction.made_on_host or extraction.via == "bind mount":
+                continue
+            if extraction.derived:
+                self.decisions.append(
+                    f"{_where(extraction.site)}: {self.facts.relative(extraction.host_path)} was only the input of a host step "
+                    "whose result the migrated build reads from the stage, so it is no longer left on the host"
                 )
+                continue
+            raise self.refuse(
+                extraction.site,
+                f"{self.facts.relative(extraction.host_path)} is extracted but no build reads it; "
+                "the migrated flow would no longer leave it on the host",
+            )
+        self.states = self._participating()
         builders = self._builder_images()
         final = self._final_image(builders)
         merged = sorted(set(builders) | {final}, key=lambda image: image.position)
-        self._check_contexts(merged, final)
+        self._check_dockerfiles(merged, final)
         self._check_guards(merged)
         self._check_build_flags(builders, final)
         names = self._stage_names(merged, final)
-        stage_plans, global_args, add_args = self._stages(merged, final, names)
+        self._run_stages(merged, final, names)
+        copy_edits = self._copy_edits(names)
+        ignore_lines, replaced = self._dockerignore_lines(final)
+        contexts = self._contexts(merged, final, copy_edits, ignore_lines, replaced)
+        stage_plans, global_args, add_args = self._stages(merged, final, names, copy_edits, contexts)
         driver_edits = self._driver_edits(builders, final, names, add_args)
         artifacts = self._artifacts(names)
         deleted = tuple(
             Path(image.dockerfile_path) for image in builders if image.dockerfile_path != final.dockerfile_path and not self._retargeted(image)
         )
+        dockerignore = self._dockerignore_change(final, ignore_lines, contexts.ignore_lines)
+        self._warn_changed_files_copied(final, deleted, dockerignore)
         return Plan(
             driver=self.reading.driver,
             merged_dockerfile=Path(final.dockerfile_path),
@@ -88,8 +127,8 @@ class Assembler:
             artifacts=artifacts,
             driver_edits=driver_edits,
             deleted=tuple(dict.fromkeys(deleted)),
-            dockerignore=self._dockerignore_lines(final),
-            decisions=tuple(dict.fromkeys(self.decisions + list(self.reading.driver.notes))),
+            dockerignore=dockerignore,
+            decisions=tuple(dict.fromkeys(self.decisions + contexts.decisions + list(self.reading.driver.notes))),
             warnings=tuple(dict.fromkeys(self.warnings)),
             build_args=tuple(add_args),
         )
@@ -103,7 +142,29 @@ class Assembler:
                 return f"{image.dockerfile.path.name} is already a multi-stage build and nothing is copied out of a container"
         return "nothing is copied out of a container, so there is no builder pattern to migrate"
 
-    # -- which builds take part ----------------------------------------------------
+    def _check_unreadable_extraction(self) -> None:
+        """Files may leave a build image by a tool dmigrate cannot read; then its absence of extractions proves nothing."""
+        built = {image_key(tag) for image in self.flow.images for tag in image.tags}
+        if not built or not any(c.image is not None for c in self.flow.containers) and not self.flow.unknown_writes:
+            return
+        for op, _what in self.flow.uses:
+            if isinstance(op, OtherDocker) and op.subcommand in _EXTRACTING_SUBCOMMANDS:
+                raise self.refuse(
+                    op.site,
+                    f"`docker {op.subcommand}` takes files out of the build image or its container in a way dmigrate cannot follow",
+                )
+
+    # -- which containers and builds take part ----------------------------------------
+    def _participating(self) -> list[ContainerState]:
+        """Containers the migrated flow no longer has: their extractions are read, or copied for nothing."""
+        states: list[ContainerState] = []
+        for extraction in self.flow.extractions:
+            state = extraction.container
+            takes_part = extraction.consumptions or extraction.via != "bind mount"
+            if takes_part and state not in states:
+                states.append(state)
+        return states
+
     def _builder_images(self) -> list[BuiltImage]:
         builders: list[BuiltImage] = []
         for extraction in self.flow.extractions:
@@ -130,22 +191,9 @@ class Assembler:
                 finals[-1].build.site if finals else None,
                 f"several builds read the extracted artifacts ({sites}); dmigrate migrates one runtime image per driver",
             )
-        final = finals[0]
-        for consumption in self.flow.consumptions:
-            if consumption.extraction.copy is not None and consumption.extraction.site.file == final.build.site.file:
-                pass
-        return final
+        return finals[0]
 
-    def _check_contexts(self, merged: list[BuiltImage], final: BuiltImage) -> None:
-        for image in merged:
-            if image.context != final.context:
-                raise self.refuse(
-                    image.build.site,
-                    f"this build's context ({self.facts.relative(image.context)}) differs from the runtime build's "
-                    f"({self.facts.relative(final.context)}); rebasing a second context is not supported yet",
-                )
-            if image.dockerfile_path + ".dockerignore" in self.facts.texts and image is not final:
-                raise self.refuse(image.build.site, f"{Path(image.dockerfile_path).name}.dockerignore gives this build its own ignore rules")
+    def _check_dockerfiles(self, merged: list[BuiltImage], final: BuiltImage) -> None:
         paths = [image.dockerfile_path for image in merged]
         if len(set(paths)) != len(paths):
             raise self.refuse(final.build.site, "the same Dockerfile builds both the build image and the runtime image")
@@ -153,9 +201,14 @@ class Assembler:
     def _check_guards(self, merged: list[BuiltImage]) -> None:
         sites: list[Site] = [image.build.site for image in merged]
         for extraction in self.flow.extractions:
+            if not (extraction.consumptions or extraction.container in self.states):
+                continue
             sites.append(extraction.site)
-            sites.append(extraction.container.op.site)
-            sites.extend(remove.site for remove in extraction.container.removed_by)
+            sites.extend(extraction.host_changes)
+        for state in self.states:
+            sites.append(state.op.site)
+            sites.extend(remove.site for remove in state.removed_by)
+            sites.extend(control.site for control in state.controls)
         for site in sites:
             if site.guard:
                 raise self.refuse(site, f"this step of the flow is {site.guard}; the migrated build would always run it")
@@ -184,6 +237,9 @@ class Assembler:
                     source = instruction.flag("from")
                     if source:
                         bare_bases.add(source.lower())
+        for extraction in self.flow.extractions:
+            if extraction.container.external:
+                bare_bases.add(extraction.container.external.lower())
         for stage in final.dockerfile.stages:
             if stage.name:
                 taken.add(stage.name.lower())
@@ -206,6 +262,7 @@ class Assembler:
                 name = self._unique(candidates, taken | bare_bases)
                 names[(image.position, stage.index)] = name
                 taken.add(name)
+        self.taken_names = taken | bare_bases
         return names
 
     @staticmethod
@@ -222,8 +279,106 @@ class Assembler:
     def stage_name(self, image: BuiltImage, names) -> str:
         return names[(image.position, image.stage.index)]
 
+    # -- run stages ------------------------------------------------------------------
+    def _run_stages(self, merged: list[BuiltImage], final: BuiltImage, names) -> None:
+        """A stage for every container whose files are read after its command ran."""
+        declared = {name for image in merged for name in _declared(image.dockerfile)}
+        declared |= {arg.name for image in merged for arg in image.build.build_args}
+        for state in self.states:
+            if not any(e.from_run and (e.consumptions or e.via != "bind mount") for e in self.flow.extractions if e.container is state):
+                continue
+            site = state.op.site
+            if state.problems:
+                raise self.refuse(site, f"this run cannot become a build stage: {state.problems[0]}")
+            if state.runs > 1:
+                raise self.refuse(state.controls[-1].site if state.controls else site, "the container runs its command more than once")
+            argv, why = self.flow.command_of(state)
+            if argv is None:
+                raise self.refuse(site, f"this run cannot become a build stage: {why}")
+            if not argv:
+                raise self.refuse(site, f"{state.reference} has neither ENTRYPOINT nor CMD, so `docker run` fails with “No command specified”")
+            if state.image is not None:
+                base = self.stage_name(state.image, names)
+                base_root = self._root_owned(state.image)
+            else:
+                base = state.external or ""
+                if not base or "\x00" in base:
+                    raise self.refuse(site, "the image this container comes from cannot be known without running the driver")
+                base_root = official_runs_as_root(base)
+            candidates = [normalise_stage_name(state.op.name.key)] if state.op.name is not None and state.op.name.known else []
+            candidates += [f"{base.split(':')[0].rsplit('/', 1)[-1]}-run", "run"]
+            name = self._unique([c for c in candidates if c], self.taken_names)
+            self.taken_names.add(name)
+            prefix = re.sub(r"[^A-Za-z0-9]+", "_", name).upper().strip("_")
+
+            def arg_name(variable: str, prefix=prefix) -> str:
+                candidate = f"{prefix}_{variable}"
+                number = 2
+                while candidate in declared:
+                    candidate = f"{prefix}_{variable}_{number}"
+                    number += 1
+                declared.add(candidate)
+                return candidate
+
+            try:
+                run = plan_run_stage(
+                    state,
+                    name=name,
+                    base=base,
+                    argv=argv,
+                    defaults=self.flow.defaults(state.image, state.external),
+                    base_root=base_root,
+                    context=final.context,
+                    arg_name=arg_name,
+                    relative=self.facts.relative,
+                    base_creates=lambda path, state=state: self._image_writes_below(state, path),
+                )
+            except RunRefused as refused:
+                raise self.refuse(site, f"this run cannot become a build stage: {refused}") from None
+            self.decisions.extend(f"{_where(site)}: {decision}" for decision in run.decisions)
+            self.decisions.append(f"{_where(site)}: the run of {state.reference} is now the stage {name}, which runs {' '.join(argv)}")
+            self.runs[id(state)] = run
+            for path, write_site, _reason in self.flow.unknown_writes:
+                if write_site == site:
+                    self.decisions.append(f"{_where(site)}: {self.facts.relative(path)} is no longer written on the host")
+
+    def _image_writes_below(self, state: ContainerState, path: str) -> bool:
+        """Whether the build image puts anything at ``path`` that a bind mount there hid."""
+        if state.image is None:
+            return False
+        own_context = any(m.target == path and m.host_path == state.image.context for m in state.mounts)
+        current: tuple[BuiltImage, Stage] | None = (state.image, state.image.stage)
+        seen = set()
+        while current is not None and (id(current[0]), current[1].index) not in seen:
+            image, stage = current
+            seen.add((id(image), stage.index))
+            start = self.flow.base_defaults(image, stage).workdir
+            if stage_writes_below(stage, path, start, allow_context_copy=own_context and image is state.image):
+                return True
+            current = self.flow.base_of(image, stage)
+        return False
+
     # -- stages, args and COPY edits --------------------------------------------------
-    def _stages(self, merged, final, names):
+    def _contexts(self, merged, final, copy_edits, ignore_lines, replaced) -> ContextPlan:
+        seeds = [
+            Seed(mount.host_path, f"the bind mount at {mount.target}")
+            for run in self.runs.values()
+            for mount in run.state.mounts
+            if mount.seeded
+        ]
+        busy = {(position, edit.instruction.line) for (position, _), edits in copy_edits.items() for edit in edits}
+        try:
+            return plan_contexts(merged, final, self.facts, seeds, busy, ignore_lines, replaced)
+        except ContextRefused as refused:
+            if refused.image is None:
+                site = next((run.state.op.site for run in self.runs.values() if run.state.mounts), final.build.site)
+            elif refused.line is None:
+                site = refused.image.build.site
+            else:
+                site = Site(refused.image.dockerfile.path, refused.line, None)
+            raise self.refuse(site, refused.reason) from None
+
+    def _stages(self, merged, final, names, copy_edits, contexts: ContextPlan):
         offsets: dict[int, int] = {}
         count = 0
         for image in merged:
@@ -231,14 +386,19 @@ class Assembler:
             count += len(image.dockerfile.stages)
         arg_plan = _ArgMerge(self, merged, final, names)
         arg_plan.run()
-        copy_edits = self._copy_edits(names)
         plans: list[StagePlan] = []
         for image in merged:
+            if image is final:
+                for run in self.runs.values():
+                    plans.append(StagePlan(run.name, final.dockerfile, -1, "run", base=run.base, extra_lines=run.lines))
+                    for text in run.build_args:
+                        arg_plan._add(text)
             renamed_stages = self._renamed_stages(image, names)
-            chain_bases = {stage.index: base for chain_image, stage, base in self.flow.chains if chain_image is image for base in [base]}
+            chain_bases = {stage.index: base for chain_image, stage, base in self.flow.chains if chain_image is image}
             for stage in image.dockerfile.stages:
-                edits = list(copy_edits.get((image.position, stage.index), []))
-                substitutions = self._from_substitutions(stage, offsets[image.position], renamed_stages)
+                key = (image.position, stage.index)
+                edits = list(copy_edits.get(key, [])) + list(contexts.edits.get(key, []))
+                substitutions = self._from_substitutions(stage, offsets[image.position], renamed_stages, image)
                 if substitutions:
                     edited = {edit.instruction.line for edit in edits}
                     for instruction, pairs in substitutions:
@@ -259,7 +419,7 @@ class Assembler:
                 role = "final" if image is final else "build"
                 plans.append(
                     StagePlan(
-                        name=names.get((image.position, stage.index), stage.name or ""),
+                        name=names.get(key, stage.name or ""),
                         dockerfile=image.dockerfile,
                         stage_index=stage.index,
                         role=role,
@@ -278,7 +438,7 @@ class Assembler:
                 renamed[stage.name.lower()] = new
         return renamed
 
-    def _from_substitutions(self, stage: Stage, offset: int, renamed: dict[str, str]):
+    def _from_substitutions(self, stage: Stage, offset: int, renamed: dict[str, str], image: BuiltImage):
         found = []
         for instruction in stage.instructions:
             if instruction.keyword not in ("COPY", "ADD", "RUN"):
@@ -292,7 +452,7 @@ class Assembler:
                     elif value.lower() in renamed:
                         pairs.append((flag, f"{name}={renamed[value.lower()]}"))
                 elif name.lower() == "--mount" and "from=" in value:
-                    raise self.refuse(_at(stage.from_instruction and Path(self.driver_path), instruction), "RUN --mount=from= is not supported yet")
+                    raise self.refuse(_at(image.dockerfile.path, instruction), "RUN --mount=from= is not supported yet")
             if pairs:
                 found.append((instruction, pairs))
         return found
@@ -312,7 +472,7 @@ class Assembler:
         site = _at(image.dockerfile.path, instruction)
         words = instruction.words()
         sources, destination = words[:-1], words[-1]
-        replaced = {c.source for c in consumptions if c.relation in ("itself", "inside")}
+        replaced = {c.source for c in consumptions if c.relation in ("itself", "inside", "unpacked") or self._made_by_flow(c)}
         kept_sources = [s for s in sources if s not in replaced]
         base_flags = [f for f in instruction.flags if not f.lower().startswith("--from")]
         specs: list[CopySpec] = []
@@ -323,6 +483,14 @@ class Assembler:
             for consumption in (c for c in consumptions if c.source == source):
                 specs.append(self._artifact_spec(consumption, base_flags, destination, len(sources), names, site))
         return InstructionEdit(instruction, tuple(specs), keep_original=keep_original)
+
+    def _made_by_flow(self, consumption: Consumption) -> bool:
+        """A directory COPY source that holds nothing but artifacts: it no longer exists, so the COPY goes."""
+        if consumption.relation != "directory":
+            return False
+        relative = posixpath.normpath(consumption.source.lstrip("/")) if consumption.source.strip("/") else "."
+        path = posixpath.normpath(posixpath.join(consumption.image.context, relative))
+        return self.facts.existed_before_run(path) is None
 
     def _artifact_spec(self, consumption: Consumption, base_flags, destination, source_count, names, site) -> CopySpec:
         extraction = consumption.extraction
@@ -336,21 +504,25 @@ class Assembler:
             target = posixpath.join(destination, consumption.below) if destination not in (".", "./") else consumption.below
             if destination.startswith("./") and not target.startswith("./"):
                 target = "./" + target
+        elif consumption.relation == "unpacked":
+            member = extraction.member or "."
+            if member != ".":
+                target = posixpath.join(destination, member)
         elif consumption.relation == "itself":
             host_name = posixpath.basename(extraction.host_path)
             if host_name != source.basename and not source.contents_only:
                 target = self._renamed_target(consumption, destination, source_count, host_name, site)
         flags = [f"--from={stage_ref}"]
         has_chown = any(f.lower().startswith("--chown") for f in base_flags)
-        if not has_chown and not root_owned:
+        if not has_chown and not root_owned and not extraction.owners_kept:
             flags.append("--chown=0:0")
-        flags.extend(base_flags)
-        if extraction.mode_from_host and not any(f.lower().startswith("--chmod") for f in base_flags):
-            flags.append("--chmod=644")
-            self.decisions.append(
-                f"{_where(extraction.site)}: the host wrote {self.facts.relative(extraction.host_path)} itself, "
-                "so it had mode 0644 (umask 022); the COPY --from keeps that with --chmod=644"
-            )
+        keyword_flags = [f for f in base_flags if consumption.instruction.keyword != "ADD" or f.split("=", 1)[0].lower() in _COPY_FLAGS]
+        flags.extend(keyword_flags)
+        mode = extraction.known_mode
+        if mode is not None and not any(f.lower().startswith("--chmod") for f in base_flags):
+            flags.append(f"--chmod={mode:o}")
+            why = "the host wrote it itself, so it had mode 0644 (umask 022)" if extraction.chmod is None else "a host chmod gave it that mode"
+            self.decisions.append(f"{_where(extraction.site)}: {self.facts.relative(extraction.host_path)}: {why}; the COPY --from keeps it with --chmod={mode:o}")
         return CopySpec(tuple(flags), (path,), target)
 
     def _renamed_target(self, consumption: Consumption, destination, source_count, host_name, site) -> str:
@@ -362,7 +534,9 @@ class Assembler:
         if not target_is_directory:
             return destination
         image = extraction.container.image
-        kind = path_kind(image.stage, extraction.source.path) if image is not None else None
+        kind = extraction.kind
+        if kind is None and image is not None and not extraction.from_run:
+            kind = path_kind(image.stage, extraction.source.path)
         if kind == "dir":
             return destination
         if kind is None:
@@ -374,6 +548,9 @@ class Assembler:
         return posixpath.join(destination, host_name) if not destination.endswith("/") else destination + host_name
 
     def _artifact_origin(self, extraction: Extraction, names) -> tuple[str, bool]:
+        if extraction.from_run:
+            run = self.runs[id(extraction.container)]
+            return run.name, run.root_owned
         image = extraction.container.image
         if image is None:
             reference = extraction.container.external or ""
@@ -382,19 +559,20 @@ class Assembler:
             return reference, False
         return self.stage_name(image, names), self._root_owned(image)
 
-    def _root_owned(self, image: BuiltImage, seen=None) -> bool:
-        seen = seen or set()
-        stage = image.stage
-        chain = [base for chain_image, chain_stage, base in self.flow.chains if chain_image is image and chain_stage is stage]
-        if chain:
-            if id(chain[0]) in seen:
-                return False
-            return stage_runs_as_root(stage, self._root_owned(chain[0], seen | {id(image)}))
+    def _root_owned(self, image: BuiltImage) -> bool:
+        return self._stage_root_owned(image, image.stage, frozenset())
+
+    def _stage_root_owned(self, image: BuiltImage, stage: Stage, seen: frozenset) -> bool:
+        """Whether every file of ``stage`` is provably owned by root, following its base through stages and earlier builds."""
+        if (id(image), stage.index) in seen:
+            return False
+        seen = seen | {(id(image), stage.index)}
         internal = image.dockerfile.stage(stage.base)
-        if internal is not None and internal is not stage:
-            return stage_runs_as_root(stage, stage_runs_as_root(internal)) and not internal.name is None or stage_runs_as_root(
-                stage, stage_runs_as_root(internal)
-            )
+        if internal is not None and internal.index < stage.index:
+            return stage_runs_as_root(stage, self._stage_root_owned(image, internal, seen))
+        for chained_image, chained_stage, built in self.flow.chains:
+            if chained_image is image and chained_stage is stage:
+                return stage_runs_as_root(stage, self._stage_root_owned(built, built.stage, seen))
         return stage_runs_as_root(stage)
 
     # -- results for reports --------------------------------------------------------
@@ -414,12 +592,13 @@ class Assembler:
                 )
                 for c in extraction.consumptions
             )
+            host = self.facts.relative(extraction.host_path)
             artifacts.append(
                 Artifact(
                     stage=stage_ref,
                     container_path=extraction.source.path,
                     contents_only=extraction.source.contents_only,
-                    host_path=self.facts.relative(extraction.host_path),
+                    host_path=host if extraction.member is None else f"{host} ({extraction.member})",
                     extracted_at=extraction.site,
                     consumers=consumers,
                 )
@@ -446,15 +625,20 @@ class Assembler:
         escapes = {image.dockerfile.escape for image in merged}
         if len(escapes) > 1:
             raise self.refuse(merged[0].build.site, "the Dockerfiles use different escape characters")
+        if self.runs and escapes != {"\\"}:
+            raise self.refuse(merged[0].build.site, "the Dockerfiles use the escape character `, which dmigrate does not write run stages for")
         return tuple(lines)
 
-    def _dockerignore_lines(self, final: BuiltImage) -> tuple[tuple[Path, tuple[str, ...]], ...]:
-        lines = []
+    def _dockerignore_lines(self, final: BuiltImage) -> tuple[list[str], set[str]]:
+        """Lines that keep stale host copies of artifacts out of a kept ``COPY . .``, and the paths they leave out."""
+        lines: list[str] = []
+        replaced: set[str] = set()
         for consumption in self.flow.consumptions:
-            if consumption.image is not final or consumption.relation != "directory":
+            if consumption.image is not final or consumption.relation != "directory" or self._made_by_flow(consumption):
                 continue
-            relative = posixpath.relpath(consumption.extraction.host_path, final.context)
-            if self.facts.existed_before_run(consumption.extraction.host_path):
+            host = consumption.extraction.host_path
+            relative = posixpath.relpath(host, final.context)
+            if self.facts.existed_before_run(host) == "dir":
                 raise self.refuse(
                     consumption.extraction.site,
                     f"{relative} holds files git tracks, and the extracted artifact is merged into them",
@@ -462,17 +646,42 @@ class Assembler:
             line = "/" + relative
             if line not in lines:
                 lines.append(line)
-        if not lines:
-            return ()
-        own = final.dockerfile_path + ".dockerignore"
-        path = own if own in self.facts.texts else posixpath.join(final.context, ".dockerignore")
-        existing = DockerIgnore(self.facts.texts.get(path, ""))
-        missing = tuple(line for line in lines if not existing.excludes(line))
+            replaced.add(host)
+        return lines, replaced
+
+    def _dockerignore_change(self, final: BuiltImage, stale: list[str], rebased: list[str]) -> tuple:
+        """The merged build's ``.dockerignore`` with the lines it needs: rebased rules first, then stale artifacts."""
+        text, path = ignore_of(final, self.facts)
+        existing = DockerIgnore(text or "")
+        missing = [line for line in stale if not existing.excludes(line)]
         if missing:
             self.decisions.append(
                 f"added {', '.join(missing)} to {self.facts.relative(path)} so that a stale local copy cannot reach the image"
             )
-        return ((Path(path), self.facts.texts.get(path), missing),) if missing else ()
+        lines = tuple(dict.fromkeys(rebased + missing))
+        return ((Path(path), text, lines),) if lines else ()
+
+    def _warn_changed_files_copied(self, final: BuiltImage, deleted: tuple[Path, ...], dockerignore: tuple) -> None:
+        """A runtime COPY of the whole context also copies the files the migration rewrites."""
+        changed = {final.dockerfile_path, str(self.driver_path)} | {str(path) for path in deleted}
+        text, path = ignore_of(final, self.facts)
+        for ignore_path, _before, lines in dockerignore:
+            changed.add(str(ignore_path))
+            text = DockerIgnore(text or "").with_lines(list(lines))
+        ignore = DockerIgnore(text or "")
+        for stage in final.dockerfile.stages:
+            for instruction in context_readers(stage):
+                for source in context_sources(instruction):
+                    copied = sorted(
+                        self.facts.relative(p)
+                        for p in changed
+                        if selects(final.context, source, p) and not ignore.excludes(posixpath.relpath(p, final.context))
+                    )
+                    if copied:
+                        self.warnings.append(
+                            f"{Path(final.dockerfile_path).name}:{instruction.line}: `{instruction.text.splitlines()[0].strip()}` also copies "
+                            f"{', '.join(copied)}, which the migration changes, so the image holds their new text"
+                        )
 
     # -- the driver ---------------------------------------------------------------------
     def _retargeted(self, image: BuiltImage) -> bool:
@@ -480,9 +689,8 @@ class Assembler:
 
     def _tag_users(self) -> dict[BuiltImage, list]:
         users: dict[BuiltImage, list] = defaultdict(list)
-        extraction_containers = {id(e.container) for e in self.flow.extractions}
         for state in self.flow.containers:
-            if state.image is not None and id(state) not in extraction_containers:
+            if state.image is not None and state not in self.states:
                 users[state.image].append(state.op)
         for op, _what in self.flow.uses:
             if isinstance(op, OtherDocker):
@@ -506,15 +714,16 @@ class Assembler:
                 edits.append(DriverEdit(image.build.site, "retarget", (merged_relative, self.stage_name(image, names))))
             else:
                 edits.append(DriverEdit(image.build.site, "remove", reason="builds the build image, now a stage"))
-        removed_containers = set()
+        for state in self.states:
+            edits.append(DriverEdit(state.op.site, "remove", reason="runs the extraction container, now a stage" if state.ran else "creates the extraction container"))
+            for control in state.controls:
+                edits.append(DriverEdit(control.site, "remove", reason="starts or waits for the extraction container"))
+        changes = {site for e in self.flow.extractions if e.consumptions or e.derived for site in e.host_changes}
+        unread = {site for e in self.flow.extractions if e.made_on_host and not e.consumptions for site in e.host_changes}
         for extraction in self.flow.extractions:
-            state = extraction.container
-            if id(state) not in removed_containers:
-                removed_containers.add(id(state))
-                edits.append(DriverEdit(state.op.site, "remove", reason="creates the extraction container"))
-            if extraction.copy is not None:
+            if extraction.copy is not None and extraction.container in self.states:
                 edits.append(DriverEdit(extraction.copy.site, "remove", reason="copies the artifact to the host"))
-        extraction_names = {e.container.key for e in self.flow.extractions if e.container.key is not None}
+        extraction_names = {state.key for state in self.states if state.key is not None}
         for op in self.reading.driver.operations:
             if isinstance(op, Remove):
                 keys = {w.key for w in op.containers}
@@ -530,10 +739,15 @@ class Assembler:
                 elif keys & builder_tags:
                     raise self.refuse(op.site, "removes the build image together with others; split the command first")
             elif isinstance(op, OtherDocker):
+                if any(op is control for state in self.states for control in state.controls):
+                    continue
                 keys = {w.key for w in op.arguments} | {w.key.split(":", 1)[0] for w in op.arguments}
                 if keys & extraction_names:
                     raise self.refuse(op.site, f"`docker {op.subcommand}` uses the extraction container, which the migrated flow no longer has")
             elif isinstance(op, HostCommand):
+                if op.site in changes and op.site not in unread:
+                    edits.append(DriverEdit(op.site, "remove", reason="changes the artifact on the host; the COPY --from now does that"))
+                    continue
                 edit = self._host_edit(op, final)
                 if edit is not None:
                     edits.append(edit)
@@ -557,18 +771,19 @@ class Assembler:
         if not op.cwd.known:
             return None
         paths = [posixpath.normpath(posixpath.join(op.cwd.key, w.key)) if w.known else None for w in arguments]
-        artifacts = [e.host_path for e in self.flow.extractions]
+        artifacts = [e.host_path for e in self.flow.extractions if e.container in self.states]
         touched = [p for p in paths if p is not None and any(_related(p, a) for a in artifacts)]
         if not touched:
-            if any(p is None for p in paths) and name not in ("mkdir", "rm") and self.flow.extractions:
-                return None
             return None
-        after_extraction = op.site.line > min(e.site.line for e in self.flow.extractions) or op.site.file != self.flow.extractions[0].site.file
+        first = min((e for e in self.flow.extractions if e.container in self.states), key=lambda e: e.site.line)
+        after_extraction = op.site.line > first.site.line or op.site.file != first.site.file
         if name == "rm" and after_extraction and all(p is not None and _cleans_artifact(p, artifacts) for p in paths):
             return DriverEdit(op.site, "remove", reason="cleans up the extracted artifact")
         if name == "rm" and not after_extraction:
             return None
-        if name == "mkdir" and all(p is not None and _is_destination_parent(p, artifacts, self.facts) for p in paths):
+        # A directory the artifact's contents were unpacked or mounted into.
+        mounts = {e.host_path for e in self.flow.extractions if e.source.contents_only and e.container in self.states}
+        if name == "mkdir" and all(p is not None and _is_destination_parent(p, artifacts, self.facts) or p in mounts for p in paths):
             return DriverEdit(op.site, "remove", reason="makes the directory the artifact was extracted into")
         what = " ".join(w.text for w in op.argv)
         raise self.refuse(
@@ -683,12 +898,16 @@ class _ArgMerge:
         if found and self._stage_is_a_base(image, stage):
             raise self.assembler.refuse(
                 _at(image.dockerfile.path, found[0].instruction),
-                f"ARG {found[0].name} must be renamed, and the ENV that keeps its value would leak into the stages built on this one",
+                f"ARG {found[0].name} must be renamed, and the ENV that keeps its value would leak into the stages built on this one "
+                "(a later build FROM it, or a `docker run` of it turned into a stage)",
             )
         return tuple(found)
 
     def _stage_is_a_base(self, image: BuiltImage, stage: Stage) -> bool:
         if any(base is image and image.stage is stage for _i, _s, base in self.assembler.flow.chains):
+            return True
+        if image.stage is stage and any(run.state.image is image for run in self.assembler.runs.values()):
+            # A `docker run` of the image never saw the ARG; its stage would inherit the ENV.
             return True
         return any(other.base == stage.name for other in image.dockerfile.stages if stage.name)
 

@@ -9,6 +9,7 @@ what the merged build looks like is :mod:`migrate.trace.assemble`'s job.
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,11 +27,15 @@ from migrate.read.ops import (
     Remove,
     RemoveImage,
     Site,
+    UNKNOWN_MARK,
     Word,
     build_paths,
 )
 from migrate.read.project import ProjectReading
+from migrate.trace.config import RunDefaults, effective_argv, official_defaults, stage_defaults
+from migrate.trace.host import chmod_mode, member_name, read_chmod, read_move, read_tar_create
 from migrate.trace.paths import ContainerSource, container_source, has_glob, landing_path, relate, tar_extract_directory
+from migrate.trace.stages import path_kind
 
 
 @dataclass(eq=False)
@@ -46,15 +51,40 @@ class BuiltImage:
 
 
 @dataclass(eq=False)
+class Mount:
+    """A bind mount of a ``docker run``: the host directory the container sees at ``target``."""
+
+    host_path: str
+    target: str
+    read_only: bool
+    seeded: bool
+    """The host directory had files before the run, so the stage must start with them."""
+    site: Site
+
+
+@dataclass(eq=False)
 class ContainerState:
     op: Container
     image: BuiltImage | None
     external: str | None
     """The image reference when the image was not built by the driver."""
     ran: bool
+    """Its command has run (``docker run``, ``docker start -a``)."""
     key: str | None = None
     """How later commands name it: its ``--name`` or the captured id."""
     removed_by: list[Remove] = field(default_factory=list)
+    controls: list[OtherDocker] = field(default_factory=list)
+    """``docker start`` / ``docker wait`` of it: they go when it does."""
+    runs: int = 0
+    detached: bool = False
+    """Started in the background and not waited for."""
+    mounts: list[Mount] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    """Why its run cannot become a stage, found while tracing (a named volume, an unknown mount)."""
+
+    @property
+    def reference(self) -> str:
+        return self.op.image.shown()
 
 
 @dataclass(eq=False)
@@ -63,11 +93,36 @@ class Extraction:
     container: ContainerState
     source: ContainerSource
     host_path: str
+    """Where the artifact is on the host; for an archive member, the archive."""
     site: Site
+    via: str = "docker cp"
+    """``docker cp``, ``bind mount``, ``stdout`` or ``tar``: how it left the container."""
+    from_run: bool = False
+    """Read after the container's command ran, so it comes from the stage that runs it."""
+    kind: str | None = None
+    """``file`` or ``dir`` when known."""
     mode_from_host: bool = False
     """The host wrote the file itself (a stdout redirect), so its mode is the host's default."""
+    chmod: int | None = None
+    """The mode a host ``chmod`` gave it before the runtime build read it."""
+    owners_kept: bool = False
+    """The legacy image kept the build stage's owners (an archive written in the container, unpacked by ADD)."""
+    member: str | None = None
+    """For an archive made from artifacts: the name inside the archive."""
+    host_changes: list[Site] = field(default_factory=list)
+    """Host commands (chmod, mv, tar) that changed it on the way; the migrated build does their work."""
     consumptions: list["Consumption"] = field(default_factory=list)
     removed_on_host: bool = False
+    derived: bool = False
+    """A host ``cp -a`` or archive was made from it; the migrated build reads those from the stage instead."""
+    made_on_host: bool = False
+    """It is such a copy or archive member, made by a host command."""
+
+    @property
+    def known_mode(self) -> int | None:
+        if self.chmod is not None:
+            return self.chmod
+        return 0o644 if self.mode_from_host else None
 
 
 @dataclass(eq=False)
@@ -78,6 +133,7 @@ class Consumption:
     source: str
     """The COPY source word as written."""
     relation: str
+    """``itself``, ``inside``, ``directory`` or ``unpacked`` (ADD of an archive member)."""
     below: str
     extraction: Extraction
 
@@ -91,12 +147,60 @@ class Flow:
     consumptions: list[Consumption] = field(default_factory=list)
     chains: list[tuple[BuiltImage, Stage, BuiltImage]] = field(default_factory=list)
     """``(image, stage, base)``: a stage of ``image`` is FROM the earlier built ``base``."""
-    cleanups: list[tuple[Site, str]] = field(default_factory=list)
-    """Host or docker commands that only served the old flow, with the reason to remove them."""
     uses: list[tuple[Operation, str]] = field(default_factory=list)
     """Other operations that name a builder image, container or artifact, with what they name."""
+    unknown_writes: list[tuple[str, Site, str]] = field(default_factory=list)
+    """Host paths written in a way dmigrate cannot follow: path, where, and why."""
     decisions: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+    def defaults(self, image: BuiltImage | None, external: str | None) -> RunDefaults:
+        """The ENTRYPOINT, CMD, WORKDIR and USER a container of this image starts with."""
+        if image is None:
+            return official_defaults(external or "")
+        return self._stage_defaults(image, image.stage, frozenset())
+
+    def base_of(self, image: BuiltImage, stage: Stage) -> tuple[BuiltImage, Stage] | None:
+        """The stage a stage is FROM, in its own Dockerfile or in an image built earlier; None for an outside image."""
+        internal = image.dockerfile.stage(stage.base)
+        if internal is not None and internal.index < stage.index:
+            return image, internal
+        for chained_image, chained_stage, built in self.chains:
+            if chained_image is image and chained_stage is stage:
+                return built, built.stage
+        return None
+
+    def base_defaults(self, image: BuiltImage, stage: Stage, seen: frozenset = frozenset()) -> RunDefaults:
+        base = self.base_of(image, stage)
+        if base is None:
+            return official_defaults(stage.base)
+        return self._stage_defaults(base[0], base[1], seen)
+
+    def _stage_defaults(self, image: BuiltImage, stage: Stage, seen: frozenset) -> RunDefaults:
+        if (id(image), stage.index) in seen:
+            return RunDefaults(None, None, None, None, "the stages are built from each other in a loop")
+        seen = seen | {(id(image), stage.index)}
+        return stage_defaults(stage, lambda current: self.base_defaults(image, current, seen))
+
+    def command_of(self, state: ContainerState) -> tuple[tuple[str, ...] | None, str]:
+        """The argv a container runs, and why it cannot be known when it is None."""
+        op = state.op
+        if not all(word.known for word in op.command) or (op.entrypoint is not None and not op.entrypoint.known):
+            return None, "its command depends on values that cannot be known without running the driver"
+        defaults = self.defaults(state.image, state.external)
+        argv = effective_argv(defaults, op.entrypoint.key if op.entrypoint else None, tuple(w.key for w in op.command))
+        if argv is None:
+            return None, defaults.unknown or f"the ENTRYPOINT or CMD of {state.reference} cannot be known"
+        return argv, ""
+
+    def workdir_of(self, state: ContainerState) -> str | None:
+        op = state.op
+        defaults = self.defaults(state.image, state.external)
+        if op.workdir is None:
+            return defaults.workdir
+        if not op.workdir.known:
+            return None
+        return posixpath.normpath(posixpath.join(defaults.workdir or "/", op.workdir.key)) if defaults.workdir or op.workdir.key.startswith("/") else None
 
 
 class FlowTracer:
@@ -107,7 +211,9 @@ class FlowTracer:
         self.tags: dict[str, BuiltImage] = {}
         self.by_name: dict[str, ContainerState] = {}
         self.host_state: dict[str, str | None] = {}
-        """What the script itself did to host paths: ``dir``, ``file`` or None (removed)."""
+        """What the script itself did to host paths: ``dir``, ``file``, ``unknown`` (an artifact of unknown kind) or None (removed)."""
+        self.removed: set[str] = set()
+        """Host paths the script removed: what git tracked there is gone."""
 
     def refuse(self, site: Site | None, reason: str) -> Refusal:
         location = Location(site.file, site.line) if site else Location(self.reading.driver.path)
@@ -136,6 +242,9 @@ class FlowTracer:
             if not op.target.known or dockerfile.stage(op.target.key) is None:
                 raise self.refuse(op.site, f"--target {op.target.text} names no stage of {dockerfile.path.name}")
             stage = dockerfile.stage(op.target.key)
+        windows = _windows_reason(op, dockerfile)
+        if windows and (self.flow.extractions or self._touches_flow_later(op)):
+            raise self.refuse(op.site, f"{windows}; dmigrate migrates Linux builds only")
         image = BuiltImage(op, position, context, dockerfile_path, dockerfile, stage, tuple(tag.key for tag in op.tags))
         self.flow.images.append(image)
         for candidate in dockerfile.stages:
@@ -153,7 +262,7 @@ class FlowTracer:
 
     def _find_consumptions(self, image: BuiltImage) -> None:
         live = [e for e in self.flow.extractions if not e.removed_on_host]
-        if not live:
+        if not live and not self.flow.unknown_writes:
             return
         ignore = self._dockerignore(image)
         for stage in image.dockerfile.stages:
@@ -172,9 +281,13 @@ class FlowTracer:
         if "://" in source:
             return
         absolute = posixpath.normpath(posixpath.join(image.context, relative))
+        for path, write_site, reason in self.flow.unknown_writes:
+            if _under(path, image.context) and not has_glob(relative) and relate(absolute, path) is not None:
+                if ignore is None or not ignore.excludes(posixpath.relpath(path, image.context)):
+                    raise self.refuse(write_site, f"{reason}, and {image.dockerfile.path.name}:{instruction.line} reads it")
         for extraction in live:
             host = extraction.host_path
-            if not (host == image.context or host.startswith(image.context.rstrip("/") + "/")):
+            if not _under(host, image.context):
                 continue
             if has_glob(relative):
                 if _glob_may_match(relative, posixpath.relpath(host, image.context)):
@@ -193,14 +306,26 @@ class FlowTracer:
                     continue
             elif ignore is not None and ignore.excludes(posixpath.relpath(absolute, image.context)):
                 raise self.refuse(site, f"{source!r} is excluded by .dockerignore, so the legacy build could not have copied it")
-            if ignore is not None and _ignore_reaches_inside(ignore, host_relative):
+            kind = relation.kind
+            if extraction.member is not None:
+                if instruction.keyword != "ADD" or kind != "itself":
+                    raise self.refuse(
+                        site,
+                        f"{instruction.keyword} reads the archive {self.facts.relative(host)}, which the driver packs from artifacts on the host; "
+                        "only an ADD that unpacks it can read the artifacts from a stage instead",
+                    )
+                kind = "unpacked"
+            elif ignore is not None and not (extraction.kind == "file" and relation.kind == "itself") and _ignore_reaches_inside(
+                ignore, posixpath.relpath(absolute if relation.kind == "inside" else host, image.context)
+            ):
+                shown = "build context" if host == image.context else self.facts.relative(host)
                 raise self.refuse(
                     site,
-                    f".dockerignore leaves out part of the extracted {self.facts.relative(host)}, which a COPY --from cannot reproduce",
+                    f".dockerignore leaves out part of the extracted {shown}, which a COPY --from cannot reproduce",
                 )
-            if instruction.keyword == "ADD" and _looks_like_archive(host if relation.kind != "inside" else absolute):
+            if kind != "unpacked" and instruction.keyword == "ADD" and _looks_like_archive(host if relation.kind != "inside" else absolute):
                 raise self.refuse(site, f"ADD unpacks the archive {source!r}; dmigrate does not yet turn that into a COPY --from")
-            consumption = Consumption(image, stage, instruction, source, relation.kind, relation.below, extraction)
+            consumption = Consumption(image, stage, instruction, source, kind, relation.below, extraction)
             extraction.consumptions.append(consumption)
             self.flow.consumptions.append(consumption)
 
@@ -220,9 +345,16 @@ class FlowTracer:
         self.flow.containers.append(state)
         if key is not None:
             self.by_name[key] = state
-        if op.runs and (op.stdout is not None or op.stdout_pipe is not None or op.volumes):
-            self._run_extraction(state)
-        elif image is not None and op.runs and op.remove:
+        if not op.runs:
+            return
+        state.runs = 1
+        state.detached = any(flag in ("-d", "--detach") or (flag.startswith("-") and not flag.startswith("--") and "d" in flag) for flag, _ in op.other_flags)
+        extracts = False
+        if op.volumes:
+            extracts = self._mounts(state)
+        if op.stdout is not None or op.stdout_pipe is not None:
+            extracts = self._output(state) or extracts
+        if not extracts and image is not None and op.remove:
             self.flow.uses.append((op, f"runs the build image {op.image.shown()}"))
 
     def _container_key(self, op: Container, position: int) -> str | None:
@@ -232,27 +364,110 @@ class FlowTracer:
             return f"\x00container-id {op.captured_as} {position}\x00"
         return None
 
-    def _run_extraction(self, state: ContainerState) -> None:
+    def _output(self, state: ContainerState) -> bool:
+        """``docker run IMG cat S > H``, ``docker run IMG tar -c … | tar -x`` and ``… > x.tar``; True when it extracts."""
         op = state.op
-        if op.volumes:
-            raise self.refuse(op.site, "extraction through a bind mount is not supported yet")
-        if op.stdout is not None and len(op.command) == 2 and op.command[0].key == "cat" and op.command[1].known:
-            if state.image is None and state.external is None:
-                return
-            if op.entrypoint is not None or not self._runs_command_verbatim(state):
-                raise self.refuse(op.site, f"the image's ENTRYPOINT would receive `cat {op.command[1].text}`; dmigrate cannot tell what it prints")
-            destination = self._host_path(op.cwd, op.stdout)
-            if destination is None:
+        if op.stdout is not None and op.stdout.known and op.stdout.key == "/dev/null":
+            return False
+        argv, why = self.flow.command_of(state)
+        written = self._host_path(op.cwd, op.stdout) if op.stdout is not None else None
+        if argv is not None and len(argv) == 2 and posixpath.basename(argv[0]) == "cat" and op.stdout is not None:
+            if written is None:
                 raise self.refuse(op.site, f"the output file {op.stdout.text} cannot be known without running the driver")
-            source = container_source(op.command[1].key)
-            self._record(Extraction(None, state, source, destination, op.site, mode_from_host=True))
-            return
-        raise self.refuse(op.site, "extraction through the output of `docker run` is supported only as `docker run IMG cat PATH > FILE`")
-
-    def _runs_command_verbatim(self, state: ContainerState) -> bool:
-        if state.image is None:
+            source = self._container_path(state, argv[1])
+            self._record(Extraction(None, state, source, written, op.site, via="stdout", kind="file", mode_from_host=True))
             return True
-        return not any(i.keyword == "ENTRYPOINT" for i in state.image.stage.instructions)
+        tar = read_tar_create(list(argv)) if argv is not None else None
+        if tar is not None and tar.archive == "-":
+            members = [(self._container_path(state, posixpath.join(tar.directory or ".", m)), member_name(m)) for m in tar.members]
+            if op.stdout_pipe is not None:
+                destination = None
+                if all(w.known for w in op.stdout_pipe) and op.cwd.known:
+                    destination = tar_extract_directory([w.key for w in op.stdout_pipe], op.cwd.key)
+                if destination is None:
+                    raise self.refuse(op.site, "the tar stream of `docker run` is piped into a command other than a plain `tar -x`")
+                self._note_tar_extract(op.site, op.stdout_pipe)
+                for source, name in members:
+                    host = posixpath.normpath(posixpath.join(destination, name))
+                    source = ContainerSource(source.path, name == ".")
+                    self._record(Extraction(None, state, source, host, op.site, via="tar", kind="dir" if name == "." else None))
+                return True
+            if written is not None:
+                for source, name in members:
+                    source = ContainerSource(source.path, name == ".")
+                    self._record(
+                        Extraction(None, state, source, written, op.site, via="stdout", member=name, owners_kept=not tar.root_owner)
+                    )
+                self.host_state[written] = "file"
+                return True
+        if written is not None:
+            shown = " ".join(w.text for w in op.command) or "its command"
+            self.flow.unknown_writes.append(
+                (written, op.site, f"the driver writes the output of `docker run … {shown}` to {op.stdout.text}, "
+                 f"which dmigrate reads only from `cat FILE` or `tar -c` ({why or 'it cannot tell what this prints'})")
+            )
+        return False
+
+    def _container_path(self, state: ContainerState, path: str) -> ContainerSource:
+        """A path a command in the container names: relative ones start at the container's working directory."""
+        if not path.startswith("/"):
+            workdir = self.flow.workdir_of(state)
+            if workdir is None:
+                raise self.refuse(state.op.site, f"the working directory of {state.reference} cannot be known, so neither can {path}")
+            path = posixpath.join(workdir, path)
+        return container_source(path)
+
+    def _note_tar_extract(self, site: Site, words: tuple[Word, ...]) -> None:
+        letters = "".join(w.key.lstrip("-") for w in words[1:] if w.key.startswith("-") and not w.key.startswith("--"))
+        if "p" not in letters and "--preserve-permissions" not in {w.key for w in words}:
+            self.flow.decisions.append(
+                f"{_where(site)}: assumed the driver runs as root: for another user, `tar -x` applies the umask to the modes it unpacks"
+            )
+
+    def _mounts(self, state: ContainerState) -> bool:
+        """Bind mounts of a run: each writable one hands the container's files at its target to the host."""
+        op = state.op
+        extracts = False
+        for volume in op.volumes:
+            if volume.options == "volume" or not (volume.host.key.startswith(("/", ".")) or not volume.host.known):
+                name = volume.host.shown() or "an anonymous volume"
+                state.problems.append(f"it mounts {name} at {volume.container}, a volume whose content outlives the container")
+                continue
+            host = self._host_path(op.cwd, volume.host)
+            target = volume.container
+            if host is None or UNKNOWN_MARK in target or not target.startswith("/"):
+                state.problems.append(f"the bind mount {volume.host.text}:{volume.container} cannot be known without running the driver")
+                continue
+            target = posixpath.normpath(target)
+            read_only = bool({"ro", "readonly"} & set(volume.options.split(",")))
+            if any(_under(target, m.target) or _under(m.target, target) for m in state.mounts):
+                state.problems.append(f"its bind mounts at {target} and below overlap")
+                continue
+            prior = self._state_before(host)
+            if not self.facts.inside_root(host) and not any(_under(host, removed) for removed in self.removed):
+                state.problems.append(f"it mounts {host}, outside the project, whose files before the run cannot be known")
+                continue
+            artifacts = [e for e in self._live() if _under(e.host_path, host) and e.member is None]
+            if artifacts:
+                state.problems.append(f"{self.facts.relative(host)} holds {self.facts.relative(artifacts[0].host_path)}, extracted by an earlier step")
+                continue
+            tracked = self._tracked_kind(host)
+            if tracked == "file" or prior == "file":
+                if not read_only:
+                    state.problems.append(f"it mounts the file {self.facts.relative(host)} writable")
+                    continue
+            state.mounts.append(Mount(host, target, read_only, seeded=tracked is not None, site=op.site))
+            if read_only:
+                continue
+            self._record(Extraction(None, state, ContainerSource(target, True), host, op.site, via="bind mount", from_run=True, kind="dir"))
+            extracts = True
+        return extracts
+
+    def _tracked_kind(self, path: str) -> str | None:
+        """What git tracks at ``path`` that is still there at this point of the script."""
+        if any(_under(path, removed) for removed in self.removed):
+            return None
+        return self.facts.existed_before_run(path)
 
     # -- docker cp ---------------------------------------------------------------
     def _on_copy(self, op: Copy, position: int) -> None:
@@ -265,21 +480,36 @@ class FlowTracer:
             raise self.refuse(op.site, f"the container {op.container.shown()} was already removed")
         if state.op.runs and state.op.remove:
             raise self.refuse(op.site, f"the container {op.container.shown()} was started with --rm and is gone")
+        if state.detached:
+            raise self.refuse(
+                op.site, f"the container {op.container.shown()} runs in the background, so this copy may run before its command is done"
+            )
         if not op.source.known:
             raise self.refuse(op.site, f"the container path {op.source.text} cannot be known without running the driver")
+        if re.match(r"^[A-Za-z]:[\\/]", op.source.key):
+            raise self.refuse(op.site, f"{op.source.key} is a Windows container path; dmigrate migrates Linux builds only")
         source = container_source(op.source.key)
+        kind = "dir" if source.contents_only else None
+        if kind is None and not state.ran and state.image is not None:
+            kind = path_kind(state.image.stage, source.path)
         if op.destination.key == "-":
             destination = None
             if op.stream_into is not None and all(w.known for w in op.stream_into) and op.cwd.known:
                 destination = tar_extract_directory([w.key for w in op.stream_into], op.cwd.key)
             if destination is None:
                 raise self.refuse(op.site, "docker cp to standard output is supported only when piped into `tar -x`")
+            self._note_tar_extract(op.site, op.stream_into)
             host = destination if source.contents_only else posixpath.join(destination, source.basename)
         else:
             destination = self._host_path(op.cwd, op.destination)
             if destination is None:
                 raise self.refuse(op.site, f"the destination {op.destination.text} cannot be known without running the driver")
             prior = self._state_before(destination)
+            if prior == "unknown" and not source.contents_only:
+                raise self.refuse(
+                    op.site,
+                    f"{op.destination.text} was extracted before, and whether it is a directory decides whether this copy lands inside it",
+                )
             if prior is None and destination not in self.host_state and self.facts.tracked is not None:
                 self.flow.decisions.append(
                     f"{_where(op.site)}: assumed {self.facts.relative(destination)} does not exist before the driver runs (git does not track it)"
@@ -290,32 +520,37 @@ class FlowTracer:
                     "the migrated build copies only the container's files"
                 )
             host = landing_path(source, destination, prior, op.destination.key.endswith("/"))
-        if op.follow_links is False and state.image is not None and _creates_symlink(state.image, source.path):
+        if op.follow_links is False and state.image is not None and (
+            _creates_symlink(state.image.stage.instructions, source.path) or state.ran and _run_creates_symlink(self.flow, state, source.path)
+        ):
             raise self.refuse(
                 op.site,
-                f"{source.path} is a symbolic link in the build image; docker cp copies the link while COPY --from follows it",
+                f"{source.path} is a symbolic link in the build {'container' if state.ran else 'image'}; "
+                "docker cp copies the link while COPY --from follows it (docker cp -L would follow it too)",
             )
-        self._record(Extraction(op, state, source, host, op.site))
+        self._record(Extraction(op, state, source, host, op.site, from_run=state.ran, kind=kind))
 
     def _record(self, extraction: Extraction) -> None:
-        if extraction.container.ran and extraction.container.image is not None and not extraction.container.op.stdout:
-            if extraction.copy is not None:
-                raise self.refuse(
-                    extraction.site,
-                    "copies from a container that ran a command first; turning that run into a stage is not supported yet",
-                )
-        for earlier in self.flow.extractions:
-            if earlier.host_path == extraction.host_path and not earlier.removed_on_host:
+        for earlier in self._live():
+            if earlier.host_path == extraction.host_path and earlier.member is None and extraction.member is None:
                 self.flow.warnings.append(
                     f"{_where(extraction.site)}: {self.facts.relative(extraction.host_path)} is extracted a second time; the later copy wins"
                 )
                 earlier.removed_on_host = True
         self.flow.extractions.append(extraction)
-        self.host_state[extraction.host_path] = "file"
-        parent = posixpath.dirname(extraction.host_path)
-        while parent and parent not in self.host_state and parent != "/":
+        if extraction.member is not None:
+            return
+        self.host_state[extraction.host_path] = extraction.kind or "unknown"
+        self._mark_parents(extraction.host_path)
+
+    def _mark_parents(self, path: str) -> None:
+        parent = posixpath.dirname(path)
+        while parent and parent != "/" and self.host_state.get(parent) != "dir":
             self.host_state[parent] = "dir"
             parent = posixpath.dirname(parent)
+
+    def _live(self) -> list[Extraction]:
+        return [e for e in self.flow.extractions if not e.removed_on_host]
 
     def _host_path(self, cwd: Word, word: Word) -> str | None:
         if not cwd.known or not word.known:
@@ -330,7 +565,7 @@ class FlowTracer:
                 return None
         return self.facts.existed_before_run(path)
 
-    # -- docker rm / rmi / others ------------------------------------------------------
+    # -- docker rm / rmi / start / others -------------------------------------------
     def _on_remove(self, op: Remove, position: int) -> None:
         for word in op.containers:
             state = self.by_name.get(word.key)
@@ -343,10 +578,20 @@ class FlowTracer:
     def _on_otherdocker(self, op: OtherDocker, position: int) -> None:
         keys = {word.key for word in op.arguments}
         names = {key.split(":", 1)[0] for key in keys}
-        if op.subcommand in ("start", "container start") and (keys & self.by_name.keys()):
-            for key in keys & self.by_name.keys():
-                self.by_name[key].ran = True
-            self.flow.uses.append((op, "starts a container"))
+        ours = [self.by_name[key] for key in dict.fromkeys(w.key for w in op.arguments) if key in self.by_name]
+        if op.subcommand in ("start", "container start") and ours:
+            flags = [w.key for w in op.arguments if w.key.startswith("-")]
+            attached = any(f in ("--attach", "-a") or (not f.startswith("--") and "a" in f) for f in flags)
+            for state in ours:
+                state.ran = True
+                state.runs += 1
+                state.detached = not attached
+                state.controls.append(op)
+            return
+        if op.subcommand in ("wait", "container wait") and ours:
+            for state in ours:
+                state.detached = False
+                state.controls.append(op)
             return
         if keys & self.by_name.keys() or names & self.by_name.keys() or any(_image_key(k) in self.tags for k in keys):
             self.flow.uses.append((op, f"docker {op.subcommand}"))
@@ -361,12 +606,9 @@ class FlowTracer:
         paths = [self._host_path(op.cwd, word) for word in op.argv[1:] if not word.key.startswith("-")]
         if name == "mkdir":
             for path in paths:
-                if path is not None:
+                if path is not None and self.host_state.get(path) is None:
                     self.host_state[path] = "dir"
-                    parent = posixpath.dirname(path)
-                    while parent != "/" and parent not in self.host_state:
-                        self.host_state[parent] = "dir"
-                        parent = posixpath.dirname(parent)
+                    self._mark_parents(path)
             self.flow.uses.append((op, "mkdir"))
             return
         if name == "rm":
@@ -374,12 +616,159 @@ class FlowTracer:
                 if path is None:
                     continue
                 self.host_state[path] = None
+                self.removed.add(path)
                 for extraction in self.flow.extractions:
                     if extraction.host_path == path or extraction.host_path.startswith(path + "/"):
                         extraction.removed_on_host = True
             self.flow.uses.append((op, "rm"))
             return
+        words = [w.key for w in op.argv] if all(w.known for w in op.argv) and op.cwd.known else None
+        if words is not None and name == "chmod":
+            self._chmod(op, words)
+        elif words is not None and name in ("mv", "cp"):
+            self._move(op, words)
+        elif words is not None and name in ("tar", "gtar", "bsdtar"):
+            self._pack(op, words)
         self.flow.uses.append((op, name))
+
+    def _artifacts_at(self, path: str) -> list[Extraction]:
+        """Live artifacts on the host at ``path`` or below it."""
+        return [e for e in self._live() if e.member is None and _under(e.host_path, path)]
+
+    def _chmod(self, op: HostCommand, words: list[str]) -> None:
+        command = read_chmod(words)
+        if command is None:
+            return
+        targets = [(path, self._artifacts_at(posixpath.normpath(posixpath.join(op.cwd.key, path)))) for path in command.paths]
+        if not any(found for _, found in targets):
+            return
+        for path, found in targets:
+            absolute = posixpath.normpath(posixpath.join(op.cwd.key, path))
+            exact = [e for e in found if e.host_path == absolute]
+            if not exact:
+                raise self.refuse(op.site, f"`{' '.join(words)}` changes {path}, which is not an artifact by itself; split the command or chmod the artifact only")
+            for extraction in exact:
+                if extraction.kind != "file":
+                    what = "is a directory" if extraction.kind == "dir" else "may be a directory"
+                    raise self.refuse(
+                        op.site, f"`{' '.join(words)}`: {path} {what}; COPY --chmod would change every file in it, chmod only the directory"
+                    )
+                mode = chmod_mode(command.mode, extraction.known_mode)
+                if mode is None:
+                    raise self.refuse(
+                        op.site,
+                        f"`{' '.join(words)}`: the mode {path} had before cannot be known, so neither can the one COPY --chmod must give it",
+                    )
+                extraction.chmod = mode
+                extraction.host_changes.append(op.site)
+
+    def _move(self, op: HostCommand, words: list[str]) -> None:
+        command = read_move(words)
+        cwd = op.cwd.key
+        sources = [posixpath.normpath(posixpath.join(cwd, s)) for s in (command.sources if command else ())]
+        affected = {source: self._artifacts_at(source) for source in sources}
+        if command is None or not any(affected.values()):
+            return
+        destination = posixpath.normpath(posixpath.join(cwd, command.destination))
+        prior = self._state_before(destination)
+        if prior == "unknown":
+            raise self.refuse(op.site, f"{command.destination} is an artifact whose kind cannot be known, so where `{words[0]}` puts things cannot either")
+        for source, found in affected.items():
+            if not found or self._tracked_kind(source) is not None:
+                raise self.refuse(op.site, f"`{' '.join(words)}` moves {self.facts.relative(source)} along with the artifacts; split the command")
+            landing = posixpath.join(destination, posixpath.basename(source)) if prior == "dir" or command.into_directory else destination
+            for extraction in found:
+                moved = landing + extraction.host_path[len(source) :]
+                if command.keeps_source:
+                    clone = _derived(extraction, host_path=moved, site=op.site)
+                    self._record(clone)
+                else:
+                    self.host_state[extraction.host_path] = None
+                    extraction.host_path = moved
+                    extraction.host_changes.append(op.site)
+                    self.host_state[moved] = extraction.kind or "unknown"
+                    self._mark_parents(moved)
+
+    def _pack(self, op: HostCommand, words: list[str]) -> None:
+        tar = read_tar_create(words)
+        if tar is None or tar.archive == "-":
+            return
+        cwd = op.cwd.key
+        directory = posixpath.normpath(posixpath.join(cwd, tar.directory or "."))
+        entries: list[tuple[Extraction, str, str]] = []
+        for member in tar.members:
+            path = posixpath.normpath(posixpath.join(directory, member))
+            name = member_name(member)
+            found = []
+            for extraction in self._live():
+                if extraction.member is not None:
+                    continue
+                if _under(extraction.host_path, path):
+                    found.append((extraction, posixpath.normpath(posixpath.join(name, posixpath.relpath(extraction.host_path, path))), ""))
+                elif _under(path, extraction.host_path):
+                    found.append((extraction, name, posixpath.relpath(path, extraction.host_path)))
+            if found and self._tracked_kind(path) is not None and not any(e.host_path == path for e, _, _ in found):
+                raise self.refuse(op.site, f"the archive packs {member}, which holds files besides the artifacts")
+            if not found and entries:
+                raise self.refuse(op.site, f"the archive packs {member} along with the artifacts; dmigrate can rebuild it only from artifacts")
+            entries.extend(found)
+        if not entries:
+            return
+        archive = posixpath.normpath(posixpath.join(cwd, tar.archive))
+        for extraction, name, below in entries:
+            source = extraction.source
+            if below:
+                source = ContainerSource(posixpath.join(source.path, below), False)
+            clone = _derived(extraction, host_path=archive, site=op.site, source=source, member=name, owners_kept=False)
+            if below:
+                clone.kind = None
+            self.flow.extractions.append(clone)
+        self.host_state[archive] = "file"
+        if not tar.root_owner:
+            self.flow.decisions.append(
+                f"{_where(op.site)}: assumed the driver runs as root: `tar -c` records the owner of every file it packs, and ADD keeps it"
+            )
+
+
+def _derived(extraction: Extraction, *, site: Site, **changes) -> Extraction:
+    """A second artifact made on the host from ``extraction`` (a ``cp -a`` of it, or an archive of it)."""
+    extraction.derived = True
+    clone = Extraction(
+        copy=extraction.copy,
+        container=extraction.container,
+        source=changes.pop("source", extraction.source),
+        host_path=changes.pop("host_path"),
+        site=site,
+        via=extraction.via,
+        from_run=extraction.from_run,
+        kind=extraction.kind,
+        mode_from_host=extraction.mode_from_host,
+        chmod=extraction.chmod,
+        owners_kept=changes.pop("owners_kept", extraction.owners_kept),
+        member=changes.pop("member", None),
+        host_changes=[*extraction.host_changes, site],
+        made_on_host=True,
+    )
+    return clone
+
+
+def _under(path: str, directory: str) -> bool:
+    return path == directory or directory == "/" or path.startswith(directory.rstrip("/") + "/")
+
+
+def _windows_reason(op: Build, dockerfile: Dockerfile) -> str | None:
+    for name, value in op.other_flags:
+        if name == "--platform" and value is not None and value.key.lower().startswith("windows"):
+            return f"the build is for the platform {value.key}"
+        if name == "--isolation":
+            return "the build asks for Windows isolation"
+    for stage in dockerfile.stages:
+        base = stage.base.lower()
+        if (stage.platform or "").lower().startswith("windows") or any(
+            marker in base for marker in ("mcr.microsoft.com/windows", "/servercore", "/nanoserver", "dotnet/framework", "windowsservercore")
+        ):
+            return f"{dockerfile.path.name} builds a Windows container image ({stage.base})"
+    return None
 
 
 def _where(site: Site) -> str:
@@ -416,13 +805,14 @@ def _glob_may_match(pattern: str, path: str) -> bool:
     return False
 
 
-def _ignore_reaches_inside(ignore: DockerIgnore, host_relative: str) -> bool:
-    """Whether some rule excludes only part of an extracted directory."""
+def _ignore_reaches_inside(ignore: DockerIgnore, copied: str) -> bool:
+    """Whether some rule may exclude part of what a COPY of ``copied`` (relative to the context) takes."""
+    prefix = "" if copied in (".", "") else copied.rstrip("/") + "/"
     for raw in ignore.text.splitlines():
         line = raw.strip().lstrip("!").strip().lstrip("/")
         if not line or line.startswith("#"):
             continue
-        if line.startswith(host_relative.rstrip("/") + "/") or line.startswith("**"):
+        if line.startswith(prefix) or line.startswith("**"):
             return True
     return False
 
@@ -431,15 +821,23 @@ def _looks_like_archive(path: str) -> bool:
     return path.endswith((".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar.zst"))
 
 
-def _creates_symlink(image: BuiltImage, path: str) -> bool:
-    """Whether a RUN of the image's stage makes ``path`` with ``ln -s``."""
+def _creates_symlink(instructions, path: str) -> bool:
+    """Whether a RUN among ``instructions`` may make ``path`` with ``ln -s``."""
+    return any(instruction.keyword == "RUN" and _links(instruction.arguments, path) for instruction in instructions)
+
+
+def _run_creates_symlink(flow: Flow, state: ContainerState, path: str) -> bool:
+    argv, _ = flow.command_of(state)
+    return argv is not None and _links(" ".join(argv), path)
+
+
+def _links(command: str, path: str) -> bool:
+    if "ln " not in command or "-s" not in command:
+        return False
+    words = command.replace(";", " ").replace("&&", " ").split()
     name = posixpath.basename(path)
-    for instruction in image.stage.instructions:
-        if instruction.keyword == "RUN" and "ln " in instruction.arguments and "-s" in instruction.arguments:
-            words = instruction.arguments.replace(";", " ").replace("&&", " ").split()
-            if path in words or any(word.endswith("/" + name) or word == name for word in words[words.index("ln") :] if "ln" in words):
-                return True
-    return False
+    after = words[words.index("ln") :] if "ln" in words else words
+    return path in words or any(word.endswith("/" + name) or word == name for word in after)
 
 
 def dockerfile_location(path: Path, instruction: Instruction) -> Location:

@@ -21,7 +21,7 @@ _ROOT_IMAGES = frozenset(
 )  # fmt: skip
 
 # Commands that can leave files owned by someone other than the user running them.
-_OWNERSHIP_CHANGERS = re.compile(
+OWNERSHIP_CHANGERS = re.compile(
     r"\b(chown|chgrp|tar|cpio|rsync|unzip|bsdtar|npm|yarn|pnpm|su|sudo|gosu|su-exec|runuser|setpriv|install\s+[^&;|]*-[og]\b)"
 )
 _OUTPUT_FLAG = re.compile(r"(?:^|\s)(?:-o|--output|--out|-out)(?:\s+|=)(\S+)")
@@ -56,9 +56,16 @@ def stage_runs_as_root(stage: Stage, base_runs_as_root: bool | None = None) -> b
             return False
         if instruction.keyword in ("COPY", "ADD") and (instruction.flag("chown") is not None or instruction.flag("from") is not None):
             return False
-        if instruction.keyword == "RUN" and (_OWNERSHIP_CHANGERS.search(instruction.arguments) or instruction.heredocs):
+        if instruction.keyword == "ADD" and any(_keeps_archive_owners(word) for word in instruction.words()[:-1]):
+            return False
+        if instruction.keyword == "RUN" and (OWNERSHIP_CHANGERS.search(instruction.arguments) or instruction.heredocs):
             return False
     return True
+
+
+def _keeps_archive_owners(source: str) -> bool:
+    """ADD unpacks a local archive with the owners it records; a URL or a variable may be one."""
+    return "://" in source or "$" in source or bool(re.search(r"\.(tar|tgz|tbz2?|txz|tzst|gz|bz2|xz|zst)$", source))
 
 
 def path_kind(stage: Stage, path: str) -> str | None:
@@ -119,3 +126,46 @@ def normalise_stage_name(text: str) -> str:
 
 def valid_stage_name(name: str) -> bool:
     return bool(_VALID_STAGE_NAME.match(name)) and name not in RESERVED_STAGE_NAMES
+
+
+def official_runs_as_root(reference: str) -> bool:
+    """Whether an image not built by the driver is an official one whose default user is root."""
+    return "$" not in reference and image_name(reference) in _ROOT_IMAGES
+
+
+def stage_writes_below(stage: Stage, path: str, start_workdir: str | None, *, allow_context_copy: bool = False) -> bool:
+    """Whether the stage may put anything at or below ``path`` (a bind mount there would hide it).
+
+    WORKDIR alone makes an empty directory, which a mount hides harmlessly.
+    ``allow_context_copy`` lets ``COPY . <path>`` through: the mount shows
+    the same context there.
+    """
+    workdir = start_workdir
+    for instruction in stage.instructions:
+        if instruction.keyword == "WORKDIR":
+            argument = instruction.arguments.strip().strip('"')
+            workdir = posixpath.normpath(posixpath.join(workdir, argument)) if workdir or argument.startswith("/") else None
+        elif instruction.keyword in ("COPY", "ADD"):
+            words = instruction.words()
+            if len(words) < 2:
+                continue
+            if workdir is None and not words[-1].startswith("/"):
+                return True
+            destination = posixpath.normpath(posixpath.join(workdir or "/", words[-1]))
+            if not (_below(destination, path) or _below(path, destination)):
+                continue
+            plain = instruction.flag("from") is None and instruction.keyword == "COPY" and words[:-1] == ["."]
+            if not (allow_context_copy and plain and destination == path):
+                return True
+        elif instruction.keyword == "RUN":
+            if workdir is None or _below(workdir, path) or _mentions(instruction.arguments, path):
+                return True
+    return False
+
+
+def _below(path: str, directory: str) -> bool:
+    return path == directory or directory == "/" or path.startswith(directory.rstrip("/") + "/")
+
+
+def _mentions(text: str, path: str) -> bool:
+    return re.search(r"(?<![\w./-])" + re.escape(path.rstrip("/")) + r"(?![\w.-])", text) is not None

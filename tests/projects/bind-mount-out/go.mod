@@ -1,0 +1,3 @@
+module example.com/bindout
+
+go 1.22

@@ -1,0 +1,8 @@
+// app is copied out through a bind mount.
+package main
+
+import "fmt"
+
+func main() {
+	fmt.Println("app")
+}
