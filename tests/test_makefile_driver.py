@@ -405,3 +405,26 @@ def test_build_args_carried_into_a_script_are_written_for_the_shell(tmp_path):
     texts = texts_after(migrate(root / "Makefile"), root)
     assert texts["release.sh"] == "#!/bin/sh\nset -e\ndocker build --build-arg VERSION=4.5 -t app .\n"
     assert "builder: Dockerfile\n\t@:\n" in texts["Makefile"]
+
+
+def test_a_builder_image_a_rule_outside_the_flow_uses_is_built_from_its_stage(tmp_path):
+    makefile = d(
+        """
+        BUILDER = app:build
+        all: image
+        builder: Dockerfile.build
+        \tdocker build -f Dockerfile.build -t $(BUILDER) .
+        image: builder
+        \tdocker create --name x $(BUILDER)
+        \tdocker cp x:/out/app app
+        \tdocker rm x
+        \tdocker build -t app .
+        test: builder
+        \tdocker run --rm $(BUILDER) go test ./...
+        .PHONY: all builder image test
+        """
+    ).replace("\\t", "\t")
+    root = project(tmp_path, makefile)
+    after = texts_after(migrate(root / "Makefile"), root)["Makefile"]
+    assert "builder: Dockerfile\n\tdocker build --target builder -f Dockerfile -t $(BUILDER) .\n" in after
+    assert "image: builder\n\tdocker build -t app .\n" in after

@@ -50,3 +50,32 @@ def test_old_targets_and_overrides_still_build_the_legacy_image(docker_engine, d
         assert not (migrated / "build.stamp").exists()
     finally:
         docker_engine.remove_images([described.final_image, f"{OVERRIDE}:latest"])
+
+
+@pytest.mark.docker
+def test_a_builder_rule_other_rules_use_builds_the_stage(docker_engine, docker_env, tmp_path):
+    project = flows.PROJECTS_DIR / "make-builder-target"
+    described = flows.load_project(project)
+    flows.remove_test_containers(docker_engine)
+    legacy = flows.build_and_snapshot(flows.committed_copy(project, tmp_path / "legacy"), docker_env, docker_engine, driver=described.driver, image=described.final_image)
+    legacy_check = printed(flows.run_driver(tmp_path / "legacy", ["make", "-s", "check"], docker_env).output)
+    assert any("NODE_ENV=production" in line for line in legacy_check), legacy_check
+    docker_engine.remove_images([described.final_image, *described.build_images])
+
+    migrated = flows.committed_copy(project, tmp_path / "migrated")
+    outcome = migrate_driver(migrated / "Makefile", Options(write=True))
+    assert outcome.status == MIGRATED, f"{outcome.location}: {outcome.message}"
+    try:
+        flows.run_driver(migrated, ["make"], docker_env)
+        differences = compare(legacy, snapshot_image(described.final_image, docker_engine))
+        assert differences == (), render(differences)
+        assert docker_engine.image_exists(described.build_images[0]), "make check still needs the build image"
+        assert printed(flows.run_driver(migrated, ["make", "-s", "check"], docker_env).output) == legacy_check
+        assert not (migrated / "site").exists()
+    finally:
+        docker_engine.remove_images([described.final_image, *described.build_images])
+
+
+def printed(output: str) -> list[str]:
+    """What a make run printed itself, without docker build's progress lines."""
+    return [line for line in output.splitlines() if not line.startswith("#") and "docker build" not in line and line.strip()]

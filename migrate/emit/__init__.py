@@ -88,7 +88,7 @@ def _emit_driver(plan: Plan, driver: DriverReading, edits: tuple[DriverEdit, ...
         from migrate.emit.makefile import emit_makefile
 
         deleted = () if keep_legacy else plan.deleted
-        return emit_makefile(driver, edits, deleted, plan.merged_dockerfile)
+        return emit_makefile(driver, edits, deleted, plan.merged_dockerfile, plan.stages)
     if kind == "python":
         from migrate.emit.python import emit_python
 

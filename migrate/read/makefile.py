@@ -108,6 +108,8 @@ class _Rule:
     double_colon: bool
     guard: str | None
     pattern: bool = False
+    inline: str | None = None
+    """A recipe on the rule's own line (``target: prerequisites ; command``)."""
 
 
 @dataclass
@@ -392,10 +394,7 @@ class _Parser:
             pattern=any("%" in target for target in targets),
         )
         if inline_recipe is not None and inline_recipe.strip():
-            raise Refusal(
-                Location(self.path, number),
-                "a recipe on the rule's own line (`target: prerequisites ; command`) is not supported yet; put it on a tab-indented line",
-            )
+            rule.inline = inline_recipe.strip()
         self.makefile.all_rules.append(rule)
         for target in targets:
             if target == ".PHONY":
@@ -808,6 +807,11 @@ class _Runner:
         for rule in rules:
             for prerequisite in rule.prerequisites + rule.order_only:
                 self._make(prerequisite, done, overlay, guard or rule.guard)
+        for rule in rules:
+            if rule.inline is not None:
+                site = Site(self.path, rule.line, None, guard or rule.guard)
+                reason = "a recipe on the rule's own line (`target: prerequisites ; command`) is not supported yet; put it on a tab-indented line"
+                self.operations.append(Opaque(site, reason, True))
         with_recipe = [rule for rule in rules if rule.recipe]
         if not with_recipe:
             if not rules and not self._exists(target) and target not in self.makefile.phony:
@@ -883,7 +887,10 @@ class _Runner:
             index += 1
         # Expand piece by piece so that origins point into the Makefile text.
         text = "".join(char for char, _ in kept)
-        expanded, origins = scope.expand_traced(text, 0)
+        try:
+            expanded, origins = scope.expand_traced(text, 0)
+        except InputError as error:
+            raise InputError(Location(self.path, line.line), error.reason) from None
         positions = [position for _, position in kept]
         mapped = []
         for start, end in origins:

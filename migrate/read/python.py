@@ -599,7 +599,7 @@ class _PythonReader:
             return self._join_paths(values, node)
         if name in ("os.path.dirname", "os.path.abspath", "os.path.realpath", "os.path.basename") and values and isinstance(values[0], Word):
             return self._path_function(short, values[0], node)
-        if name == "os.getcwd":
+        if name in ("os.getcwd", "pathlib.Path.cwd"):
             return Word(self.source(node), self.cwd.key)
         if name == "os.chdir" and values and isinstance(values[0], Word):
             self.cwd = self._host_path(values[0])
@@ -695,6 +695,11 @@ class _PythonReader:
                 return Word(self.source(node), receiver.key.format(*[self._word(v, None).key for v in values]))
             except (IndexError, KeyError, ValueError):
                 return _Unknown(self.source(node))
+        if name in ("resolve", "absolute") and not values:
+            # pathlib: the path made absolute against the working directory.
+            if not receiver.known or not self.cwd.known:
+                return receiver
+            return Word(self.source(node), posixpath.normpath(posixpath.join(self.cwd.key, receiver.key)))
         if name in ("strip", "rstrip", "lstrip", "lower", "upper") and receiver.known and not values:
             return Word(self.source(node), getattr(receiver.key, name)())
         if name in ("strip", "rstrip", "decode") and not receiver.known:
