@@ -1,23 +1,25 @@
-"""The ``dmigrate`` command line.
+"""The ``dmigrate`` command line (typer).
 
-Exit codes: 0 done or nothing to do; 1 ``--check`` found a pending migration;
-2 bad input or a refusal (in any project).  Diffs, JSON and SARIF go to
-standard output, messages and progress to standard error, so that
-``dmigrate --dry-run . > change.patch`` is clean.  Nothing ever asks a
-question.
+Exit codes: 0 done or nothing to do; 1 ``--check`` found a pending migration
+(or ``--verify`` found a difference); 2 bad input or a refusal (in any
+project).  Diffs, JSON and SARIF go to standard output, messages and progress
+to standard error, so that ``dmigrate --dry-run . > change.patch`` is clean.
+Nothing ever asks a question.
 
-The parser is argparse: the whole dry run of one project has to fit in
-150 ms with the interpreter's start-up, and a CLI framework would take half of
-that before reading a byte.  Add an option in :func:`build_parser` and read
-it in :func:`run`.
+Everything past option parsing is imported lazily: a dry run of one project,
+interpreter start-up included, has to fit in 150 ms.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
+from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
 
 from migrate import __version__
 
@@ -25,62 +27,115 @@ EXIT_OK = 0
 EXIT_PENDING = 1
 EXIT_REFUSED = 2
 
-FORMATS = ("text", "json", "sarif")
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="dmigrate",
-        description=(
-            "Migrate builder-pattern Docker builds to one multi-stage Dockerfile. "
-            "By default the migration is applied in place: the merged Dockerfile replaces the runtime one, "
-            "the driver runs one docker build, and the legacy build Dockerfile is deleted. dmigrate refuses, "
-            "and changes nothing, when it cannot prove the new build makes the same image."
+@dataclass(frozen=True)
+class Invocation:
+    """The parsed command line."""
+
+    paths: list[Path]
+    dry_run: bool
+    check: bool
+    explain: bool
+    verify: bool
+    keep_images: bool
+    allow_dirty: bool
+    keep_legacy: bool
+    target_rule: str | None
+    jobs: int | None
+    output_format: str
+    quiet: bool
+
+
+app = typer.Typer(
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"dmigrate {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.command(
+    no_args_is_help=True,
+    epilog="Exit codes: 0 done or nothing to do, 1 --check found a pending migration, 2 bad input or a refusal.",
+)
+def dmigrate(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="PATH...",
+            show_default=False,
+            help="Drivers (build.sh, Makefile, build.py), or directories to search for every project under them.",
         ),
-        epilog="Exit codes: 0 done or nothing to do, 1 --check found a pending migration, 2 bad input or a refusal.",
+    ],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the unified diff of every change and write nothing.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 when a migration is pending.")] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show the traced flow of each project (builds, containers, artifacts, stages); change nothing.")
+    ] = False,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Run the legacy driver and the migrated one in temporary copies (never in PATH itself), compare the final "
+            "images, and exit 1 on any difference. The only option that runs the driver; uses the engine DOCKER_HOST names.",
+        ),
+    ] = False,
+    keep_images: Annotated[
+        bool, typer.Option("--keep-images", help="With --verify: keep both final images as dmigrate-verify/NAME:legacy and :migrated.")
+    ] = False,
+    allow_dirty: Annotated[bool, typer.Option("--allow-dirty", help="Change files that have uncommitted changes or are not in git.")] = False,
+    keep_legacy: Annotated[bool, typer.Option("--keep-legacy", help="Keep the legacy build Dockerfile instead of deleting it.")] = False,
+    target_rule: Annotated[
+        Optional[str], typer.Option("--target-rule", metavar="NAME", help="For a Makefile: the rule to follow instead of the default goal.")
+    ] = None,
+    jobs: Annotated[
+        Optional[int], typer.Option("--jobs", "-j", min=1, metavar="N", help="Projects to migrate in parallel (default: the number of cores).")
+    ] = None,
+    output_format: Annotated[OutputFormat, typer.Option("--format", help="Report format.")] = OutputFormat.text,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only refusals and errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Migrate builder-pattern Docker builds to one multi-stage Dockerfile.
+
+    By default the migration is applied in place: the merged Dockerfile replaces
+    the runtime one, the driver runs one docker build, and the legacy build
+    Dockerfile is deleted. dmigrate refuses, and changes nothing, when it cannot
+    prove the new build makes the same image.
+    """
+    invocation = Invocation(
+        paths=paths,
+        dry_run=dry_run,
+        check=check,
+        explain=explain,
+        verify=verify,
+        keep_images=keep_images,
+        allow_dirty=allow_dirty,
+        keep_legacy=keep_legacy,
+        target_rule=target_rule,
+        jobs=jobs,
+        output_format=output_format.value,
+        quiet=quiet,
     )
-    parser.add_argument(
-        "paths",
-        nargs="*",
-        type=Path,
-        metavar="PATH",
-        help="Drivers (build.sh, Makefile, build.py), or directories to search for every project under them.",
-    )
-    parser.add_argument("--dry-run", action="store_true", help="Print the unified diff of every change and write nothing.")
-    parser.add_argument("--check", action="store_true", help="Write nothing; exit 1 when a migration is pending.")
-    parser.add_argument("--explain", action="store_true", help="Show the traced flow of each project (builds, containers, artifacts, stages) and change nothing.")
-    parser.add_argument(
-        "--verify",
-        action="store_true",
-        help="Run the legacy driver and the migrated one in temporary copies (never in PATH itself), compare the final "
-        "images, and exit 1 on any difference. The only option that runs the driver; uses the engine DOCKER_HOST names.",
-    )
-    parser.add_argument(
-        "--keep-images", action="store_true", help="With --verify: keep both final images as dmigrate-verify/NAME:legacy and :migrated."
-    )
-    parser.add_argument("--allow-dirty", action="store_true", help="Change files that have uncommitted changes or are not in git.")
-    parser.add_argument("--keep-legacy", action="store_true", help="Keep the legacy build Dockerfile instead of deleting it.")
-    parser.add_argument("--target-rule", metavar="NAME", help="For a Makefile: the rule to follow instead of the default goal.")
-    parser.add_argument(
-        "-j", "--jobs", type=_positive_int, metavar="N", help="Projects to migrate in parallel (default: the number of cores)."
-    )
-    parser.add_argument("--format", dest="output_format", choices=FORMATS, default="text", help="Report format (default: text).")
-    parser.add_argument("-q", "--quiet", action="store_true", help="Print only refusals and errors.")
-    parser.add_argument("--version", action="version", version=f"dmigrate {__version__}", help="Show the version and exit.")
-    return parser
+    code = run(invocation)
+    sys.stdout.flush()
+    raise typer.Exit(code)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def run(args: argparse.Namespace) -> int:
+def run(args: Invocation) -> int:
     if args.dry_run and args.check:
         return _usage_error("--dry-run and --check cannot be used together")
     if args.verify or args.keep_images:
@@ -113,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
     return exit_code_of([entry["status"] for entry in result.entries], check=args.check)
 
 
-def _verify(args: argparse.Namespace) -> int:
+def _verify(args: Invocation) -> int:
     if not args.verify:
         return _usage_error("--keep-images goes with --verify")
     if args.dry_run or args.check or args.explain or args.output_format == "sarif":
@@ -137,14 +192,8 @@ def _usage_error(message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = build_parser()
     try:
-        args = parser.parse_args(argv)
-        if not args.paths:
-            parser.print_help(sys.stderr)
-            sys.exit(EXIT_REFUSED)
-        code = run(args)
-        sys.stdout.flush()
+        app(args=argv, prog_name="dmigrate")
     except KeyboardInterrupt:
         print("dmigrate: interrupted", file=sys.stderr)
         sys.exit(130)
@@ -153,4 +202,3 @@ def main(argv: list[str] | None = None) -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(EXIT_OK)
-    sys.exit(code)
