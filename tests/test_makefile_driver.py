@@ -428,3 +428,12 @@ def test_a_builder_image_a_rule_outside_the_flow_uses_is_built_from_its_stage(tm
     after = texts_after(migrate(root / "Makefile"), root)["Makefile"]
     assert "builder: Dockerfile\n\tdocker build --target builder -f Dockerfile -t $(BUILDER) .\n" in after
     assert "image: builder\n\tdocker build -t app .\n" in after
+
+
+def test_a_sub_make_that_is_not_followed_is_refused_when_it_may_run_docker(tmp_path):
+    makefile = "all:\n\t$(MAKE) -C sub image\n\tdocker build -t app .\n"
+    root = project(tmp_path, makefile, **{"sub/Makefile": "image:\n\tdocker cp x:/out/app ../app\n"})
+    opaque = read_driver(root / "Makefile").operations[0]
+    assert isinstance(opaque, Opaque) and opaque.mentions_docker and opaque.site.line == 2
+    root = project(tmp_path / "quiet", makefile, **{"sub/Makefile": "image:\n\techo nothing\n"})
+    assert not read_driver(root / "Makefile").operations[0].mentions_docker

@@ -360,3 +360,59 @@ def test_a_docker_command_handed_to_code_dmigrate_does_not_read_is_refused(tmp_p
     outcome = migrate(root / "build.py")
     assert outcome.status == "refused" and "tools.run is handed a docker command" in outcome.message
     assert outcome.location.line == 2
+
+
+def test_a_build_image_still_used_is_built_from_its_stage(tmp_path):
+    driver = d(
+        """
+        import subprocess
+        subprocess.run(
+            [
+                "docker",
+                "build",
+                "-f",
+                "Dockerfile.build",
+                "-t",
+                "acme/app:build",
+                ".",
+            ],
+            check=True,
+        )
+        subprocess.run(["docker", "create", "--name", "x", "acme/app:build"], check=True)
+        subprocess.run(["docker", "cp", "x:/out/app", "app"], check=True)
+        subprocess.run(["docker", "rm", "x"], check=True)
+        subprocess.run(["docker", "build", "-t", "acme/app", "."], check=True)
+        subprocess.run(["docker", "run", "--rm", "acme/app:build", "go", "vet"], check=True)
+        """
+    )
+    text = after(tmp_path, driver)
+    assert text.startswith(
+        'import subprocess\nsubprocess.run(\n    [\n        "docker",\n        "build",\n        "--target",\n        "builder",\n'
+        '        "-f",\n        "Dockerfile",\n'
+    )
+    assert "docker\", \"create" not in text
+
+
+def test_an_sdk_build_image_still_used_gets_dockerfile_and_target(tmp_path):
+    driver = d(
+        """
+        import docker, io, tarfile
+        client = docker.from_env()
+        client.images.build(path=".", dockerfile="Dockerfile.build", tag="acme/app:build")
+        box = client.containers.create("acme/app:build", name="x")
+        stream, _ = box.get_archive("/out/app")
+        tarfile.open(fileobj=io.BytesIO(b"".join(stream))).extractall()
+        box.remove()
+        client.images.build(path=".", tag="acme/app")
+        client.containers.run("acme/app:build", "go vet", remove=True)
+        """
+    )
+    assert after(tmp_path, driver) == d(
+        """
+        import docker
+        client = docker.from_env()
+        client.images.build(path=".", dockerfile="Dockerfile", tag="acme/app:build", target="builder")
+        client.images.build(path=".", tag="acme/app")
+        client.containers.run("acme/app:build", "go vet", remove=True)
+        """
+    )

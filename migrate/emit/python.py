@@ -611,12 +611,15 @@ def _put_back(call, kind: str, items):
     return call.with_changes(args=[*call.args[:index], call.args[index].with_changes(value=holder.with_changes(elements=items)), *call.args[index + 1 :]])
 
 
-def _new_items(kind: str, source: str):
+def _new_items(kind: str, source: str, after=None):
+    """Items to insert after ``after``, separated the way ``after`` is from the item that follows it."""
     import libcst as cst
 
     parsed = cst.parse_expression(f"f({source})" if kind == "args" else f"[{source}]")
     items = list(parsed.args if kind == "args" else parsed.elements)
     comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    if after is not None and isinstance(after.comma, cst.Comma):
+        comma = after.comma
     return [item.with_changes(comma=comma) for item in items]
 
 
@@ -628,7 +631,7 @@ def _edit_argv(emitter: _PythonEmitter, edit: DriverEdit, call):
     after = values.index("build") + 1
     if edit.action == "add-build-args":
         source = ", ".join(emitter.argv_elements(text, edit.site.line) for text in edit.texts)
-        new = _new_items(kind, source)
+        new = _new_items(kind, source, items[after - 1])
         return _put_back(call, kind, items[:after] + new + items[after:])
     dockerfile, target = edit.texts
     replaced = False
@@ -640,7 +643,7 @@ def _edit_argv(emitter: _PythonEmitter, edit: DriverEdit, call):
             items[index] = items[index].with_changes(value=_string(value.split("=", 1)[0] + "=" + dockerfile))
             replaced = True
     source = f'"--target", {json.dumps(target)}' + ("" if replaced else f', "-f", {json.dumps(dockerfile)}')
-    return _put_back(call, kind, items[:after] + _new_items(kind, source) + items[after:])
+    return _put_back(call, kind, items[:after] + _new_items(kind, source, items[after - 1]) + items[after:])
 
 
 def _string(text: str):
@@ -675,6 +678,14 @@ def _edit_sdk_build(emitter: _PythonEmitter, edit: DriverEdit, call):
             args = _add_keyword(args, "buildargs", value)
         return call.with_changes(args=args)
     dockerfile, target = edit.texts
+    build = next((op for op in emitter.driver.operations if isinstance(op, Build) and op.site == edit.site), None)
+    if build is None or not build.cwd.known or not build.context.known:
+        raise emitter.refuse(line, "cannot tell where this SDK build's context is to point it at the merged Dockerfile")
+    # The SDK reads dockerfile= inside the context; the plan gives it from the working directory.
+    import posixpath
+
+    context = posixpath.normpath(posixpath.join(build.cwd.key, build.context.key))
+    dockerfile = posixpath.relpath(posixpath.normpath(posixpath.join(build.cwd.key, dockerfile)), context)
     for name, value in (("dockerfile", _string(dockerfile)), ("target", _string(target))):
         if name in keywords:
             args[keywords[name]] = args[keywords[name]].with_changes(value=value)

@@ -992,8 +992,8 @@ class _Runner:
             if word in ("-s", "--silent", "--no-print-directory", "-k") or (word.startswith("-j") and word[2:].isdigit()):
                 continue
             if word.startswith("-") or "=" in word or UNKNOWN_MARK in word:
-                self.notes.append(f"{self.path.name}:{operation.site.line}: did not follow `{' '.join(argv)}`")
-                return False
+                self._unfollowed_make(operation, argv)
+                return True
             goals.append(word)
         if self.depth > 10:
             raise InputError(Location(self.path, operation.site.line), "make calls itself too deeply to follow")
@@ -1005,6 +1005,32 @@ class _Runner:
         finally:
             self.depth -= 1
         return True
+
+
+    def _unfollowed_make(self, operation: HostCommand, argv: list[str]) -> None:
+        """A make with flags or variables dmigrate does not follow: refused when the Makefile it runs says docker."""
+        directory = operation.cwd.key if operation.cwd.known else self.directory
+        makefile = None
+        for index, word in enumerate(argv[1:], start=1):
+            following = argv[index + 1] if index + 1 < len(argv) else None
+            if word in ("-C", "--directory") and following is not None:
+                directory = posixpath.normpath(posixpath.join(directory, following))
+            elif word.startswith("--directory="):
+                directory = posixpath.normpath(posixpath.join(directory, word.split("=", 1)[1]))
+            elif word in ("-f", "--file", "--makefile") and following is not None:
+                makefile = following
+        candidates = [makefile] if makefile else ["GNUmakefile", "makefile", "Makefile"]
+        mentions = True
+        for name in candidates:
+            path = Path(posixpath.join(directory, name)) if name else None
+            if path is not None and path.is_file():
+                try:
+                    mentions = "docker" in path.read_text(encoding="utf-8", errors="replace")
+                except OSError:
+                    mentions = True
+                break
+        shown = " ".join(argv)
+        self.operations.append(Opaque(operation.site, f"`{shown}` runs make in a way dmigrate does not follow", mentions))
 
 
 def _with_source_texts(operation: Operation, recipe: RecipeText, anchor: ShellAnchor, source: str) -> Operation:
