@@ -437,3 +437,15 @@ def test_a_sub_make_that_is_not_followed_is_refused_when_it_may_run_docker(tmp_p
     assert isinstance(opaque, Opaque) and opaque.mentions_docker and opaque.site.line == 2
     root = project(tmp_path / "quiet", makefile, **{"sub/Makefile": "image:\n\techo nothing\n"})
     assert not read_driver(root / "Makefile").operations[0].mentions_docker
+
+
+def test_included_files_give_variables_and_their_rules_are_not_rewritten(tmp_path):
+    makefile = "include config.mk\n-include local.mk\nall: image\nimage:\n\tdocker build -t $(IMAGE) .\n"
+    config = "IMAGE = acme/app:2\nextract:\n\tdocker cp x:/out/app app\n"
+    root = project(tmp_path, makefile, **{"config.mk": config})
+    build = read_driver(root / "Makefile", "all").operations[0]
+    assert build.tags[0].key == "acme/app:2"
+    # As make reads it, the included file's first rule comes first: it is the default goal.
+    opaque = read_driver(root / "Makefile").operations[0]
+    assert isinstance(opaque, Opaque) and opaque.mentions_docker
+    assert opaque.site.file.name == "config.mk" and opaque.site.line == 2

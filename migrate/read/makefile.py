@@ -110,6 +110,8 @@ class _Rule:
     pattern: bool = False
     inline: str | None = None
     """A recipe on the rule's own line (``target: prerequisites ; command``)."""
+    file: Path | None = None
+    """The included file the rule comes from; None for the Makefile itself."""
 
 
 @dataclass
@@ -163,6 +165,7 @@ class _Parser:
             self.makefile.variables[name] = _Variable(value, True, origin="default")
         self.conditions: list[tuple[bool | None, bool]] = []
         """Per open conditional: its value (None when it cannot be known) and whether an ``else`` was seen."""
+        self.depth = 0
 
     def fail(self, line: int, message: str) -> InputError:
         return InputError(Location(self.path, line), message)
@@ -220,11 +223,45 @@ class _Parser:
                     rule = None
                 continue
             if word in ("include", "-include", "sinclude"):
-                self.makefile.notes.append(f"{self.path.name}:{number}: did not read the included files ({stripped})")
+                self._include(stripped[len(word) :], number, optional=word != "include")
+                rule = None
                 continue
             if word in ("vpath", "unexport", "undefine"):
                 continue
             rule = self._statement(stripped, number, (start, end))
+
+    def _include(self, names: str, number: int, *, optional: bool) -> None:
+        """Read an included file's variables and rules; its rules' recipes are the included file's, not this one's."""
+        scope = _Scope(self.makefile, {}, None)
+        directory = self.makefile.variables["CURDIR"].value
+        for name in scope.expand(names).split():
+            path = Path(posixpath.normpath(posixpath.join(directory, name)))
+            if _PLACEHOLDER.search(name) or not path.is_file():
+                if not optional:
+                    self.makefile.notes.append(f"{self.path.name}:{number}: did not read {name}, which is not there before make runs")
+                continue
+            if self.depth > 10:
+                raise self.fail(number, f"{name} includes itself too deeply to follow")
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as error:
+                raise self.fail(number, f"cannot read the included {name}: {error}") from None
+            inner = _Parser(path, text)
+            inner.depth = self.depth + 1
+            inner.makefile.variables = self.makefile.variables
+            inner.makefile.target_variables = self.makefile.target_variables
+            inner.makefile.phony = self.makefile.phony
+            inner.makefile.default_goal = self.makefile.default_goal
+            inner.makefile.unknowns = self.makefile.unknowns
+            inner.run()
+            self.makefile.oneshell = self.makefile.oneshell or inner.makefile.oneshell
+            self.makefile.notes.extend(inner.makefile.notes)
+            for target, rules in inner.makefile.rules.items():
+                for rule in rules:
+                    rule.file = rule.file or path
+                self.makefile.rules.setdefault(target, []).extend(rules)
+            if self.makefile.default_goal is None:
+                self.makefile.default_goal = inner.makefile.default_goal
 
     def _conditional(self, word: str, line: str, number: int) -> None:
         if word == "endif":
@@ -808,11 +845,16 @@ class _Runner:
             for prerequisite in rule.prerequisites + rule.order_only:
                 self._make(prerequisite, done, overlay, guard or rule.guard)
         for rule in rules:
+            if rule.file is not None and (rule.recipe or rule.inline):
+                site = Site(rule.file, rule.line, None, guard or rule.guard)
+                mentions = any("docker" in line.text for line in rule.recipe) or "docker" in (rule.inline or "")
+                self.operations.append(Opaque(site, f"the recipe for {target} is in the included {rule.file.name}, which dmigrate does not rewrite", mentions))
+                continue
             if rule.inline is not None:
                 site = Site(self.path, rule.line, None, guard or rule.guard)
                 reason = "a recipe on the rule's own line (`target: prerequisites ; command`) is not supported yet; put it on a tab-indented line"
                 self.operations.append(Opaque(site, reason, True))
-        with_recipe = [rule for rule in rules if rule.recipe]
+        with_recipe = [rule for rule in rules if rule.recipe and rule.file is None]
         if not with_recipe:
             if not rules and not self._exists(target) and target not in self.makefile.phony:
                 self._implicit(target, guard)
