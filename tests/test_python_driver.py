@@ -416,3 +416,20 @@ def test_an_sdk_build_image_still_used_gets_dockerfile_and_target(tmp_path):
         client.containers.run("acme/app:build", "go vet", remove=True)
         """
     )
+
+
+def test_output_written_to_a_file_is_an_extraction(tmp_path):
+    driver = d(
+        """
+        import subprocess
+        subprocess.run(["docker", "build", "-t", "b", "-f", "Dockerfile.build", "."], check=True)
+        with open("app", "wb") as out:
+            subprocess.run(["docker", "run", "--rm", "b", "cat", "/out/app"], stdout=out, check=True)
+        subprocess.run(["docker", "build", "-t", "app", "."], check=True)
+        """
+    )
+    root = project(tmp_path, driver)
+    outcome = migrate(root / "build.py")
+    texts = texts_after(outcome, root)
+    assert texts["build.py"] == 'import subprocess\nsubprocess.run(["docker", "build", "-t", "app", "."], check=True)\n'
+    assert "COPY --from=b-build --chmod=644 /out/app /usr/local/bin/app" in texts["Dockerfile"]

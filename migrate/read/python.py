@@ -134,6 +134,14 @@ class _Result:
 
 
 @dataclass(frozen=True)
+class _OpenFile:
+    """``open(path, mode)``: a host file a command's output can be written to."""
+
+    path: Word
+    writes: bool
+
+
+@dataclass(frozen=True)
 class _BoundMethod:
     receiver: object
     name: str
@@ -634,6 +642,10 @@ class _PythonReader:
             return values[0]
         if name == "builtins.str" and len(values) == 1 and isinstance(values[0], Word):
             return values[0]
+        if name == "builtins.open" and values and isinstance(values[0], Word):
+            mode = values[1] if len(values) > 1 else keywords.get("mode", (Word.literal("r"), None))[0]
+            writes = isinstance(mode, Word) and mode.known and any(letter in mode.key for letter in "wax+")
+            return _OpenFile(values[0], writes)
         if name in ("sys.exit", "builtins.exit", "builtins.quit") and frame.guard is None:
             raise _Exit()
         if name == "tarfile.open":
@@ -815,7 +827,9 @@ class _PythonReader:
         argv = [self._word(item, None) for item in command.items]
         form = "argv"
         site = self._anchor(node, frame, [arg.value for arg in node.args if arg.keyword is None or arg.keyword.value == "args"], form)
-        return self._argv(argv, site, cwd, capturing)
+        stdout = keywords.get("stdout", (None, None))[0]
+        written = stdout.path if isinstance(stdout, _OpenFile) and stdout.writes else None
+        return self._argv(argv, site, cwd, capturing and written is None, written)
 
     def _captures(self, keyword) -> bool:
         value, node = keyword
@@ -823,7 +837,7 @@ class _PythonReader:
             return value.key == "True"
         return isinstance(value, _Ref) and value.name.endswith("PIPE")
 
-    def _argv(self, argv: list[Word], site: Site, cwd: Word, capturing: bool):
+    def _argv(self, argv: list[Word], site: Site, cwd: Word, capturing: bool, stdout: Word | None = None):
         if not argv:
             return _Result(None, capturing)
         name = argv[0]
@@ -835,7 +849,7 @@ class _PythonReader:
             self.operations.append(HostCommand(site, tuple(argv), cwd))
             return _Result(None, capturing)
         captured_as = self.capture_into if capturing else None
-        operation = parse_docker_command(argv[1:], site, cwd, captured_as=captured_as)
+        operation = parse_docker_command(argv[1:], site, cwd, captured_as=captured_as, stdout=stdout)
         if isinstance(operation, Build):
             operation = replace(operation, build_args=tuple(self._python_build_arg(arg, argv) for arg in operation.build_args))
         position = len(self.operations)
