@@ -433,3 +433,23 @@ def test_output_written_to_a_file_is_an_extraction(tmp_path):
     texts = texts_after(outcome, root)
     assert texts["build.py"] == 'import subprocess\nsubprocess.run(["docker", "build", "-t", "app", "."], check=True)\n'
     assert "COPY --from=b-build --chmod=644 /out/app /usr/local/bin/app" in texts["Dockerfile"]
+
+
+def test_what_runs_only_sometimes_leaves_its_names_unknown_and_ends_nothing(tmp_path):
+    driver = d(
+        """
+        import os, subprocess, sys
+        TAG = "app:1"
+        def main():
+            global TAG
+            if os.environ.get("CI"):
+                TAG = "app:ci"
+            if len(sys.argv) > 1:
+                return
+            subprocess.run(["docker", "build", "-t", TAG, "."])
+        main()
+        """
+    )
+    root = project(tmp_path, driver)
+    [build] = operations(root)
+    assert not build.tags[0].known and build.site.guard is None

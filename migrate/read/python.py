@@ -147,6 +147,9 @@ class _BoundMethod:
     name: str
 
 
+_ABSENT = object()
+
+
 class _Return(Exception):
     def __init__(self, value) -> None:
         self.value = value
@@ -238,10 +241,19 @@ class _PythonReader:
         for statement in statements:
             self._statement(statement, frame)
 
-    def _guarded(self, frame: _Frame, reason: str) -> _Frame:
-        inner = replace(frame)
-        inner.guard = frame.guard or reason
-        return inner
+    def _sometimes(self, frame: _Frame, reason: str, run) -> None:
+        """Read what runs only sometimes: its steps carry a guard, and what it sets is unknown afterwards."""
+        inner = replace(frame, env=dict(frame.env), guard=frame.guard or reason)
+        cwd = self.cwd
+        try:
+            run(inner)
+        except (_Return, _Exit):
+            pass  # a return or an exit that happens only sometimes ends nothing for sure
+        for name, value in inner.env.items():
+            if frame.env.get(name, _ABSENT) is not value:
+                frame.env[name] = self.unknown(name)
+        if self.cwd != cwd:
+            self.cwd = Word("os.chdir(...)", UNKNOWN_MARK + "os.chdir(...)" + UNKNOWN_MARK)
 
     def _statement(self, node, frame: _Frame) -> None:
         cst = self.cst
@@ -260,11 +272,13 @@ class _PythonReader:
         elif isinstance(node, cst.For):
             self._for(node, frame)
         elif isinstance(node, cst.While):
-            self._block(node.body.body, self._guarded(frame, "inside a `while` loop whose rounds cannot be known without running it"))
+            reason = "inside a `while` loop whose rounds cannot be known without running it"
+            self._sometimes(frame, reason, lambda inner: self._block(node.body.body, inner))
         elif isinstance(node, cst.Try):
             self._block(node.body.body, frame)
             for handler in node.handlers:
-                self._block(handler.body.body, self._guarded(frame, "inside an `except` that runs only when something failed"))
+                reason = "inside an `except` that runs only when something failed"
+                self._sometimes(frame, reason, lambda inner, handler=handler: self._block(handler.body.body, inner))
             if node.orelse is not None:
                 self._block(node.orelse.body.body, frame)
             if node.finalbody is not None:
@@ -291,12 +305,12 @@ class _PythonReader:
             elif node.orelse is not None:
                 self._block(node.orelse.body.body, frame)
             return
-        inner = self._guarded(frame, "inside an `if` decided at run time")
-        self._block(node.body.body, inner)
+        reason = "inside an `if` decided at run time"
+        self._sometimes(frame, reason, lambda inner: self._block(node.body.body, inner))
         if isinstance(node.orelse, cst.If):
-            self._if(node.orelse, inner)
+            self._sometimes(frame, reason, lambda inner: self._if(node.orelse, inner))
         elif node.orelse is not None:
-            self._block(node.orelse.body.body, inner)
+            self._sometimes(frame, reason, lambda inner: self._block(node.orelse.body.body, inner))
 
     def _truth(self, test, frame: _Frame) -> bool | None:
         cst = self.cst
@@ -324,10 +338,12 @@ class _PythonReader:
                 frame.env[node.target.value] = item
                 self._block(node.body.body, frame)
             return
-        inner = self._guarded(frame, f"inside a `for` loop over {self.source(node.iter)}, whose items cannot be known without running it")
-        if isinstance(node.target, cst.Name):
-            inner.env[node.target.value] = self.unknown(node.target.value)
-        self._block(node.body.body, inner)
+        def run(inner: _Frame) -> None:
+            if isinstance(node.target, cst.Name):
+                inner.env[node.target.value] = self.unknown(node.target.value)
+            self._block(node.body.body, inner)
+
+        self._sometimes(frame, f"inside a `for` loop over {self.source(node.iter)}, whose items cannot be known without running it", run)
 
     def _small(self, node, frame: _Frame) -> None:
         cst = self.cst
