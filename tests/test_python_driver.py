@@ -453,3 +453,42 @@ def test_what_runs_only_sometimes_leaves_its_names_unknown_and_ends_nothing(tmp_
     root = project(tmp_path, driver)
     [build] = operations(root)
     assert not build.tags[0].known and build.site.guard is None
+
+
+RUNTIME_WITH_VERSION = "FROM alpine:3.19\nARG VERSION\nLABEL version=$VERSION\nCOPY app /usr/local/bin/app\n"
+
+
+def test_a_renamed_build_arg_is_written_in_python(tmp_path):
+    listed = d(
+        """
+        import subprocess
+        V = "1.0"
+        subprocess.run(["docker", "build", "--build-arg", f"VERSION={V}", "-t", "b", "-f", "Dockerfile.build", "."])
+        subprocess.run(["docker", "create", "--name", "x", "b"])
+        subprocess.run(["docker", "cp", "x:/out/app", "app"])
+        subprocess.run(["docker", "rm", "x"])
+        subprocess.run(["docker", "build", "--build-arg", "VERSION=2.0", "-t", "app", "."])
+        """
+    )
+    root = make_project(tmp_path / "list", {"build.py": listed, "Dockerfile.build": BUILD, "Dockerfile": RUNTIME_WITH_VERSION})
+    texts = texts_after(migrate(root / "build.py"), root)
+    assert texts["build.py"].endswith(
+        'subprocess.run(["docker", "build", "--build-arg", f"B_BUILD_VERSION={V}", "--build-arg", "VERSION=2.0", "-t", "app", "."])\n'
+    )
+    assert "ARG B_BUILD_VERSION=dev\nENV VERSION=${B_BUILD_VERSION}\n" in texts["Dockerfile"]
+    sdk = d(
+        """
+        import docker, io, tarfile
+        c = docker.from_env()
+        V = "1.0"
+        c.images.build(path=".", dockerfile="Dockerfile.build", tag="b", buildargs={"VERSION": V})
+        box = c.containers.create("b", name="x")
+        s, _ = box.get_archive("/out/app")
+        tarfile.open(fileobj=io.BytesIO(b"".join(s))).extractall()
+        box.remove()
+        c.images.build(path=".", tag="app", buildargs={"VERSION": "2.0"})
+        """
+    )
+    root = make_project(tmp_path / "sdk", {"build.py": sdk, "Dockerfile.build": BUILD, "Dockerfile": RUNTIME_WITH_VERSION})
+    text = texts_after(migrate(root / "build.py"), root)["build.py"]
+    assert text.endswith('c.images.build(path=".", tag="app", buildargs={"VERSION": "2.0", "B_BUILD_VERSION": V})\n')
