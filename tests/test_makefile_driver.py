@@ -449,3 +449,15 @@ def test_included_files_give_variables_and_their_rules_are_not_rewritten(tmp_pat
     opaque = read_driver(root / "Makefile").operations[0]
     assert isinstance(opaque, Opaque) and opaque.mentions_docker
     assert opaque.site.file.name == "config.mk" and opaque.site.line == 2
+
+
+def test_the_final_build_on_a_line_with_removed_commands_still_gets_its_build_args(tmp_path):
+    makefile = (
+        "VERSION = 3\n"
+        "all:\n"
+        "\tdocker build --build-arg VERSION=$(VERSION) -f Dockerfile.build -t b .\n"
+        "\tdocker create --name x b && docker cp x:/out/app app && docker rm x && docker build -t app .\n"
+    )
+    root = project(tmp_path, makefile)
+    after = texts_after(migrate(root / "Makefile"), root)["Makefile"]
+    assert after == "VERSION = 3\nall:\n\tdocker build --build-arg VERSION=$(VERSION) -t app .\n"

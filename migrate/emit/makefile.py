@@ -58,8 +58,12 @@ class _MakefileEmitter:
                 replacements.append(self._add_build_args(edit, anchor))
             elif edit.action == "retarget":
                 replacements.extend(self._retarget(edit, anchor))
+        # Words added to a command that shares its line with removed ones travel with the kept text.
+        pending = replacements
+        replacements = []
         for anchor, indexes in removed.values():
-            replacements.extend(self._remove(anchor, indexes))
+            replacements.extend(self._remove(anchor, indexes, pending))
+        replacements.extend(pending)
         replacements.extend(self._prerequisites())
         text = self._apply(replacements)
         try:
@@ -116,7 +120,7 @@ class _MakefileEmitter:
         return None
 
     # -- removing commands ---------------------------------------------------------------------
-    def _remove(self, anchor: MakeAnchor, indexes: set[int]) -> list[tuple[int, int, str]]:
+    def _remove(self, anchor: MakeAnchor, indexes: set[int], pending: list) -> list[tuple[int, int, str]]:
         shell = anchor.shell
         recipe = anchor.recipe
         gone = set(indexes)
@@ -127,16 +131,38 @@ class _MakefileEmitter:
         line = self._line(anchor)
         if not kept:
             span = self._source(recipe, shell.statement, line)
+            self._take(pending, span[0], span[1], line, removing=True)
             return [(span[0], span[1], "")]
         for index in gone:
             neighbours = [shell.operators[i] for i in (index - 1, index) if 0 <= i < len(shell.operators)]
             if any(op != "&&" for op in neighbours):
                 raise self.refuse(line, "cannot remove a command from an `||` chain without changing what runs")
         spans = [self._source(recipe, element, line) for element in shell.elements]
-        pieces = [self.text[spans[kept[0]][0] : spans[kept[0]][1]]]
+        for index in gone:
+            self._take(pending, spans[index][0], spans[index][1], line, removing=True)
+        pieces = [self._piece(pending, *spans[kept[0]], line)]
         for index in kept[1:]:
-            pieces.append(self.text[spans[index - 1][1] : spans[index][0]] + self.text[spans[index][0] : spans[index][1]])
+            pieces.append(self.text[spans[index - 1][1] : spans[index][0]] + self._piece(pending, *spans[index], line))
         return [(spans[0][0], spans[-1][1], "".join(pieces))]
+
+    def _take(self, pending: list, start: int, end: int, line: int, *, removing: bool) -> list:
+        inside = [item for item in pending if start <= item[0] and item[1] <= end]
+        if inside and removing:
+            raise self.refuse(line, "a command that goes away was also to be rewritten")
+        for item in inside:
+            pending.remove(item)
+        return inside
+
+    def _piece(self, pending: list, start: int, end: int, line: int) -> str:
+        """The Makefile text of ``start:end`` with the pending rewrites inside it applied."""
+        out = []
+        position = start
+        for item_start, item_end, new in sorted(self._take(pending, start, end, line, removing=False)):
+            out.append(self.text[position:item_start])
+            out.append(new)
+            position = item_end
+        out.append(self.text[position:end])
+        return "".join(out)
 
     def _source(self, recipe: RecipeText, span: tuple[int, int], line: int) -> tuple[int, int]:
         start, end = span
@@ -274,7 +300,10 @@ class _MakefileEmitter:
         final: list[tuple[int, int, str]] = list(outside)
         emptied: set[tuple[int, int]] = set()
         for span, items in by_line.items():
-            new_line = _rewrite(text, span, items)
+            try:
+                new_line = _rewrite(text, span, items)
+            except _Overlap:
+                raise self.refuse(self.makefile.line_of(span[0]), "two rewrites of this recipe line overlap") from None
             if _is_empty_recipe_line(new_line):
                 stop = span[1] + 1 if span[1] < len(text) and text[span[1]] == "\n" else span[1]
                 final.append((span[0], stop, ""))
@@ -306,13 +335,17 @@ def _rewrite(text: str, span: tuple[int, int], items: list[tuple[int, int, str]]
         clipped_start = max(item_start, start)
         clipped_end = min(item_end, end)
         if clipped_start < position:
-            continue
+            raise _Overlap()
         pieces.append(text[position:clipped_start])
         if item_start >= start:
             pieces.append(new)
         position = clipped_end
     pieces.append(text[position:end])
     return "".join(pieces)
+
+
+class _Overlap(Exception):
+    """Two rewrites of one recipe line overlap."""
 
 
 def _is_empty_recipe_line(line: str) -> bool:
