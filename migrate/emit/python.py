@@ -57,6 +57,10 @@ class _PythonEmitter:
             else:
                 call_edits.setdefault(anchor.call, []).append(edit)
         self._check_whole_statements(removed_sites)
+        for call in call_edits:
+            for statement in removals:
+                if statement[:2] <= call[:2] and call[2:] <= statement[2:]:
+                    raise self.refuse(call[0], "a call that goes away was also to be rewritten")
         module = cst.parse_module(self.driver.text)
         wrapper = MetadataWrapper(module)
         rewriter = _Rewriter(self, removals, call_edits)
