@@ -461,3 +461,9 @@ def test_the_final_build_on_a_line_with_removed_commands_still_gets_its_build_ar
     root = project(tmp_path, makefile)
     after = texts_after(migrate(root / "Makefile"), root)["Makefile"]
     assert after == "VERSION = 3\nall:\n\tdocker build --build-arg VERSION=$(VERSION) -t app .\n"
+
+
+def test_unknown_make_text_in_single_quotes_stays_unknown(tmp_path):
+    root = project(tmp_path, "all:\n\tdocker build -t 'app:$(shell git describe)' .\n")
+    build = read_driver(root / "Makefile").operations[0]
+    assert not build.tags[0].known

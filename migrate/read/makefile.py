@@ -984,7 +984,7 @@ class _Runner:
             MakeAnchor(target, recipe, anchor, rule.header) if isinstance(anchor, ShellAnchor) else None,
             operation.site.guard or guard,
         )
-        operation = replace(operation, site=site)
+        operation = _unknown_placeholders(replace(operation, site=site))
         if isinstance(anchor, ShellAnchor):
             operation = _with_source_texts(operation, recipe, anchor, self.makefile.text)
         if isinstance(operation, HostCommand):
@@ -1073,6 +1073,19 @@ class _Runner:
                 break
         shown = " ".join(argv)
         self.operations.append(Opaque(operation.site, f"`{shown}` runs make in a way dmigrate does not follow", mentions))
+
+
+def _unknown_placeholders(value):
+    """A stand-in for unknown make text that the shell took literally (inside single quotes) is still unknown."""
+    if isinstance(value, Word):
+        if PLACEHOLDER_PREFIX in value.key.replace(UNKNOWN_MARK + "$" + PLACEHOLDER_PREFIX, ""):
+            return Word(value.text, UNKNOWN_MARK + value.text + UNKNOWN_MARK)
+        return value
+    if isinstance(value, tuple):
+        return tuple(_unknown_placeholders(item) for item in value)
+    if is_dataclass(value) and not isinstance(value, (Site, type)):
+        return replace(value, **{f.name: _unknown_placeholders(getattr(value, f.name)) for f in fields(value) if f.name != "site"})
+    return value
 
 
 def _with_source_texts(operation: Operation, recipe: RecipeText, anchor: ShellAnchor, source: str) -> Operation:
