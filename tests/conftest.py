@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import functools
 import os
+from pathlib import Path
 
 import pytest
 
 from engine import flows, images
 from migrate.verify.engine import Engine, EngineError
+from migrate.verify.snapshot import ImageSnapshot
 
 
 def _in_ci() -> bool:
@@ -60,3 +62,35 @@ def stub_images(docker_engine: Engine) -> tuple[str, ...]:
 def docker_env(docker_engine: Engine, stub_images: tuple[str, ...]) -> dict[str, str]:
     """Environment for running a flow: the test ``docker`` wrapper first on PATH, BuildKit on, no build cache."""
     return flows.docker_test_env(real_docker=docker_engine.client)
+
+
+class LegacySnapshots:
+    """Each project's legacy final image, built and snapshotted at most once per session.
+
+    Tests that compare something against a project's legacy image share it
+    here instead of running the legacy flow again.
+    """
+
+    def __init__(self, engine: Engine, scratch: Path) -> None:
+        self.engine = engine
+        self.scratch = scratch
+        self.found: dict[Path, ImageSnapshot] = {}
+
+    def put(self, project_dir: Path, snapshot: ImageSnapshot) -> None:
+        self.found[Path(project_dir).resolve()] = snapshot
+
+    def get(self, project_dir: Path) -> ImageSnapshot:
+        key = Path(project_dir).resolve()
+        if key not in self.found:
+            project = flows.load_project(key)
+            copy = flows.committed_copy(key, self.scratch / f"{key.name}-{len(self.found)}")
+            flows.remove_test_containers(self.engine)
+            env = flows.docker_test_env(real_docker=self.engine.client)
+            self.found[key] = flows.build_and_snapshot(copy, env, self.engine, driver=project.driver, image=project.final_image)
+        return self.found[key]
+
+
+@pytest.fixture(scope="session")
+def legacy_snapshots(docker_engine: Engine, stub_images: tuple[str, ...], tmp_path_factory: pytest.TempPathFactory) -> LegacySnapshots:
+    """Legacy final images by project directory, shared by every test of the session."""
+    return LegacySnapshots(docker_engine, tmp_path_factory.mktemp("legacy-flows"))

@@ -31,7 +31,7 @@ from migrate.read.project import MAKEFILE_NAMES
 from migrate.verify.compare import Difference, compare, render
 from migrate.verify.engine import Engine
 from migrate.verify.run import EQUIVALENT, REFUSED, VerifyOptions, normalize_ref, tree_state, verify_driver
-from migrate.verify.snapshot import ImageSnapshot, snapshot_image
+from migrate.verify.snapshot import snapshot_image
 
 PROJECTS = flows.project_dirs()
 
@@ -93,23 +93,9 @@ def target_rule(project_dir: Path, argv: tuple[str, ...]) -> str | None:
     return None
 
 
-# Legacy snapshots made in this session, by project name, so that the tests
-# that break a migration need not build the legacy flow again.
-_legacy_snapshots: dict[str, ImageSnapshot] = {}
-
-
-def legacy_snapshot(project_dir: Path, engine, env, scratch: Path) -> ImageSnapshot:
-    if project_dir.name not in _legacy_snapshots:
-        described = flows.load_project(project_dir)
-        copy = flows.committed_copy(project_dir, scratch / "legacy")
-        flows.remove_test_containers(engine)
-        _legacy_snapshots[project_dir.name] = flows.build_and_snapshot(copy, env, engine, driver=described.driver, image=described.final_image)
-    return _legacy_snapshots[project_dir.name]
-
-
 @pytest.mark.docker
 @pytest.mark.parametrize("project_dir", EQUIVALENCE_PROJECTS, ids=lambda path: path.name)
-def test_migrated_build_makes_the_legacy_image(docker_engine, docker_env, tmp_path, project_dir):
+def test_migrated_build_makes_the_legacy_image(docker_engine, docker_env, legacy_snapshots, tmp_path, project_dir):
     project = flows.load_project(project_dir)
     source = flows.committed_copy(project_dir, tmp_path / project_dir.name)
     driver = driver_file(source, project.driver)
@@ -130,7 +116,7 @@ def test_migrated_build_makes_the_legacy_image(docker_engine, docker_env, tmp_pa
     kept = dict(result.kept_images)
     try:
         assert result.status == EQUIVALENT, f"{result.status}: {result.location.render() if result.location else ''} {result.message}\n{render(result.differences)}"
-        _legacy_snapshots[project_dir.name] = result.legacy_snapshot
+        legacy_snapshots.put(project_dir, result.legacy_snapshot)
         # The comparison is only worth something if the legacy image holds what the project is for.
         problems = flows.expectation_problems(dataclasses.replace(project, final_image=kept["legacy"]), result.legacy_snapshot, docker_engine)
         assert not problems, "\n".join(problems)
@@ -281,10 +267,10 @@ BREAKAGES = [
 
 @pytest.mark.docker
 @pytest.mark.parametrize("breakage", BREAKAGES, ids=lambda b: f"{b.project}: {b.what}")
-def test_a_broken_migration_is_caught(docker_engine, docker_env, tmp_path, breakage):
+def test_a_broken_migration_is_caught(docker_engine, docker_env, legacy_snapshots, tmp_path, breakage):
     project_dir = next(path for path in PROJECTS if path.name == breakage.project)
     project = flows.load_project(project_dir)
-    legacy = legacy_snapshot(project_dir, docker_engine, docker_env, tmp_path)
+    legacy = legacy_snapshots.get(project_dir)
 
     copy = flows.committed_copy(project_dir, tmp_path / "migrated")
     outcome = migrate_driver(driver_file(copy, project.driver), Options(write=True))
@@ -305,11 +291,11 @@ def test_a_broken_migration_is_caught(docker_engine, docker_env, tmp_path, break
 
 @pytest.mark.docker
 @pytest.mark.parametrize("name", sorted({b.project for b in BREAKAGES}))
-def test_without_the_break_the_same_steps_find_no_difference(docker_engine, docker_env, tmp_path, name):
+def test_without_the_break_the_same_steps_find_no_difference(docker_engine, docker_env, legacy_snapshots, tmp_path, name):
     """The control for the test above: the same steps on the migration as dmigrate wrote it."""
     project_dir = next(path for path in PROJECTS if path.name == name)
     project = flows.load_project(project_dir)
-    legacy = legacy_snapshot(project_dir, docker_engine, docker_env, tmp_path)
+    legacy = legacy_snapshots.get(project_dir)
     copy = flows.committed_copy(project_dir, tmp_path / "migrated")
     assert migrate_driver(driver_file(copy, project.driver), Options(write=True)).status == MIGRATED
     flows.run_driver(copy, project.driver, docker_env)

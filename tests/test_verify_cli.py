@@ -27,7 +27,6 @@ from migrate.verify.run import (
     Leftovers,
     LeftImage,
     Verification,
-    VerifyOptions,
     copy_project,
     driver_command,
     host_leftovers,
@@ -46,9 +45,9 @@ DRIVER = (
     "#!/bin/sh\n"
     "set -e\n"
     "docker build -t dmt-verify-cli:build -f Dockerfile.build .\n"
-    "docker create --name dmt-verify-cli-extract dmt-verify-cli:build\n"
-    "docker cp dmt-verify-cli-extract:/out/app app\n"
-    "docker rm dmt-verify-cli-extract\n"
+    "docker create --name dmigrate-test-verify-cli-extract dmt-verify-cli:build\n"
+    "docker cp dmigrate-test-verify-cli-extract:/out/app app\n"
+    "docker rm dmigrate-test-verify-cli-extract\n"
     "docker build -t dmt-verify-cli:latest .\n"
 )
 GO_FILES = {"go.mod": "module example.com/app\n", "main.go": "package main\n\nfunc main() {}\n"}
@@ -320,8 +319,8 @@ def test_verify_on_the_sample_reports_equivalence_with_timings_and_keeps_the_use
     assert _image_id(docker_engine, build) == build_before
     assert tree_state(SAMPLE) == sample_before
     assert "dmigrate-verify-" in done.stderr, "progress names the temporary copy"
-    held = docker_engine.output(["image", "ls", "--format", "{{.Repository}}", "dmigrate-verify/held"])
-    assert held == ""
+    tags = json.loads(docker_engine.output(["image", "inspect", "--format", "{{json .RepoTags}}", users_image]))
+    assert not [tag for tag in tags if tag.startswith("dmigrate-verify/")], "the hold on the user's image is let go"
 
 
 @pytest.mark.docker
@@ -372,7 +371,7 @@ def test_a_wrong_migration_is_a_table_of_differences_and_exit_1(docker_engine, d
 @pytest.mark.docker
 def test_a_container_under_the_flows_name_stops_verify(docker_engine, docker_env, tmp_path):
     project = small_project(tmp_path / "project")
-    name = "dmt-verify-cli-extract"
+    name = "dmigrate-test-verify-cli-extract"
     docker_engine.run(["rm", "--force", name], check=False)
     docker_engine.run(["create", "--network=none", "--name", name, "busybox:latest", "true"])
     try:

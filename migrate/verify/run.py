@@ -807,19 +807,3 @@ def _short(image_id: str) -> str:
 def _first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
-
-__all__ = [
-    "DockerCommandFailed",
-    "FlowRun",
-    "LeftContainer",
-    "LeftImage",
-    "Leftovers",
-    "TagGuard",
-    "Verification",
-    "VerifyOptions",
-    "copy_project",
-    "driver_command",
-    "exit_code",
-    "verify_driver",
-    "verify_paths",
-]
