@@ -492,3 +492,26 @@ def test_a_renamed_build_arg_is_written_in_python(tmp_path):
     root = make_project(tmp_path / "sdk", {"build.py": sdk, "Dockerfile.build": BUILD, "Dockerfile": RUNTIME_WITH_VERSION})
     text = texts_after(migrate(root / "build.py"), root)["build.py"]
     assert text.endswith('c.images.build(path=".", tag="app", buildargs={"VERSION": "2.0", "B_BUILD_VERSION": V})\n')
+
+
+def test_a_build_arg_that_reads_a_local_name_of_another_function_is_refused(tmp_path):
+    driver = d(
+        """
+        import subprocess
+
+        def builder(version):
+            subprocess.run(["docker", "build", "--build-arg", f"VERSION={version}", "-t", "b", "-f", "Dockerfile.build", "."])
+
+        def runtime():
+            subprocess.run(["docker", "build", "-t", "app", "."])
+
+        builder("1.0")
+        subprocess.run(["docker", "create", "--name", "x", "b"])
+        subprocess.run(["docker", "cp", "x:/out/app", "app"])
+        subprocess.run(["docker", "rm", "x"])
+        runtime()
+        """
+    )
+    root = project(tmp_path, driver)
+    outcome = migrate(root / "build.py")
+    assert outcome.status == "refused" and "reads version" in outcome.message and outcome.location.line == 7

@@ -35,6 +35,9 @@ class _PythonEmitter:
     def __init__(self, driver: DriverReading, edits: tuple[DriverEdit, ...]) -> None:
         self.driver = driver
         self.edits = edits
+        self.origin: PythonAnchor | None = None
+        self.tree = ast.parse(driver.text)
+        self.module_names = _module_names(self.tree)
 
     def refuse(self, line: int | None, reason: str) -> Refusal:
         return Refusal(Location(self.driver.path, line), reason)
@@ -117,6 +120,7 @@ class _PythonEmitter:
             for arg in operation.build_args:
                 if arg.text == text:
                     expression = arg.value.text if arg.value is not None and form != "shell" else None
+                    self.origin = operation.site.anchor
                     return arg.name, expression, arg.value.value if arg.value is not None else None, form, arg
         match = _RENAMED.match(text)
         if match:
@@ -127,8 +131,25 @@ class _PythonEmitter:
                 for arg in operation.build_args:
                     if arg.value is not None and arg.value.text == match.group(2):
                         expression = arg.value.text if form != "shell" else None
+                        self.origin = operation.site.anchor
                         return match.group(1), expression, arg.value.value, form, arg
         raise self.refuse(line, f"cannot tell where the build arg {text} comes from to write it into the Python driver")
+
+    def readable_at(self, source: str, destination: PythonAnchor, line: int) -> str:
+        """Python text carried from the builder's call to the final build's: every name it reads must mean the same there."""
+        origin = self.origin
+        if origin is None or _enclosing(self.tree, origin.call) is _enclosing(self.tree, destination.call):
+            return source
+        try:
+            names = {node.id for node in ast.walk(ast.parse(f"[{source}]")) if isinstance(node, ast.Name)}
+        except SyntaxError:
+            names = set()
+        function = _enclosing(self.tree, destination.call)
+        local = {node.id for node in ast.walk(function) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)} if function else set()
+        for name in sorted(names):
+            if name not in self.module_names or name in local:
+                raise self.refuse(line, f"the build arg {source} reads {name}, which the final build's code cannot see")
+        return source
 
     def argv_elements(self, text: str, line: int) -> str:
         name, expression, value, form, arg = self.arg_sources(text, line)
@@ -163,6 +184,39 @@ class _PythonEmitter:
         if value is None:
             raise self.refuse(line, f"the build arg {name} has a value dmigrate cannot write into a shell string")
         return f"--build-arg {shlex.quote(f'{name}={value}')}"
+
+
+def anchor_of(edit: DriverEdit) -> PythonAnchor:
+    return edit.site.anchor
+
+
+def _module_names(tree) -> set[str]:
+    """Names the module's top level binds (constants, imports, functions, classes), and the builtins."""
+    import builtins
+
+    names: set[str] = set(dir(builtins))
+    for statement in tree.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(statement.name)
+        elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in statement.names)
+        else:
+            for node in ast.walk(statement):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                    names.add(node.id)
+    return names
+
+
+def _enclosing(tree, position):
+    """The innermost function whose text holds ``position`` (libcst's line and column), or None at module level."""
+    line, column = position[0], position[1]
+    found = None
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if (node.lineno, node.col_offset) <= (line, column) <= (node.end_lineno, node.end_col_offset):
+                if found is None or (node.lineno, node.col_offset) >= (found.lineno, found.col_offset):
+                    found = node
+    return found
 
 
 def _prefixed(name: str, expression: str) -> str:
@@ -634,7 +688,7 @@ def _edit_argv(emitter: _PythonEmitter, edit: DriverEdit, call):
         raise emitter.refuse(edit.site.line, "cannot find the `build` word of this docker command to extend it")
     after = values.index("build") + 1
     if edit.action == "add-build-args":
-        source = ", ".join(emitter.argv_elements(text, edit.site.line) for text in edit.texts)
+        source = ", ".join(emitter.readable_at(emitter.argv_elements(text, edit.site.line), anchor_of(edit), edit.site.line) for text in edit.texts)
         new = _new_items(kind, source, items[after - 1])
         return _put_back(call, kind, items[:after] + new + items[after:])
     dockerfile, target = edit.texts
@@ -663,7 +717,7 @@ def _edit_sdk_build(emitter: _PythonEmitter, edit: DriverEdit, call):
     args = list(call.args)
     keywords = {arg.keyword.value: index for index, arg in enumerate(args) if arg.keyword is not None}
     if edit.action == "add-build-args":
-        entries = [emitter.dict_entry(text, line) for text in edit.texts]
+        entries = [emitter.readable_at(emitter.dict_entry(text, line), anchor_of(edit), line) for text in edit.texts]
         if "buildargs" in keywords:
             index = keywords["buildargs"]
             current = args[index].value
