@@ -250,6 +250,41 @@ CASES = {
             "Dockerfile.build": None,
         },
     ),
+    "docker create with a bind mount and a read-only input file, started later": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/sh
+                docker build -t app:build -f Dockerfile.build .
+                docker create --name c -v "$PWD/config.json":/etc/app.json:ro -v "$PWD/out":/out app:build cp /build/app /out/
+                docker start -a c
+                docker rm c
+                docker build -t app .
+                """
+            ),
+            "Dockerfile.build": GO_BUILD,
+            "config.json": "{}\n",
+            "Dockerfile": "FROM alpine:3.19\nCOPY out/app /app\n",
+        },
+        {
+            "Dockerfile": GO_STAGE
+            + "\n"
+            + d(
+                """
+                FROM builder AS c
+                COPY config.json /etc/app.json
+                WORKDIR /out
+                WORKDIR /src
+                RUN ["cp", "/build/app", "/out/"]
+
+                FROM alpine:3.19
+                COPY --from=c /out/app /app
+                """
+            ),
+            "build.sh": "#!/bin/sh\ndocker build -t app .\n",
+            "Dockerfile.build": None,
+        },
+    ),
     "stdout: the host writes the file, so it gets mode 0644; chmod +x on the host becomes --chmod=755": (
         {
             "build.sh": d(

@@ -87,6 +87,13 @@ CASES = [
         "which dmigrate reads only from `cat FILE` or `tar -c`",
     ),
     (
+        "the output of docker run appended to a file",
+        {"build.sh": flow("docker run --rm app:build cat /build/app >> app")},
+        "build.sh",
+        3,
+        "appends the output of `docker run` to app",
+    ),
+    (
         "a container run in the background",
         {"build.sh": flow("docker run -d --name c app:build go build -o /build/app .\ndocker cp c:/build/app app\ndocker rm c")},
         "build.sh",
@@ -157,6 +164,16 @@ CASES = [
         "build.sh",
         3,
         "outside the project",
+    ),
+    (
+        "a read-only mount of a file git does not track",
+        {
+            "build.sh": flow('docker run --rm -v "$PWD/local.env":/etc/local.env:ro -v "$PWD/out":/out app:build cp /build/app /out/'),
+            "Dockerfile": "FROM alpine:3.19\nCOPY out/app /app\n",
+        },
+        "build.sh",
+        3,
+        "it mounts local.env, which git does not track",
     ),
     (
         "a bind mount hides what the build image made there",

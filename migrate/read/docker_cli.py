@@ -8,6 +8,7 @@ Shared by every driver reader: a shell line, a Makefile recipe and a Python
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from migrate.read.ops import (
     Build,
@@ -51,8 +52,9 @@ def parse_docker_command(
     captured_as: str | None = None,
     stdout: Word | None = None,
     stdout_pipe: tuple[Word, ...] | None = None,
+    stdout_appends: bool = False,
 ) -> Operation:
-    """``argv`` holds the words after ``docker``."""
+    """``argv`` holds the words after ``docker``; ``stdout_appends`` for ``>> FILE``."""
     words = list(argv)
     while words and words[0].key.startswith("-"):
         flag = words.pop(0).key
@@ -81,7 +83,8 @@ def parse_docker_command(
         if subcommand == "build":
             return _build(words, site, cwd)
         if subcommand in ("create", "run"):
-            return _container(words, site, cwd, subcommand == "run", captured_as, stdout, stdout_pipe)
+            container = _container(words, site, cwd, subcommand == "run", captured_as, stdout, stdout_pipe)
+            return replace(container, stdout_appends=True) if stdout_appends and stdout is not None else container
         if subcommand == "cp":
             return _copy(words, site, cwd, stdout_pipe)
         if subcommand == "rm":
@@ -242,7 +245,7 @@ def _container(
 
 def _volume(value: Word) -> Volume:
     """``HOST:CONTAINER[:OPTIONS]``; a bare ``/path`` is an anonymous volume."""
-    parts = value.key.split(":")
+    parts = _split_known(value.key, ":")
     options = ""
     if len(parts) > 2 and not parts[-1].startswith("/"):
         options = parts.pop()
@@ -250,6 +253,17 @@ def _volume(value: Word) -> Volume:
         return Volume(Word("", ""), parts[0], "volume")
     host = ":".join(parts[:-1])
     return Volume(Word(host, host), parts[-1], options)
+
+
+def _split_known(key: str, separator: str) -> list[str]:
+    """``str.split`` that leaves separators inside unknown parts (``\0${X:?}\0``) alone."""
+    parts = []
+    rest = key
+    while True:
+        head, found, rest = partition_known(rest, separator)
+        parts.append(head)
+        if not found:
+            return parts
 
 
 def _mount(value: Word) -> Volume:

@@ -105,6 +105,8 @@ class Container:
     volumes: tuple[Volume, ...]
     stdout: Word | None = None
     """Host file the container's standard output is redirected to."""
+    stdout_appends: bool = False
+    """``>> FILE``: the output is added to what the file held."""
     stdout_pipe: tuple[Word, ...] | None = None
     """The host command its standard output is piped into."""
     cwd: Word = Word.literal(".")

@@ -331,6 +331,7 @@ class _ShellReader:
     def _redirected(self, node, state: _State, anchor: ShellAnchor, captured: str | None = None) -> None:
         body = node.child_by_field_name("body")
         stdout: Word | None = None
+        appends = False
         for redirect in node.children_by_field_name("redirect"):
             if redirect.type != "file_redirect":
                 continue
@@ -343,10 +344,11 @@ class _ShellReader:
             if operator in (">", ">|", ">>", "&>") and fd in ("", "1"):
                 target = self._word(destination, state)
                 stdout = None if target.key == "/dev/null" else target
+                appends = operator == ">>"
         if body is None:
             return
         if body.type == "command":
-            self._command(body, state, anchor, stdout=stdout, captured=captured)
+            self._command(body, state, anchor, stdout=stdout, captured=captured, stdout_appends=appends)
         else:
             self._element(body, state, anchor)
 
@@ -383,6 +385,7 @@ class _ShellReader:
         stdout: Word | None = None,
         stdout_pipe: tuple[Word, ...] | None = None,
         captured: str | None = None,
+        stdout_appends: bool = False,
     ) -> bool:
         """Read one simple command; True when it was a docker command."""
         argv = self._argv(node, state)
@@ -414,7 +417,9 @@ class _ShellReader:
             return False
         command = name.key
         if command == "docker" or command.endswith("/docker"):
-            operation = parse_docker_command(argv[1:], site, state.cwd, captured_as=captured, stdout=stdout, stdout_pipe=stdout_pipe)
+            operation = parse_docker_command(
+                argv[1:], site, state.cwd, captured_as=captured, stdout=stdout, stdout_pipe=stdout_pipe, stdout_appends=stdout_appends
+            )
             self.operations.append(operation)
             return True
         if command in self.functions:

@@ -330,7 +330,6 @@ class Assembler:
                     base_root=base_root,
                     context=final.context,
                     arg_name=arg_name,
-                    relative=self.facts.relative,
                     base_creates=lambda path, state=state: self._image_writes_below(state, path),
                 )
             except RunRefused as refused:
@@ -368,7 +367,7 @@ class Assembler:
         ]
         busy = {(position, edit.instruction.line) for (position, _), edits in copy_edits.items() for edit in edits}
         try:
-            return plan_contexts(merged, final, self.facts, seeds, busy, ignore_lines, replaced)
+            plan = plan_contexts(merged, final, self.facts, seeds, busy, ignore_lines, replaced)
         except ContextRefused as refused:
             if refused.image is None:
                 site = next((run.state.op.site for run in self.runs.values() if run.state.mounts), final.build.site)
@@ -377,6 +376,14 @@ class Assembler:
             else:
                 site = Site(refused.image.dockerfile.path, refused.line, None)
             raise self.refuse(site, refused.reason) from None
+        git = posixpath.join(self.facts.root, ".git")
+        text = DockerIgnore(ignore_of(final, self.facts)[0] or "").with_lines(ignore_lines + plan.ignore_lines)
+        for seed in seeds:
+            if _inside(git, seed.host_path) and _inside(git, final.context) and DockerIgnore(text).excludes(posixpath.relpath(git, final.context)):
+                self.decisions.append(
+                    f"{seed.what} showed the build the project's .git, which .dockerignore keeps out of the stage's copy of the project"
+                )
+        return plan
 
     def _stages(self, merged, final, names, copy_edits, contexts: ContextPlan):
         offsets: dict[int, int] = {}
@@ -967,6 +974,10 @@ def _arg_key(arg: BuildArg | None) -> str | None:
     if arg is None:
         return None
     return arg.value.key if arg.value is not None else f"\x00env:{arg.name}\x00"
+
+
+def _inside(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip("/") + "/")
 
 
 def _related(path: str, artifact: str) -> bool:

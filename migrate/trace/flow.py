@@ -315,15 +315,17 @@ class FlowTracer:
                         "only an ADD that unpacks it can read the artifacts from a stage instead",
                     )
                 kind = "unpacked"
-            elif ignore is not None and not (extraction.kind == "file" and relation.kind == "itself") and _ignore_reaches_inside(
-                ignore, posixpath.relpath(absolute if relation.kind == "inside" else host, image.context)
+            elif (
+                ignore is not None
+                and not (extraction.kind == "file" and relation.kind != "inside")
+                and _ignore_reaches_inside(ignore, posixpath.relpath(absolute if relation.kind == "inside" else host, image.context))
             ):
                 shown = "build context" if host == image.context else self.facts.relative(host)
                 raise self.refuse(
                     site,
                     f".dockerignore leaves out part of the extracted {shown}, which a COPY --from cannot reproduce",
                 )
-            if kind != "unpacked" and instruction.keyword == "ADD" and _looks_like_archive(host if relation.kind != "inside" else absolute):
+            if kind in ("itself", "inside") and instruction.keyword == "ADD" and _looks_like_archive(absolute):
                 raise self.refuse(site, f"ADD unpacks the archive {source!r}; dmigrate does not yet turn that into a COPY --from")
             consumption = Consumption(image, stage, instruction, source, kind, relation.below, extraction)
             extraction.consumptions.append(consumption)
@@ -351,7 +353,7 @@ class FlowTracer:
         state.detached = any(flag in ("-d", "--detach") or (flag.startswith("-") and not flag.startswith("--") and "d" in flag) for flag, _ in op.other_flags)
         extracts = False
         if op.volumes:
-            extracts = self._mounts(state)
+            extracts = self._mounts(state, op.site)
         if op.stdout is not None or op.stdout_pipe is not None:
             extracts = self._output(state) or extracts
         if not extracts and image is not None and op.remove:
@@ -371,6 +373,11 @@ class FlowTracer:
             return False
         argv, why = self.flow.command_of(state)
         written = self._host_path(op.cwd, op.stdout) if op.stdout is not None else None
+        if op.stdout_appends and written is not None:
+            self.flow.unknown_writes.append(
+                (written, op.site, f"the driver appends the output of `docker run` to {op.stdout.text}, after what the file already held")
+            )
+            return False
         if argv is not None and len(argv) == 2 and posixpath.basename(argv[0]) == "cat" and op.stdout is not None:
             if written is None:
                 raise self.refuse(op.site, f"the output file {op.stdout.text} cannot be known without running the driver")
@@ -380,6 +387,11 @@ class FlowTracer:
         tar = read_tar_create(list(argv)) if argv is not None else None
         if tar is not None and tar.archive == "-":
             members = [(self._container_path(state, posixpath.join(tar.directory or ".", m)), member_name(m)) for m in tar.members]
+            for source, name in members:
+                if name != "." and state.image is not None and _creates_symlink(state.image.stage.instructions, source.path):
+                    raise self.refuse(
+                        op.site, f"{source.path} is a symbolic link in the build image; tar packs the link while COPY --from follows it"
+                    )
             if op.stdout_pipe is not None:
                 destination = None
                 if all(w.known for w in op.stdout_pipe) and op.cwd.known:
@@ -424,8 +436,8 @@ class FlowTracer:
                 f"{_where(site)}: assumed the driver runs as root: for another user, `tar -x` applies the umask to the modes it unpacks"
             )
 
-    def _mounts(self, state: ContainerState) -> bool:
-        """Bind mounts of a run: each writable one hands the container's files at its target to the host."""
+    def _mounts(self, state: ContainerState, site: Site) -> bool:
+        """Bind mounts of a run (at ``site``): each writable one hands the container's files at its target to the host."""
         op = state.op
         extracts = False
         for volume in op.volumes:
@@ -456,10 +468,19 @@ class FlowTracer:
                 if not read_only:
                     state.problems.append(f"it mounts the file {self.facts.relative(host)} writable")
                     continue
-            state.mounts.append(Mount(host, target, read_only, seeded=tracked is not None, site=op.site))
+            if tracked is None and host not in self.host_state and self.facts.tracked is not None:
+                if read_only:
+                    state.problems.append(
+                        f"it mounts {self.facts.relative(host)}, which git does not track, so what the command reads there cannot be known"
+                    )
+                    continue
+                self.flow.decisions.append(
+                    f"{_where(site)}: assumed {self.facts.relative(host)} does not exist before the driver runs (git does not track it)"
+                )
+            state.mounts.append(Mount(host, target, read_only, seeded=tracked is not None, site=site))
             if read_only:
                 continue
-            self._record(Extraction(None, state, ContainerSource(target, True), host, op.site, via="bind mount", from_run=True, kind="dir"))
+            self._record(Extraction(None, state, ContainerSource(target, True), host, site, via="bind mount", from_run=True, kind="dir"))
             extracts = True
         return extracts
 
@@ -587,6 +608,8 @@ class FlowTracer:
                 state.runs += 1
                 state.detached = not attached
                 state.controls.append(op)
+                if state.op.volumes and state.runs == 1:
+                    self._mounts(state, op.site)
             return
         if op.subcommand in ("wait", "container wait") and ours:
             for state in ours:

@@ -64,7 +64,6 @@ def plan_run_stage(
     base_root: bool,
     context: str,
     arg_name: Callable[[str], str],
-    relative: Callable[[str], str],
     base_creates: Callable[[str], bool],
 ) -> RunStage:
     """The stage for one container's run; :class:`RunRefused` when it would not do what the run did.
