@@ -689,6 +689,14 @@ class Assembler:
                             f"{Path(final.dockerfile_path).name}:{instruction.line}: `{instruction.text.splitlines()[0].strip()}` also copies "
                             f"{', '.join(copied)}, which the migration changes, so the image holds their new text"
                         )
+        for run in self.runs.values():
+            for mount in run.state.mounts:
+                inside = sorted(self.facts.relative(p) for p in changed if _inside(p, mount.host_path) and mount.seeded)
+                if inside:
+                    self.decisions.append(
+                        f"{_where(mount.site)}: the stage {run.name} sees the project as migrated at {mount.target}: "
+                        f"{', '.join(inside)} changed or gone"
+                    )
 
     # -- the driver ---------------------------------------------------------------------
     def _retargeted(self, image: BuiltImage) -> bool:
