@@ -478,7 +478,8 @@ class TagGuard:
     def _untag(self, tag: str, image_id: str, actions: list[str] | None, made_by: str | None) -> None:
         done = self.engine.run(["image", "rm", tag], check=False)
         if actions is None:
-            if done.returncode != 0:
+            # Gone meanwhile is as good as untagged; a tag that stays would spoil the flow's start.
+            if done.returncode != 0 and self.image_id(tag) is not None:
                 raise DockerCommandFailed(["image", "rm", tag], done.returncode, done.stderr.decode(errors="replace"))
             return
         if done.returncode == 0:
