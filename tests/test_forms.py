@@ -115,6 +115,41 @@ CASES = {
             "Dockerfile.build": None,
         },
     ),
+    "-e NAME passes the host's value on through a build arg": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/sh
+                docker build -t app:build -f Dockerfile.build .
+                mkdir -p out
+                docker run --rm -e GOOS -v "$PWD/out":/out app:build sh -c 'go build -o /out/app /src'
+                docker build -t app .
+                """
+            ),
+            "Dockerfile.build": "FROM golang:1.22\nCOPY . /src\n",
+            "Dockerfile": "FROM alpine:3.19\nCOPY out/app /app\n",
+        },
+        {
+            "Dockerfile": d(
+                """
+                FROM golang:1.22 AS builder
+                COPY . /src
+
+                FROM builder AS builder-run
+                WORKDIR /out
+                WORKDIR /go
+                ARG BUILDER_RUN_GOOS
+                ENV GOOS=${BUILDER_RUN_GOOS}
+                RUN ["sh", "-c", "go build -o /out/app /src"]
+
+                FROM alpine:3.19
+                COPY --from=builder-run /out/app /app
+                """
+            ),
+            "build.sh": '#!/bin/sh\ndocker build --build-arg BUILDER_RUN_GOOS="${GOOS}" -t app .\n',
+            "Dockerfile.build": None,
+        },
+    ),
     "a public SDK image run with the project mounted, no build Dockerfile at all": (
         {
             "build.sh": d(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import shlex
 from collections import defaultdict
 from pathlib import Path
 
@@ -335,7 +336,7 @@ class Assembler:
             except RunRefused as refused:
                 raise self.refuse(site, f"this run cannot become a build stage: {refused}") from None
             self.decisions.extend(f"{_where(site)}: {decision}" for decision in run.decisions)
-            self.decisions.append(f"{_where(site)}: the run of {state.reference} is now the stage {name}, which runs {' '.join(argv)}")
+            self.decisions.append(f"{_where(site)}: the run of {state.reference} is now the stage {name}, which runs {shlex.join(argv)}")
             self.runs[id(state)] = run
             for path, write_site, _reason in self.flow.unknown_writes:
                 if write_site == site:

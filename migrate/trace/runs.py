@@ -147,7 +147,7 @@ def plan_run_stage(
         if separator:
             build_args.append(f"--build-arg {variable}={_value_text(_after_equals(word.text))}")
         else:
-            build_args.append(f"--build-arg {variable}=\"${key}\"")
+            build_args.append(f"--build-arg {variable}=\"${{{key}}}\"")
             decisions.append(f"assumed {key} is set in the environment, as `-e {key}` passes it only then")
     lines.append("RUN " + json.dumps(list(argv), ensure_ascii=False))
     root_owned = base_root and run_user_root and not OWNERSHIP_CHANGERS.search(" ".join(argv))
