@@ -13,7 +13,7 @@ import textwrap
 import pytest
 
 from migrate.discover import drivers_in
-from migrate.read.ops import Build, Container, Copy, HostCommand, Opaque, Remove
+from migrate.read.ops import Build, Container, Copy, HostCommand, Opaque
 from migrate.read.project import read_driver
 from support import make_project, migrate, texts_after
 

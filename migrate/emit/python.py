@@ -457,8 +457,6 @@ def _target_names(target) -> list[str]:
 
 def _drop_emptied_functions(module, names: set[str]):
     """A function whose body went goes too, with the statements that did nothing but call it."""
-    import libcst as cst
-
     if not names:
         return module
     removable = set()
@@ -657,8 +655,6 @@ def _elements_holder(emitter: _PythonEmitter, edit: DriverEdit, call):
 
 
 def _put_back(call, kind: str, items):
-    import libcst as cst
-
     if kind == "args":
         return call.with_changes(args=items)
     index = 0

@@ -896,6 +896,7 @@ class _Runner:
         if self.makefile.oneshell:
             shell = b""
             origins: list[tuple[int, int]] = []
+            previous = rule.recipe[0]
             for (text, line_origins), line in zip(expanded, rule.recipe):
                 if shell:
                     # The newline make puts between two lines stands for the end of the earlier one.

@@ -17,7 +17,7 @@ in the Python emitter, and only when a Python driver is met.
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from migrate.errors import InputError, Location
