@@ -467,3 +467,12 @@ def test_unknown_make_text_in_single_quotes_stays_unknown(tmp_path):
     root = project(tmp_path, "all:\n\tdocker build -t 'app:$(shell git describe)' .\n")
     build = read_driver(root / "Makefile").operations[0]
     assert not build.tags[0].known
+
+
+def test_a_recipe_that_still_reads_the_deleted_dockerfile_is_refused(tmp_path):
+    makefile = LEGACY + "lint:\n\thadolint Dockerfile.build\n"
+    root = project(tmp_path, makefile, **{"main.go": "package main\n"})
+    outcome = migrate(root / "Makefile")
+    assert outcome.status == "refused" and "still reads Dockerfile.build" in outcome.message
+    assert outcome.location.line == makefile.count("\n")
+    assert migrate(root / "Makefile", keep_legacy=True).status == "pending"

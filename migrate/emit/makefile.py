@@ -70,6 +70,7 @@ class _MakefileEmitter:
             parse_makefile(self.driver.path, text)
         except MigrationStop as stop:
             raise self.refuse(stop.location.line, f"the rewritten Makefile would not read: {stop.reason}") from None
+        self._check_deleted_still_read(text)
         return text
 
     # -- builds other rules still need --------------------------------------------------------------
@@ -282,6 +283,28 @@ class _MakefileEmitter:
                         word_start -= 1
                     out.append((word_start, word_end, ""))
         return out
+
+    def _check_deleted_still_read(self, text: str) -> None:
+        """A recipe that stays and names a Dockerfile the migration deletes would break (``lint: hadolint Dockerfile.build``)."""
+        if not self.deleted:
+            return
+        directory = str(self.driver.path.resolve().parent)
+        names = sorted({posixpath.relpath(str(path), directory) for path in self.deleted})
+        rewritten = parse_makefile(self.driver.path, text)
+        for rule in rewritten.all_rules:
+            target = rule.targets[0] if rule.targets else ""
+            scope = _Scope(rewritten, dict(rewritten.target_variables.get(target, {})), rule, target)
+            for line in rule.recipe:
+                try:
+                    expanded = scope.expand(line.text[1:])
+                except MigrationStop:
+                    expanded = line.text
+                for name in names:
+                    if re.search(r"(?<![\w./-])(?:\./)?" + re.escape(name) + r"(?![\w.-])", expanded):
+                        raise self.refuse(
+                            self.makefile.line_of(self.text.find(line.text)) if line.text in self.text else None,
+                            f"this recipe still reads {name}, which the migration deletes; pass --keep-legacy to keep it",
+                        )
 
     # -- applying -----------------------------------------------------------------------------
     def _apply(self, replacements: list[tuple[int, int, str]]) -> str:
