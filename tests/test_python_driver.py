@@ -515,3 +515,11 @@ def test_a_build_arg_that_reads_a_local_name_of_another_function_is_refused(tmp_
     root = project(tmp_path, driver)
     outcome = migrate(root / "build.py")
     assert outcome.status == "refused" and "reads version" in outcome.message and outcome.location.line == 7
+
+
+def test_code_that_still_reads_the_deleted_dockerfile_is_refused(tmp_path):
+    driver = HELPER.replace('if __name__ == "__main__":', 'def lint():\n    sh("hadolint", "Dockerfile.build")\n\n\nif __name__ == "__main__":')
+    root = project(tmp_path, driver)
+    outcome = migrate(root / "build.py")
+    assert outcome.status == "refused" and "still reads Dockerfile.build" in outcome.message
+    assert migrate(root / "build.py", keep_legacy=True).status == "pending"

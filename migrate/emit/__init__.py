@@ -92,7 +92,7 @@ def _emit_driver(plan: Plan, driver: DriverReading, edits: tuple[DriverEdit, ...
     if kind == "python":
         from migrate.emit.python import emit_python
 
-        return emit_python(driver, edits)
+        return emit_python(driver, edits, () if keep_legacy else plan.deleted)
     from migrate.emit.shell import emit_shell
 
     return emit_shell(driver, edits)
