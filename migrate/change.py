@@ -28,6 +28,19 @@ def display_path(path: Path, base: Path) -> str:
     return os.path.relpath(absolute, start).replace(os.sep, "/")
 
 
+def describe_changes(changes: Iterable[FileChange], base: Path) -> str:
+    """``writes a, b; deletes c``, with paths shown relative to ``base``."""
+    changes = list(changes)
+    written = [display_path(c.path, base) for c in changes if c.after is not None]
+    deleted = [display_path(c.path, base) for c in changes if c.after is None]
+    parts = []
+    if written:
+        parts.append("writes " + ", ".join(written))
+    if deleted:
+        parts.append("deletes " + ", ".join(deleted))
+    return "; ".join(parts)
+
+
 def unified_diff(changes: Iterable[FileChange], base: Path) -> str:
     """A patch ``git apply`` (and ``patch -p1``) accepts from ``base``."""
     return "".join(_file_diff(change, base) for change in changes if change.before != change.after)

@@ -79,14 +79,6 @@ def _migrate(driver: Path, options: Options) -> Outcome:
 
 
 def _summary(changes: tuple[FileChange, ...]) -> str:
-    cwd = Path(os.getcwd())
-    from migrate.change import display_path
+    from migrate.change import describe_changes
 
-    written = [display_path(c.path, cwd) for c in changes if c.after is not None]
-    deleted = [display_path(c.path, cwd) for c in changes if c.after is None]
-    parts = []
-    if written:
-        parts.append("writes " + ", ".join(written))
-    if deleted:
-        parts.append("deletes " + ", ".join(deleted))
-    return "; ".join(parts)
+    return describe_changes(changes, Path(os.getcwd()))

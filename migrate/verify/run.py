@@ -625,7 +625,9 @@ class _Verifier:
             status = {MIGRATION_REFUSED: REFUSED, MIGRATION_ERROR: ERROR, MIGRATION_NOTHING: NOTHING}[outcome.status]
             raise VerifyStop(status, _translate(outcome.message, migrated_copy), location)
         plan = outcome.plan
-        summary = _changes_summary(outcome.changes, migrated_copy.root)
+        from migrate.change import describe_changes
+
+        summary = describe_changes(outcome.changes, migrated_copy.root)
         notes = tuple(_translate(text, migrated_copy) for text in (*plan.warnings, *plan.decisions))
         migrated_reading = _read_driver_quietly(migrated_driver, self.options.target_rule)
         try:
@@ -774,19 +776,6 @@ def _read_driver_quietly(driver: Path, target_rule: str | None):
         return read_driver(driver, target_rule)
     except MigrationStop:
         return None
-
-
-def _changes_summary(changes, root: Path) -> str:
-    from migrate.change import display_path
-
-    written = [display_path(c.path, root) for c in changes if c.after is not None]
-    deleted = [display_path(c.path, root) for c in changes if c.after is None]
-    parts = []
-    if written:
-        parts.append("writes " + ", ".join(written))
-    if deleted:
-        parts.append("deletes " + ", ".join(deleted))
-    return "; ".join(parts)
 
 
 def _translate(text: str, copy: ProjectCopy) -> str:
