@@ -473,6 +473,16 @@ CASES = {
 }
 
 
+def _with_crlf_dockerignore(case):
+    before, expected = case
+    return {**before, ".dockerignore": ".git\r\n"}, {**expected, ".dockerignore": ".git\r\n/bin/app\r\n"}
+
+
+CASES["a .dockerignore with CRLF line endings keeps them"] = _with_crlf_dockerignore(
+    CASES["COPY . . holds the artifact: a COPY --from goes in after it and .dockerignore keeps stale copies out"]
+)
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_case(tmp_path, name):
     before, expected = CASES[name]

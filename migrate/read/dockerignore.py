@@ -48,11 +48,12 @@ class DockerIgnore:
         return excluded
 
     def with_lines(self, lines: list[str]) -> str:
-        """The file's text with ``lines`` appended."""
+        """The file's text with ``lines`` appended, in the file's own line endings."""
+        newline = "\r\n" if "\r\n" in self.text else "\n"
         text = self.text
         if text and not text.endswith("\n"):
-            text += "\n"
-        return text + "".join(f"{line}\n" for line in lines)
+            text += newline
+        return text + "".join(f"{line}{newline}" for line in lines)
 
 
 def _translate(pattern: str) -> str:

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 
+from migrate.read import read_source_text
 from migrate.errors import InputError, Location, MigrationStop, Refusal
 from migrate.read.ops import (
     UNKNOWN_MARK,
@@ -243,7 +244,7 @@ class _Parser:
             if self.depth > 10:
                 raise self.fail(number, f"{name} includes itself too deeply to follow")
             try:
-                text = path.read_text(encoding="utf-8")
+                text = read_source_text(path)
             except (OSError, UnicodeDecodeError) as error:
                 raise self.fail(number, f"cannot read the included {name}: {error}") from None
             inner = _Parser(path, text)

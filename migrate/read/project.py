@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from migrate.read import read_source_text
 from migrate.errors import InputError, Location
 from migrate.read.dockerfile import Dockerfile, read_dockerfile
 from migrate.read.ops import Build, Container, Copy, DriverReading, HostCommand, build_paths
@@ -73,7 +74,7 @@ def driver_kind(path: Path) -> str:
 def read_driver(path: Path, target_rule: str | None = None) -> DriverReading:
     kind = driver_kind(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_source_text(path)
     except FileNotFoundError:
         raise InputError(Location(path), "no such file") from None
     except IsADirectoryError:
@@ -123,7 +124,7 @@ def _host_facts(driver: DriverReading, dockerfiles: Mapping[str, Dockerfile]) ->
             for candidate in filter(None, (context and posixpath.join(context, ".dockerignore"), dockerfile and dockerfile + ".dockerignore")):
                 if os.path.isfile(candidate):
                     try:
-                        texts[candidate] = Path(candidate).read_text(encoding="utf-8")
+                        texts[candidate] = read_source_text(Path(candidate))
                     except (OSError, UnicodeDecodeError) as error:
                         raise InputError(Location(Path(candidate)), f"cannot read: {error}") from None
     present = {}

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from migrate.read import read_source_text
 from migrate.errors import InputError, Location, Refusal
 from migrate.read.docker_cli import parse_docker_command
 from migrate.read.ops import UNKNOWN_MARK, DriverReading, HostCommand, Opaque, Operation, Site, Word
@@ -128,7 +129,7 @@ def read_shell(
     """
     if text is None:
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_source_text(path)
         except (OSError, UnicodeDecodeError) as error:
             raise InputError(Location(path), f"cannot read the driver: {error}") from None
     reader = _ShellReader(path, text, first_position)

@@ -1,0 +1,15 @@
+"""The read step: drivers and Dockerfiles in, operations and stages out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def read_source_text(path: Path) -> str:
+    """A source file's text exactly as it is on disk: UTF-8, with its own line endings.
+
+    Reading with newline translation would turn a CRLF file's unchanged lines
+    into LF on rewrite, and its diff would no longer apply.
+    """
+    with open(path, encoding="utf-8", newline="") as handle:
+        return handle.read()
