@@ -201,14 +201,20 @@ class Place:
     directory: str
     root: int
     """Index of the root in the job's roots."""
+    names: tuple[str, ...]
+    """Its regular files that may be drivers (:func:`migrate.discover.may_be_driver`), as the walk listed them."""
+    ignored: frozenset[str] = frozenset()
+    """Those of ``names`` that git ignores: they still count in finding the others, but are not migrated."""
 
 
-def walk(root: str) -> Iterator[tuple[str, IgnoreRules]]:
-    """Every directory under ``root`` (itself first) with the ignore rules that apply in it.
+def walk(root: str) -> Iterator[tuple[str, IgnoreRules, list[str]]]:
+    """Every directory under ``root`` (itself first), the ignore rules that apply in it, and its files that may be drivers.
 
     Sorted, depth first.  Directories named in :data:`SKIPPED_DIRECTORIES`,
     ignored by git, or reached through a symlink are left out.
     """
+    from migrate.discover import may_be_driver
+
     stack: list[tuple[str, IgnoreRules]] = [(root, _rules_above(root))]
     while stack:
         directory, rules = stack.pop()
@@ -225,7 +231,7 @@ def walk(root: str) -> Iterator[tuple[str, IgnoreRules]]:
             text = _read_text(os.path.join(directory, ".gitignore"))
             if text:
                 rules = rules + (IgnoreFile(directory, text),)
-        yield directory, rules
+        yield directory, rules, [name for name, entry in by_name.items() if may_be_driver(name) and _is_file(entry)]
         below: list[tuple[str, IgnoreRules]] = []
         for name in sorted(by_name):
             if name in SKIPPED_DIRECTORIES:
@@ -241,6 +247,14 @@ def walk(root: str) -> Iterator[tuple[str, IgnoreRules]]:
                 continue
             below.append((path, rules))
         stack.extend(reversed(below))
+
+
+def _is_file(entry: os.DirEntry) -> bool:
+    """A regular file or a link to one: opening a FIFO named x.sh would block."""
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 def inside(path: str, root: str) -> bool:
@@ -333,16 +347,19 @@ def real_path(path: str) -> str:
     return os.path.join(real, name)
 
 
-def _detect(place: Place) -> list[str]:
-    from migrate.discover import drivers_in
+def _detect(place: Place, read_ahead: dict | None = None) -> list[str]:
+    """The drivers of ``place`` to migrate; what discovery read of them goes to ``read_ahead``."""
+    from migrate.discover import drivers_among
 
     job = _job
     assert job is not None
-    drivers = drivers_in(Path(place.directory))
+    drivers = drivers_among(Path(place.directory), place.names, read_ahead)
     real_root = job.real_roots[place.root]
     kept: list[str] = []
     for driver in drivers:
         path = str(driver)
+        if driver.name in place.ignored:
+            continue
         if os.path.islink(path) and not inside(os.path.realpath(path), real_root):
             continue
         kept.append(path)
@@ -350,15 +367,19 @@ def _detect(place: Place) -> list[str]:
 
 
 def scan(places: list[Place]) -> list[tuple[int, list[Found]]]:
-    """The worker's task: find and migrate the drivers of each directory."""
+    """The worker's task: find and migrate the drivers of each directory, reading each file once."""
+    from migrate.read.project import reading_ahead
+
     results: list[tuple[int, list[Found]]] = []
     for place in places:
+        read_ahead: dict = {}
         try:
-            drivers = _detect(place)
+            drivers = _detect(place, read_ahead)
         except Exception as error:  # noqa: BLE001
             results.append((place.index, [_directory_error(place, error)]))
             continue
-        results.append((place.index, [_migrate_one(driver, place.root) for driver in drivers]))
+        with reading_ahead(read_ahead):
+            results.append((place.index, [_migrate_one(driver, place.root) for driver in drivers]))
     return results
 
 
@@ -387,7 +408,7 @@ def _directory_error(place: Place, error: Exception) -> Found:
 
 def find_drivers(paths: Iterable[Path]) -> Iterator[tuple[Path, str | None]]:
     """Every driver under ``paths``, in this process: ``(driver, None)``, or ``(path, problem)``."""
-    from migrate.discover import drivers_in
+    from migrate.discover import drivers_among
     from migrate.errors import MigrationStop
 
     for path in paths:
@@ -397,9 +418,11 @@ def find_drivers(paths: Iterable[Path]) -> Iterator[tuple[Path, str | None]]:
             continue
         real_root = os.path.realpath(absolute)
         found = False
-        for directory, rules in walk(absolute):
+        for directory, rules, names in walk(absolute):
+            if not names:
+                continue
             try:
-                drivers = drivers_in(Path(directory))
+                drivers = drivers_among(Path(directory), names)
             except MigrationStop as stop:
                 yield Path(directory), stop.reason
                 continue
@@ -471,18 +494,25 @@ def run(
     by_file = {path: _named_file(path) for path in files}
     root_of_place: dict[int, int] = {}
     rules_of_place: dict[int, IgnoreRules] = {}
+    tally = _Tally()
 
     def places() -> Iterator[Place]:
+        """Only directories with files that may be drivers go to the workers."""
         index = 0
         for root_index, root in enumerate(roots):
-            for directory, rules in walk(root):
+            for directory, rules, names in walk(root):
+                tally.walked += 1
+                if not names:
+                    tally.skipped += 1
+                    continue
                 root_of_place[index] = root_index
                 rules_of_place[index] = rules
-                yield Place(index, directory, root_index)
+                ignored = frozenset(name for name in names if rules and is_ignored(rules, os.path.join(directory, name), False))
+                yield Place(index, directory, root_index, tuple(names), ignored)
                 index += 1
 
     walked: list[tuple[int, list[Found]]] = []
-    _run_places(places(), jobs or default_jobs(), task, walked, progress)
+    _run_places(places(), jobs or default_jobs(), task, walked, progress, tally)
     by_root: dict[int, list[Found]] = {index: [] for index in range(len(roots))}
     for place_index, found in sorted(walked, key=lambda item: item[0]):
         rules = rules_of_place[place_index]
@@ -535,29 +565,37 @@ def _chunks(places: Iterator[Place], size: int) -> Iterator[list[Place]]:
         yield chunk
 
 
-def _run_places(places: Iterator[Place], jobs: int, task, results: list, progress: Progress) -> None:
-    walked = 0
+class _Tally:
+    """Directories the walk listed so far, those of them with nothing to look at, and those looked at."""
+
+    def __init__(self) -> None:
+        self.walked = 0
+        self.skipped = 0
+        self.done = 0
+
+    def report(self, progress: Progress) -> None:
+        progress.directories(self.walked, self.skipped + self.done)
+
+
+def _run_places(places: Iterator[Place], jobs: int, task, results: list, progress: Progress, tally: _Tally) -> None:
     head: list[Place] = []
     for place in places:
         head.append(place)
         if len(head) >= _SERIAL_LIMIT:
             break
-    walked = len(head)
     if jobs <= 1 or len(head) < _SERIAL_LIMIT:
 
         def rest() -> Iterator[Place]:
             yield from head
             yield from places
 
-        done = 0
         for chunk in _chunks(rest(), _CHUNK if jobs <= 1 and len(head) >= _SERIAL_LIMIT else 1):
             for item in task(chunk):
                 _report(item, results, progress)
-            done += len(chunk)
-            walked = max(walked, done)
-            progress.directories(walked, done)
+            tally.done += len(chunk)
+            tally.report(progress)
         return
-    _run_pool(head, places, jobs, task, results, progress)
+    _run_pool(head, places, jobs, task, results, progress, tally)
 
 
 def _report(item: tuple[int, list[Found]], results: list, progress: Progress) -> None:
@@ -566,25 +604,22 @@ def _report(item: tuple[int, list[Found]], results: list, progress: Progress) ->
         progress.project(found)
 
 
-def _run_pool(head: list[Place], places: Iterator[Place], jobs: int, task, results: list, progress: Progress) -> None:
+def _run_pool(head: list[Place], places: Iterator[Place], jobs: int, task, results: list, progress: Progress, tally: _Tally) -> None:
     _warm_up()
-    counter = {"walked": len(head), "done": 0}
 
-    def counted() -> Iterator[Place]:
+    def all_places() -> Iterator[Place]:
         yield from head
-        for place in places:
-            counter["walked"] += 1
-            yield place
+        yield from places
 
     pool = _Pool(jobs)
     pending: deque = deque()
     try:
-        for chunk in _chunks(counted(), _CHUNK):
+        for chunk in _chunks(all_places(), _CHUNK):
             pending.append(pool.submit(task, chunk))
             while len(pending) >= jobs * 4:
-                _collect(pending.popleft(), pool, task, results, progress, counter)
+                _collect(pending.popleft(), pool, task, results, progress, tally)
         while pending:
-            _collect(pending.popleft(), pool, task, results, progress, counter)
+            _collect(pending.popleft(), pool, task, results, progress, tally)
     finally:
         pool.close()
 
@@ -616,7 +651,7 @@ class _Pool:
         self.executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _collect(item: tuple, pool: _Pool, task, results: list, progress: Progress, counter: dict) -> None:
+def _collect(item: tuple, pool: _Pool, task, results: list, progress: Progress, tally: _Tally) -> None:
     from concurrent.futures.process import BrokenProcessPool
 
     chunk, future, generation = item
@@ -627,8 +662,8 @@ def _collect(item: tuple, pool: _Pool, task, results: list, progress: Progress, 
         done = _isolated(chunk, task)
     for entry in done:
         _report(entry, results, progress)
-    counter["done"] += len(chunk)
-    progress.directories(counter["walked"], counter["done"])
+    tally.done += len(chunk)
+    tally.report(progress)
 
 
 def _isolated(chunk: list[Place], task) -> list[tuple[int, list[Found]]]:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from migrate.errors import InputError, Location, MigrationStop
-from migrate.read.project import MAKEFILE_NAMES
+from migrate.read.project import MAKEFILE_NAMES, ReadAhead
 
 _DOCKER_CALL = re.compile(rb"\bdocker(?:\s|['\"],|\.from_env|\.DockerClient)")
+_HEAD = 256 * 1024
+"""How much of a file is searched for a docker call."""
 
 
 def drivers_in(path: Path) -> list[Path]:
@@ -25,42 +28,94 @@ def drivers_in(path: Path) -> list[Path]:
         raise InputError(Location(path), "no such file or directory")
     if not path.is_dir():
         raise InputError(Location(path), "neither a file nor a directory")
-    found: list[Path] = []
-    # One listing instead of a glob per kind: a batch looks at every directory of every repository.
     # Only regular files (or links to them): opening a FIFO named x.sh would block.
     with os.scandir(path) as listing:
-        names = sorted(entry.name for entry in listing if entry.is_file())
-    shell = [path / name for name in names if name.endswith(".sh")]
+        names = [entry.name for entry in listing if entry.is_file()]
+    return drivers_among(path, names)
+
+
+def may_be_driver(name: str) -> bool:
+    """Whether :func:`drivers_among` looks at a file of this name."""
+    return name.endswith((".sh", ".py")) or name in MAKEFILE_NAMES
+
+
+def drivers_among(directory: Path, names: Iterable[str], read_ahead: dict[str, ReadAhead] | None = None) -> list[Path]:
+    """The drivers among ``names``, regular files of ``directory`` (see :func:`drivers_in`).
+
+    With ``read_ahead``, what was read of each driver found is kept there
+    (see :func:`migrate.read.project.reading_ahead`), so that its migration
+    does not read it again.
+    """
+    names = sorted(names)
+    files = _Files()
+    found: list[Path] = []
+    shell = [directory / name for name in names if name.endswith(".sh")]
     preferred = [p for p in shell if p.name == "build.sh"]
     for candidate in preferred + [p for p in shell if p.name != "build.sh"]:
-        if _calls_docker(candidate):
+        if files.calls_docker(candidate):
             found.append(candidate)
-    makefile = next((path / name for name in MAKEFILE_NAMES if name in names), None)
+    makefile = next((directory / name for name in MAKEFILE_NAMES if name in names), None)
     if makefile is not None:
-        followed = _scripts_followed(makefile)
-        if _calls_docker(makefile) or any(p.resolve() in followed for p in found):
+        followed = files.scripts_followed(makefile)
+        if files.calls_docker(makefile) or any(p.resolve() in followed for p in found):
             found = [makefile] + [p for p in found if p.resolve() not in followed]
-    for candidate in (path / name for name in names if name.endswith(".py")):
-        if _calls_docker(candidate):
+    for candidate in (directory / name for name in names if name.endswith(".py")):
+        if files.calls_docker(candidate):
             found.append(candidate)
+    if read_ahead is not None:
+        for driver in found:
+            ahead = files.read_ahead.get(driver)
+            if ahead is not None:
+                read_ahead[str(driver)] = ahead
     return found
 
 
-def _scripts_followed(makefile: Path) -> set[Path]:
-    """The scripts the Makefile's default goal runs; none when it cannot be read (its migration says why)."""
-    from migrate.read.makefile import read_makefile
+class _Files:
+    """The candidate files of one directory, each read at most once."""
 
-    try:
-        reading = read_makefile(makefile, makefile.read_text(encoding="utf-8"))
-    except (MigrationStop, OSError, UnicodeDecodeError):
-        return set()
-    return {part.path.resolve() for part in reading.parts}
+    def __init__(self) -> None:
+        self.heads: dict[Path, bytes | None] = {}
+        self.read_ahead: dict[Path, ReadAhead] = {}
+        """Files read whole, as text (and a Makefile's reading)."""
 
+    def head(self, path: Path) -> bytes | None:
+        """The first :data:`_HEAD` bytes; None when the file cannot be read."""
+        if path not in self.heads:
+            self.heads[path] = self._read(path, _HEAD)
+        return self.heads[path]
 
-def _calls_docker(path: Path) -> bool:
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(256 * 1024)
-    except OSError:
-        return False
-    return bool(_DOCKER_CALL.search(head))
+    def _read(self, path: Path, limit: int) -> bytes | None:
+        try:
+            with path.open("rb") as handle:
+                raw = handle.read(limit)
+        except OSError:
+            return None
+        if len(raw) < limit:
+            try:
+                self.read_ahead[path] = ReadAhead(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                pass
+        return raw
+
+    def calls_docker(self, path: Path) -> bool:
+        head = self.head(path)
+        return head is not None and bool(_DOCKER_CALL.search(head))
+
+    def scripts_followed(self, makefile: Path) -> set[Path]:
+        """The scripts the Makefile's default goal runs; none when it cannot be read (its migration says why)."""
+        from migrate.read.makefile import read_makefile
+
+        try:
+            with makefile.open("rb") as handle:
+                raw = handle.read()
+            self.heads[makefile] = raw[:_HEAD]
+            text = raw.decode("utf-8")
+            self.read_ahead[makefile] = ReadAhead(text)
+            # As text with universal newlines; the migration reads the file as it is.
+            translated = text.replace("\r\n", "\n").replace("\r", "\n")
+            reading = read_makefile(makefile, translated)
+        except (MigrationStop, OSError, UnicodeDecodeError):
+            return set()
+        if translated == text:
+            self.read_ahead[makefile] = ReadAhead(text, reading)
+        return {part.path.resolve() for part in reading.parts}

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import posixpath
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,18 +72,36 @@ def driver_kind(path: Path) -> str:
     return "shell"
 
 
+class ReadAhead:
+    """What discovery already read of a driver: its text, and for a Makefile the reading of its default goal."""
+
+    __slots__ = ("text", "makefile")
+
+    def __init__(self, text: str, makefile: DriverReading | None = None) -> None:
+        self.text = text
+        self.makefile = makefile
+
+
+_read_ahead: Mapping[str, ReadAhead] = {}
+
+
+@contextmanager
+def reading_ahead(read_ahead: Mapping[str, ReadAhead]) -> Iterator[None]:
+    """While the block runs, :func:`read_driver` takes a driver named in ``read_ahead`` from there instead of reading it again."""
+    global _read_ahead
+    previous, _read_ahead = _read_ahead, read_ahead
+    try:
+        yield
+    finally:
+        _read_ahead = previous
+
+
 def read_driver(path: Path, target_rule: str | None = None) -> DriverReading:
     kind = driver_kind(path)
-    try:
-        text = read_source_text(path)
-    except FileNotFoundError:
-        raise InputError(Location(path), "no such file") from None
-    except IsADirectoryError:
-        raise InputError(Location(path), "is a directory, not a driver") from None
-    except UnicodeDecodeError:
-        raise InputError(Location(path), "the driver is not valid UTF-8") from None
-    except OSError as error:
-        raise InputError(Location(path), f"cannot read the driver: {error.strerror}") from None
+    ahead = _read_ahead.get(str(path))
+    if ahead is not None and ahead.makefile is not None and kind == "make" and target_rule is None:
+        return ahead.makefile
+    text = ahead.text if ahead is not None else _driver_text(path)
     if kind == "make":
         from migrate.read.makefile import read_makefile
 
@@ -94,6 +113,19 @@ def read_driver(path: Path, target_rule: str | None = None) -> DriverReading:
     from migrate.read.shell import read_shell
 
     return read_shell(path, text)
+
+
+def _driver_text(path: Path) -> str:
+    try:
+        return read_source_text(path)
+    except FileNotFoundError:
+        raise InputError(Location(path), "no such file") from None
+    except IsADirectoryError:
+        raise InputError(Location(path), "is a directory, not a driver") from None
+    except UnicodeDecodeError:
+        raise InputError(Location(path), "the driver is not valid UTF-8") from None
+    except OSError as error:
+        raise InputError(Location(path), f"cannot read the driver: {error.strerror}") from None
 
 
 def read_project(driver_path: Path, target_rule: str | None = None) -> ProjectReading:
