@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from dockerfile_parse.util import WordSplitter, extract_key_values
@@ -79,19 +80,29 @@ class Instruction:
             if isinstance(value, list) and all(isinstance(item, str) for item in value):
                 return value
         # BuildKit splits the shell form at whitespace first, then expands each word (removing its quotes).
-        return [WordSplitter(word).dequote() for word in self.arguments.split()]
+        return [_dequote(word) for word in self.arguments.split()]
 
     def key_values(self) -> list[tuple[str, str]]:
         """``ARG``/``ENV``/``LABEL`` pairs; an ARG without a default gives ``(name, None)``."""
         if self.keyword == "ARG":
             pairs: list[tuple[str, str | None]] = []
-            for word in WordSplitter(self.arguments).split(dequote=False):
+            words = WordSplitter(self.arguments).split(dequote=False) if _quotes(self.arguments) else self.arguments.split()
+            for word in words:
                 name, sep, default = word.partition("=")
-                pairs.append((name, WordSplitter(default).dequote() if sep else None))
+                pairs.append((name, _dequote(default) if sep else None))
             return pairs  # type: ignore[return-value]
         if not self.arguments.strip():
             return []
         return extract_key_values(False, {}, {}, self.arguments)
+
+
+def _quotes(text: str) -> bool:
+    """Whether dockerfile-parse's word splitter would find quotes or escapes in ``text``; without them it splits at whitespace only."""
+    return "\\" in text or "'" in text or '"' in text
+
+
+def _dequote(word: str) -> str:
+    return WordSplitter(word).dequote() if _quotes(word) else word
 
 
 @dataclass(frozen=True)
@@ -106,8 +117,9 @@ class Stage:
     from_instruction: Instruction
     body: tuple[Instruction | Trivia, ...]
 
-    @property
+    @cached_property
     def instructions(self) -> tuple[Instruction, ...]:
+        """The body without its comments; tracing asks for it again and again."""
         return tuple(item for item in self.body if isinstance(item, Instruction))
 
     @property

@@ -715,6 +715,8 @@ def _unknown(expression: str) -> str:
 
 def _unescape(text: str, escapable: str | None = None) -> str:
     """Drop backslash escapes: any character outside quotes; only ``$`"\\`` and newline inside double quotes."""
+    if "\\" not in text:
+        return text
 
     def replace(match: re.Match[str]) -> str:
         char = match.group(1)

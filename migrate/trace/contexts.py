@@ -184,9 +184,13 @@ def context_sources(instruction: Instruction) -> list[str]:
 
 def selects(context: str, source: str, path: str) -> bool:
     """Whether a COPY source (relative to ``context``) takes the file at ``path``."""
-    if not (path.startswith(context.rstrip("/") + "/")):
+    prefix = context.rstrip("/") + "/"
+    if not path.startswith(prefix):
         return False
-    relative = posixpath.relpath(path, context).split("/")
+    rest = path[len(prefix) :]
+    if not rest or rest.endswith("/") or "//" in rest or "/." in "/" + rest:
+        rest = posixpath.relpath(path, context)
+    relative = rest.split("/")
     pattern = _inside_context(source)
     if pattern == ".":
         return True
