@@ -734,15 +734,25 @@ def _fork_context():
 
 
 def _warm_up() -> None:
-    """Import what every worker needs before forking, so that each does not import it again."""
+    """Import what every worker needs before forking, so that each does not import it again.
+
+    That includes what a single run imports only when a project needs it: in
+    a batch, some project will.
+    """
+    import dockerfile_parse.util  # noqa: F401
     import migrate.discover  # noqa: F401
     import migrate.emit  # noqa: F401
+    import migrate.emit.makefile  # noqa: F401
     import migrate.emit.shell  # noqa: F401
     import migrate.migration  # noqa: F401
+    import migrate.read.makefile  # noqa: F401
     import migrate.read.project  # noqa: F401
     import migrate.read.shell
     import migrate.report  # noqa: F401
     import migrate.trace  # noqa: F401
+    import migrate.trace.config  # noqa: F401
+    import migrate.trace.host  # noqa: F401
+    import migrate.trace.runs  # noqa: F401
 
     migrate.read.shell._parser()  # noqa: SLF001 - building the tree-sitter parser once, before the fork
 

@@ -6,7 +6,6 @@ import difflib
 import os
 import stat
 import subprocess
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -114,6 +113,8 @@ def check_clean(changes: Iterable[FileChange]) -> None:
 
 def write_changes(changes: Iterable[FileChange]) -> None:
     """Write every change or none: new texts go to temporary files first, then replace the originals."""
+    import tempfile
+
     changes = [c for c in changes if c.before != c.after]
     staged: list[tuple[str, Path]] = []
     try:

@@ -10,8 +10,8 @@ Everything past option parsing is imported lazily: a dry run of one project,
 interpreter start-up included, has to fit in 150 ms.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: typer would evaluate every
+# option's annotation from its string on each run.
 import os
 import sys
 from dataclasses import dataclass

@@ -7,7 +7,6 @@ cheaply.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -60,6 +59,8 @@ def render_entries(
 
 
 def _dump(report: dict) -> None:
+    import json
+
     json.dump(report, sys.stdout, indent=2)
     sys.stdout.write("\n")
     sys.stdout.flush()

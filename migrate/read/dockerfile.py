@@ -11,13 +11,10 @@ dockerfile-parse only interprets the logical text of one instruction.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-
-from dockerfile_parse.util import WordSplitter, extract_key_values
 
 from migrate.errors import InputError, Location
 
@@ -73,6 +70,8 @@ class Instruction:
     def words(self) -> list[str]:
         """The arguments as words: the JSON array form, or shell-like words with quotes removed."""
         if self.is_json:
+            import json
+
             try:
                 value = json.loads(self.arguments)
             except json.JSONDecodeError:
@@ -86,13 +85,15 @@ class Instruction:
         """``ARG``/``ENV``/``LABEL`` pairs; an ARG without a default gives ``(name, None)``."""
         if self.keyword == "ARG":
             pairs: list[tuple[str, str | None]] = []
-            words = WordSplitter(self.arguments).split(dequote=False) if _quotes(self.arguments) else self.arguments.split()
+            words = _split(self.arguments) if _quotes(self.arguments) else self.arguments.split()
             for word in words:
                 name, sep, default = word.partition("=")
                 pairs.append((name, _dequote(default) if sep else None))
             return pairs  # type: ignore[return-value]
         if not self.arguments.strip():
             return []
+        from dockerfile_parse.util import extract_key_values
+
         return extract_key_values(False, {}, {}, self.arguments)
 
 
@@ -102,7 +103,18 @@ def _quotes(text: str) -> bool:
 
 
 def _dequote(word: str) -> str:
-    return WordSplitter(word).dequote() if _quotes(word) else word
+    if not _quotes(word):
+        return word
+    # Imported here: most words have no quotes, and dockerfile-parse brings in logging.
+    from dockerfile_parse.util import WordSplitter
+
+    return WordSplitter(word).dequote()
+
+
+def _split(text: str) -> list[str]:
+    from dockerfile_parse.util import WordSplitter
+
+    return list(WordSplitter(text).split(dequote=False))
 
 
 @dataclass(frozen=True)

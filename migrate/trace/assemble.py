@@ -13,6 +13,7 @@ import re
 import shlex
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migrate.errors import Location, Refusal
 from migrate.plan import ArgRename, Artifact, Consumer, CopySpec, DriverEdit, InstructionEdit, NothingToDo, Plan, StagePlan
@@ -31,7 +32,6 @@ from migrate.trace.contexts import (
 )
 from migrate.trace.flow import BuiltImage, Consumption, ContainerState, Extraction, Flow, image_key
 from migrate.trace.paths import STANDARD_DIRECTORIES, is_directory_target
-from migrate.trace.runs import RunRefused, RunStage, plan_run_stage
 from migrate.trace.stages import (
     normalise_stage_name,
     official_runs_as_root,
@@ -41,6 +41,9 @@ from migrate.trace.stages import (
     stage_writes_below,
     valid_stage_name,
 )
+
+if TYPE_CHECKING:
+    from migrate.trace.runs import RunStage
 
 PREDEFINED_ARGS = frozenset(
     {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"}
@@ -288,6 +291,8 @@ class Assembler:
         for state in self.states:
             if not any(e.from_run and (e.consumptions or e.via != "bind mount") for e in self.flow.extractions if e.container is state):
                 continue
+            from migrate.trace.runs import RunRefused, plan_run_stage
+
             site = state.op.site
             if state.problems:
                 raise self.refuse(site, f"this run cannot become a build stage: {state.problems[0]}")

@@ -12,6 +12,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migrate.errors import Location, Refusal
 from migrate.read.dockerfile import Dockerfile, Instruction, Stage
@@ -32,10 +33,11 @@ from migrate.read.ops import (
     build_paths,
 )
 from migrate.read.project import ProjectReading
-from migrate.trace.config import RunDefaults, effective_argv, official_defaults, stage_defaults
-from migrate.trace.host import chmod_mode, member_name, read_chmod, read_move, read_tar_create
 from migrate.trace.paths import ContainerSource, container_source, has_glob, landing_path, relate, tar_extract_directory
 from migrate.trace.stages import path_kind
+
+if TYPE_CHECKING:
+    from migrate.trace.config import RunDefaults
 
 
 @dataclass(eq=False)
@@ -157,6 +159,8 @@ class Flow:
     def defaults(self, image: BuiltImage | None, external: str | None) -> RunDefaults:
         """The ENTRYPOINT, CMD, WORKDIR and USER a container of this image starts with."""
         if image is None:
+            from migrate.trace.config import official_defaults
+
             return official_defaults(external or "")
         return self._stage_defaults(image, image.stage, frozenset())
 
@@ -173,10 +177,14 @@ class Flow:
     def base_defaults(self, image: BuiltImage, stage: Stage, seen: frozenset = frozenset()) -> RunDefaults:
         base = self.base_of(image, stage)
         if base is None:
+            from migrate.trace.config import official_defaults
+
             return official_defaults(stage.base)
         return self._stage_defaults(base[0], base[1], seen)
 
     def _stage_defaults(self, image: BuiltImage, stage: Stage, seen: frozenset) -> RunDefaults:
+        from migrate.trace.config import RunDefaults, stage_defaults
+
         if (id(image), stage.index) in seen:
             return RunDefaults(None, None, None, None, "the stages are built from each other in a loop")
         seen = seen | {(id(image), stage.index)}
@@ -187,6 +195,8 @@ class Flow:
         op = state.op
         if not all(word.known for word in op.command) or (op.entrypoint is not None and not op.entrypoint.known):
             return None, "its command depends on values that cannot be known without running the driver"
+        from migrate.trace.config import effective_argv
+
         defaults = self.defaults(state.image, state.external)
         argv = effective_argv(defaults, op.entrypoint.key if op.entrypoint else None, tuple(w.key for w in op.command))
         if argv is None:
@@ -371,6 +381,8 @@ class FlowTracer:
         op = state.op
         if op.stdout is not None and op.stdout.known and op.stdout.key == "/dev/null":
             return False
+        from migrate.trace.host import member_name, read_tar_create
+
         argv, why = self.flow.command_of(state)
         written = self._host_path(op.cwd, op.stdout) if op.stdout is not None else None
         if op.stdout_appends and written is not None:
@@ -659,6 +671,8 @@ class FlowTracer:
         return [e for e in self._live() if e.member is None and _under(e.host_path, path)]
 
     def _chmod(self, op: HostCommand, words: list[str]) -> None:
+        from migrate.trace.host import chmod_mode, read_chmod
+
         command = read_chmod(words)
         if command is None:
             return
@@ -686,6 +700,8 @@ class FlowTracer:
                 extraction.host_changes.append(op.site)
 
     def _move(self, op: HostCommand, words: list[str]) -> None:
+        from migrate.trace.host import read_move
+
         command = read_move(words)
         cwd = op.cwd.key
         sources = [posixpath.normpath(posixpath.join(cwd, s)) for s in (command.sources if command else ())]
@@ -713,6 +729,8 @@ class FlowTracer:
                     self._mark_parents(moved)
 
     def _pack(self, op: HostCommand, words: list[str]) -> None:
+        from migrate.trace.host import member_name, read_tar_create
+
         tar = read_tar_create(words)
         if tar is None or tar.archive == "-":
             return
