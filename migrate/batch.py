@@ -40,6 +40,7 @@ class IgnoreFile:
 
     def __init__(self, base: str, text: str) -> None:
         self.base = base
+        self.prefix = base + "/"
         self.rules = _parsed_rules(text)
         """Per rule: the pattern, negated, directories only, matched against the whole relative path."""
 
@@ -148,9 +149,9 @@ def is_ignored(rules: IgnoreRules, path: str, is_dir: bool) -> bool:
     """The deepest file with a matching rule decides, as git does."""
     name = path.rsplit("/", 1)[-1]
     for ignore in reversed(rules):
-        if not path.startswith(ignore.base + "/"):
+        if not path.startswith(ignore.prefix):
             continue
-        decision = ignore.decide(path[len(ignore.base) + 1 :], name, is_dir)
+        decision = ignore.decide(path[len(ignore.prefix) :], name, is_dir)
         if decision is not None:
             return decision
     return False
@@ -167,7 +168,11 @@ def _read_text(path: str) -> str | None:
 def _repository_rules(top: str) -> IgnoreRules:
     """``info/exclude`` of the repository at ``top``, which applies to all of it."""
     exclude = _read_text(os.path.join(top, ".git", "info", "exclude"))
-    return (IgnoreFile(top, exclude),) if exclude else ()
+    if not exclude:
+        return ()
+    ignore = IgnoreFile(top, exclude)
+    # git's own template holds only comments: a file without rules decides nothing.
+    return (ignore,) if ignore.rules else ()
 
 
 def _rules_above(root: str) -> IgnoreRules:
@@ -336,15 +341,26 @@ def _contained(outcome, real_root: str, shown_root: str):
 
 
 _real_directories: dict[str, str] = {}
+"""Directories resolved during this run: many projects lie in the same few."""
 
 
 def real_path(path: str) -> str:
-    """``path`` with its directory's symlinks resolved (one ``realpath`` per directory)."""
+    """``path`` (absolute and normalised) with its directory's symlinks resolved."""
     directory, name = os.path.split(path)
+    return os.path.join(_real_directory(directory), name)
+
+
+def _real_directory(directory: str) -> str:
+    """``os.path.realpath(directory)``, from its parent's when it is not a link itself: one ``lstat`` per new directory."""
     real = _real_directories.get(directory)
     if real is None:
-        real = _real_directories[directory] = os.path.realpath(directory)
-    return os.path.join(real, name)
+        parent, name = os.path.split(directory)
+        if parent == directory or name in ("", ".", "..") or os.path.islink(directory):
+            real = os.path.realpath(directory)
+        else:
+            real = os.path.join(_real_directory(parent), name)
+        _real_directories[directory] = real
+    return real
 
 
 def _detect(place: Place, read_ahead: dict | None = None) -> list[str]:
@@ -484,6 +500,7 @@ def run(
     """
     cwd = os.getcwd()
     progress = progress or Progress()
+    _real_directories.clear()
     roots: list[str] = []
     files: list[str] = []
     for path in paths:
@@ -528,7 +545,7 @@ def run(
     seen: set[str] = set()
     unique: list[Found] = []
     for found in ordered:
-        key = os.path.realpath(found.driver)
+        key = os.path.realpath(found.driver) if os.path.islink(found.driver) else real_path(found.driver)
         if key not in seen:
             seen.add(key)
             unique.append(found)

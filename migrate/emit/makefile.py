@@ -18,7 +18,7 @@ from pathlib import Path
 
 from migrate.errors import Location, MigrationStop, Refusal
 from migrate.plan import DriverEdit
-from migrate.read.makefile import PLACEHOLDER_PREFIX, MakeAnchor, RecipeText, _Scope, parse_makefile
+from migrate.read.makefile import PLACEHOLDER_PREFIX, MakeAnchor, Makefile, RecipeText, _Scope, parse_makefile
 from migrate.read.ops import Build, DriverReading, build_paths
 
 NO_OP_RECIPE = "@:"
@@ -67,10 +67,10 @@ class _MakefileEmitter:
         replacements.extend(self._prerequisites())
         text = self._apply(replacements)
         try:
-            parse_makefile(self.driver.path, text)
+            rewritten = parse_makefile(self.driver.path, text)
         except MigrationStop as stop:
             raise self.refuse(stop.location.line, f"the rewritten Makefile would not read: {stop.reason}") from None
-        self._check_deleted_still_read(text)
+        self._check_deleted_still_read(rewritten)
         return text
 
     # -- builds other rules still need --------------------------------------------------------------
@@ -284,13 +284,12 @@ class _MakefileEmitter:
                     out.append((word_start, word_end, ""))
         return out
 
-    def _check_deleted_still_read(self, text: str) -> None:
+    def _check_deleted_still_read(self, rewritten: Makefile) -> None:
         """A recipe that stays and names a Dockerfile the migration deletes would break (``lint: hadolint Dockerfile.build``)."""
         if not self.deleted:
             return
         directory = str(self.driver.path.resolve().parent)
         names = sorted({posixpath.relpath(str(path), directory) for path in self.deleted})
-        rewritten = parse_makefile(self.driver.path, text)
         for rule in rewritten.all_rules:
             target = rule.targets[0] if rule.targets else ""
             scope = _Scope(rewritten, dict(rewritten.target_variables.get(target, {})), rule, target)

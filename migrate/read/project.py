@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import stat
 import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -161,13 +162,21 @@ def _host_facts(driver: DriverReading, dockerfiles: Mapping[str, Dockerfile]) ->
                         raise InputError(Location(Path(candidate)), f"cannot read: {error}") from None
     present = {}
     for path in mentioned:
-        if os.path.islink(path):
-            present[path] = "link"
-        elif os.path.isdir(path):
-            present[path] = "dir"
-        elif os.path.exists(path):
-            present[path] = "file"
+        kind = _kind_now(path)
+        if kind is not None:
+            present[path] = kind
     return HostFacts(root, tracked, present, texts)
+
+
+def _kind_now(path: str) -> str | None:
+    """``link``, ``dir`` or ``file`` as ``path`` is now (one ``lstat``: a path that is no link is what it leads to); None when absent."""
+    try:
+        mode = os.lstat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISLNK(mode):
+        return "link"
+    return "dir" if stat.S_ISDIR(mode) else "file"
 
 
 def _host_words(operation):

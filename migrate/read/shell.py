@@ -14,6 +14,7 @@ import fnmatch
 import posixpath
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from migrate.read import read_source_text
@@ -169,7 +170,11 @@ class _ShellReader:
         self.functions: dict[str, object] = {}
         self.operations: list[Operation] = []
         self.deferred: list[Operation] = []
-        self.script_dir = str(path.resolve().parent)
+
+    @cached_property
+    def script_dir(self) -> str:
+        """Asked for only when the script runs from its own directory, not for text another driver hands over."""
+        return str(self.path.resolve().parent)
 
     # -- entry -------------------------------------------------------------
     def read(self, cwd: str | None = None, positional: tuple[Word, ...] | None = None) -> DriverReading:

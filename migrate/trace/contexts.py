@@ -195,7 +195,14 @@ def selects(context: str, source: str, path: str) -> bool:
     if pattern == ".":
         return True
     parts = pattern.split("/")
-    return len(parts) <= len(relative) and all(fnmatch.fnmatchcase(p, q) for p, q in zip(relative, parts))
+    return len(parts) <= len(relative) and all(_part_matches(p, q) for p, q in zip(relative, parts))
+
+
+def _part_matches(name: str, pattern: str) -> bool:
+    # A part without wildcards matches only itself: comparing costs less than compiling it.
+    if "*" in pattern or "?" in pattern or "[" in pattern:
+        return fnmatch.fnmatchcase(name, pattern)
+    return name == pattern
 
 
 def _inside_context(source: str) -> str:
