@@ -254,7 +254,7 @@ def _read_items(lines: list[str], index: int, escape: str, path: Path) -> list[I
             raise InputError(Location(path, start + 1), f"not a Dockerfile instruction: {joined[:40]!r}")
         flags, arguments = _split_flags(rest.strip()) if keyword in _FLAG_KEYWORDS else ((), rest.strip())
         heredocs: list[Heredoc] = []
-        if keyword in _HEREDOC_KEYWORDS:
+        if keyword in _HEREDOC_KEYWORDS and "<<" in arguments:
             for strip, _quote, name in _HEREDOC.findall(_unquoted(arguments)):
                 body_start = index
                 while index < len(lines):
