@@ -1,10 +1,12 @@
 """Many projects at once: walk the roots, migrate every driver, in parallel.
 
 The parent process walks the roots (``.gitignore`` rules, skipped
-directories, never a symlink) and streams directories in walk order to a pool
-of forked workers.  A worker finds the drivers of each directory with
-:func:`migrate.discover.drivers_in`, migrates them without writing and sends
-back a report entry (see :func:`migrate.report.project_entry`) with the diff
+directories, never a symlink) and streams the directories that hold files
+which may be drivers, with those names from its listing, in walk order to a
+pool of forked workers.  A worker finds the drivers among them with
+:func:`migrate.discover.drivers_among`, migrates them without writing (reading
+each file once: the migration takes what discovery read) and sends back only
+a report entry (see :func:`migrate.report.project_entry`) with the diff
 already made.  Only the parent writes, after checking that no two projects
 change the same file, so that parallel runs cannot race and a combined patch
 always applies.
