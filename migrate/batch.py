@@ -227,33 +227,46 @@ def walk(root: str) -> Iterator[tuple[str, IgnoreRules, list[str]]]:
         directory, rules = stack.pop()
         try:
             with os.scandir(directory) as listing:
-                by_name = {entry.name: entry for entry in listing}
+                entries = list(listing)
         except OSError:
             continue
-        names = by_name
-        if ".git" in names:
+        has_git = has_gitignore = False
+        candidates: list[str] = []
+        subdirectories: list[str] = []
+        for entry in entries:
+            name = entry.name
+            if name == ".git":
+                has_git = True
+            elif name == ".gitignore":
+                has_gitignore = True
+            if _is_directory(entry):
+                if name not in SKIPPED_DIRECTORIES:
+                    subdirectories.append(name)
+            elif may_be_driver(name) and _is_file(entry):
+                candidates.append(name)
+        if has_git:
             # A repository of its own: the rules of the directories around it stop here.
             rules = _repository_rules(directory)
-        if ".gitignore" in names:
+        if has_gitignore:
             text = _read_text(os.path.join(directory, ".gitignore"))
             if text:
                 rules = rules + (IgnoreFile(directory, text),)
-        yield directory, rules, [name for name, entry in by_name.items() if may_be_driver(name) and _is_file(entry)]
+        yield directory, rules, candidates
         below: list[tuple[str, IgnoreRules]] = []
-        for name in sorted(by_name):
-            if name in SKIPPED_DIRECTORIES:
-                continue
-            entry = by_name[name]
-            try:
-                if entry.is_symlink() or not entry.is_dir(follow_symlinks=False):
-                    continue
-            except OSError:
-                continue
-            path = directory + "/" + entry.name if directory != "/" else "/" + entry.name
+        for name in sorted(subdirectories):
+            path = directory + "/" + name if directory != "/" else "/" + name
             if rules and is_ignored(rules, path, True):
                 continue
             below.append((path, rules))
         stack.extend(reversed(below))
+
+
+def _is_directory(entry: os.DirEntry) -> bool:
+    """A directory itself, not a link to one: the walk never follows a symlink."""
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
 
 
 def _is_file(entry: os.DirEntry) -> bool:
