@@ -498,3 +498,57 @@ def test_parser_directive_kept_once(tmp_path):
     merged = texts_after(migrate(root / "build.sh"), root)["Dockerfile"]
     assert merged.count("# syntax=") == 1
     assert merged.startswith("# syntax=docker/dockerfile:1\n")
+
+
+def extract(copy: str = "docker cp c:/out/app ./app", *, runtime_build: str = "docker build -t app .", before: str = "") -> str:
+    """A driver that builds Dockerfile.build, copies out of its container and builds the runtime image."""
+    return (
+        f"#!/bin/sh\n{before}docker build -t app:build -f Dockerfile.build .\n"
+        f"docker create --name c app:build\n{copy}\ndocker rm c\n{runtime_build}\n"
+    )
+
+
+# (files, lines the merged Dockerfile must hold, lines it must not hold); Dockerfile.build defaults to GO_BUILD.
+MERGED_LINES = {
+    "USER root:staff in the build stage: its files have another group, so --chown=0:0": (
+        {
+            "build.sh": extract(),
+            "Dockerfile.build": "FROM golang:1.21\nUSER root:staff\nRUN go build -o /out/app .\n",
+            "Dockerfile": RUNTIME,
+        },
+        ["COPY --from=builder --chown=0:0 /out/app /usr/local/bin/app"],
+        [],
+    ),
+    "USER 0:0 in the build stage is root": (
+        {
+            "build.sh": extract(),
+            "Dockerfile.build": "FROM golang:1.21\nUSER 0:0\nRUN go build -o /out/app .\n",
+            "Dockerfile": RUNTIME,
+        },
+        ["COPY --from=builder /out/app /usr/local/bin/app"],
+        [],
+    ),
+    "docker run -u 0:50: the run's files have group 50, so --chown=0:0": (
+        {
+            "build.sh": (
+                "#!/bin/sh\ndocker build -t app:build -f Dockerfile.build .\ndocker run -u 0:50 --name r app:build\n"
+                "docker cp r:/out/app ./app\ndocker rm r\ndocker build -t app .\n"
+            ),
+            "Dockerfile.build": "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nCMD go build -o /out/app .\n",
+            "Dockerfile": RUNTIME,
+        },
+        ["COPY --from=r --chown=0:0 /out/app /usr/local/bin/app"],
+        [],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(MERGED_LINES))
+def test_merged_lines(tmp_path, name):
+    files, present, absent = MERGED_LINES[name]
+    root = make_project(tmp_path / "project", {"Dockerfile.build": GO_BUILD, **files})
+    outcome = migrate(root / "build.sh")
+    assert outcome.status == "pending", outcome.message
+    lines = texts_after(outcome, root)["Dockerfile"].splitlines()
+    assert [line for line in present if line not in lines] == []
+    assert [line for line in absent if line in lines] == []

@@ -23,7 +23,7 @@ from migrate.read.ops import Word
 from migrate.trace.config import RunDefaults
 from migrate.trace.flow import ContainerState
 from migrate.trace.paths import STANDARD_DIRECTORIES
-from migrate.trace.stages import OWNERSHIP_CHANGERS
+from migrate.trace.stages import OWNERSHIP_CHANGERS, is_root_user
 
 # Options of `docker run`/`docker create` that change nothing a build step could see.
 _NEUTRAL_FLAGS = frozenset(
@@ -91,7 +91,7 @@ def plan_run_stage(
             lines.append(f"ARG {variable}")
             build_args.append(f"--build-arg {variable}={_value_text(op.user.text)}")
             user_line = f"USER ${{{variable}}}"
-    run_user_root = user is not None and user.split(":")[0] in ("", "root", "0")
+    run_user_root = user is not None and is_root_user(user)
     if run_user_root:
         chown: tuple[str, ...] = ()
     elif user is not None:

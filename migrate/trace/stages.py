@@ -52,7 +52,7 @@ def stage_runs_as_root(stage: Stage, base_runs_as_root: bool | None = None) -> b
     elif not base_runs_as_root:
         return False
     for instruction in stage.instructions:
-        if instruction.keyword == "USER" and instruction.arguments.strip().split(":")[0] not in ("root", "0"):
+        if instruction.keyword == "USER" and not is_root_user(instruction.arguments.strip()):
             return False
         if instruction.keyword in ("COPY", "ADD") and (instruction.flag("chown") is not None or instruction.flag("from") is not None):
             return False
@@ -61,6 +61,15 @@ def stage_runs_as_root(stage: Stage, base_runs_as_root: bool | None = None) -> b
         if instruction.keyword == "RUN" and (OWNERSHIP_CHANGERS.search(instruction.arguments) or instruction.heredocs):
             return False
     return True
+
+
+def is_root_user(user: str) -> bool:
+    """Whether a ``USER`` or ``-u`` value runs as uid 0 *and* gid 0 (``""`` is the default, root).
+
+    ``root:staff`` or ``0:50`` is uid 0 with another group, whose files are not owned by 0:0.
+    """
+    name, _, group = user.partition(":")
+    return name in ("", "root", "0") and group in ("", "root", "0")
 
 
 def _keeps_archive_owners(source: str) -> bool:
