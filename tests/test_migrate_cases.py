@@ -540,6 +540,24 @@ MERGED_LINES = {
         ["COPY --from=r --chown=0:0 /out/app /usr/local/bin/app"],
         [],
     ),
+    "go build -o /out/ writes into a directory: its contents go into the COPY's directory": (
+        {
+            "build.sh": extract("docker cp c:/out ./bin"),
+            "Dockerfile.build": "FROM golang:1.21\nWORKDIR /src\nCOPY . .\nRUN go build -o /out/ ./cmd/...\n",
+            "Dockerfile": "FROM alpine:3.19\nCOPY bin /usr/local/bin/\n",
+        },
+        ["COPY --from=builder /out /usr/local/bin/"],
+        [],
+    ),
+    "a relative go build -o is read from the base image's working directory": (
+        {
+            "build.sh": extract("docker cp c:/go/app ./server"),
+            "Dockerfile.build": "FROM golang:1.21\nRUN go build -o app .\n",
+            "Dockerfile": "FROM alpine:3.19\nCOPY server /usr/local/bin/\n",
+        },
+        ["COPY --from=builder /go/app /usr/local/bin/server"],
+        [],
+    ),
 }
 
 

@@ -549,7 +549,7 @@ class Assembler:
         image = extraction.container.image
         kind = extraction.kind
         if kind is None and image is not None and not extraction.from_run:
-            kind = path_kind(image.stage, extraction.source.path)
+            kind = self.flow.kind_in_image(image, extraction.source.path)
         if kind == "dir":
             return destination
         if kind is None:

@@ -190,6 +190,10 @@ class Flow:
         seen = seen | {(id(image), stage.index)}
         return stage_defaults(stage, lambda current: self.base_defaults(image, current, seen))
 
+    def kind_in_image(self, image: BuiltImage, path: str) -> str | None:
+        """``file`` or ``dir`` when the Dockerfile stage that is ``image`` shows what ``path`` is."""
+        return path_kind(image.stage, path, self.base_defaults(image, image.stage).workdir)
+
     def command_of(self, state: ContainerState) -> tuple[tuple[str, ...] | None, str]:
         """The argv a container runs, and why it cannot be known when it is None."""
         op = state.op
@@ -524,7 +528,7 @@ class FlowTracer:
         source = container_source(op.source.key)
         kind = "dir" if source.contents_only else None
         if kind is None and not state.ran and state.image is not None:
-            kind = path_kind(state.image.stage, source.path)
+            kind = self.flow.kind_in_image(state.image, source.path)
         if op.destination.key == "-":
             destination = None
             if op.stream_into is not None and all(w.known for w in op.stream_into) and op.cwd.known:

@@ -77,29 +77,41 @@ def _keeps_archive_owners(source: str) -> bool:
     return "://" in source or "$" in source or bool(re.search(r"\.(tar|tgz|tbz2?|txz|tzst|gz|bz2|xz|zst)$", source))
 
 
-def path_kind(stage: Stage, path: str) -> str | None:
-    """``file`` or ``dir`` when the stage's own instructions show what ``path`` is, else None."""
-    workdir = "/"
+def path_kind(stage: Stage, path: str, start_workdir: str | None = "/", *, before_line: int | None = None) -> str | None:
+    """``file`` or ``dir`` when the stage's own instructions (those above ``before_line``) show what ``path`` is, else None.
+
+    ``start_workdir`` is the working directory the stage starts in, its base's; None when that is unknown.
+    """
+    workdir = start_workdir
     kind = None
     for instruction in stage.instructions:
+        if before_line is not None and instruction.line >= before_line:
+            break
         if instruction.keyword == "WORKDIR":
-            workdir = posixpath.normpath(posixpath.join(workdir, instruction.arguments.strip().strip('"')))
+            workdir = _joined(workdir, instruction.arguments.strip().strip('"'))
             if workdir == path:
                 kind = "dir"
         elif instruction.keyword == "RUN":
             for output in _OUTPUT_FLAG.findall(instruction.arguments):
-                if posixpath.normpath(posixpath.join(workdir, output.strip("'\""))) == path:
-                    kind = "file"
+                output = output.strip("'\"")
+                if _joined(workdir, output) == path:
+                    # ``go build -o /out/ ./...`` writes into the directory /out.
+                    kind = "dir" if output.endswith("/") else "file"
             for match in re.finditer(r"mkdir\s+(?:-p\s+)?([^\s;&|]+)", instruction.arguments):
-                if posixpath.normpath(posixpath.join(workdir, match.group(1).strip("'\""))) == path:
+                if _joined(workdir, match.group(1).strip("'\"")) == path:
                     kind = "dir"
         elif instruction.keyword in ("COPY", "ADD"):
             words = instruction.words()
-            if len(words) >= 2:
-                destination = posixpath.normpath(posixpath.join(workdir, words[-1]))
-                if destination == path and (words[-1].endswith("/") or len(words) > 2):
-                    kind = "dir"
+            if len(words) >= 2 and _joined(workdir, words[-1]) == path and (words[-1].endswith("/") or len(words) > 2):
+                kind = "dir"
     return kind
+
+
+def _joined(workdir: str | None, path: str) -> str | None:
+    """``path`` as an absolute path seen from ``workdir``; None when it is relative and the working directory is unknown."""
+    if path.startswith("/"):
+        return posixpath.normpath(path)
+    return posixpath.normpath(posixpath.join(workdir, path)) if workdir is not None else None
 
 
 def stage_name_candidates(tags: tuple[str, ...], dockerfile_name: str) -> list[str]:
@@ -152,15 +164,14 @@ def stage_writes_below(stage: Stage, path: str, start_workdir: str | None, *, al
     workdir = start_workdir
     for instruction in stage.instructions:
         if instruction.keyword == "WORKDIR":
-            argument = instruction.arguments.strip().strip('"')
-            workdir = posixpath.normpath(posixpath.join(workdir, argument)) if workdir or argument.startswith("/") else None
+            workdir = _joined(workdir, instruction.arguments.strip().strip('"'))
         elif instruction.keyword in ("COPY", "ADD"):
             words = instruction.words()
             if len(words) < 2:
                 continue
-            if workdir is None and not words[-1].startswith("/"):
+            destination = _joined(workdir, words[-1])
+            if destination is None:
                 return True
-            destination = posixpath.normpath(posixpath.join(workdir or "/", words[-1]))
             if not (_below(destination, path) or _below(path, destination)):
                 continue
             plain = instruction.flag("from") is None and instruction.keyword == "COPY" and words[:-1] == ["."]
