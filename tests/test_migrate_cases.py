@@ -558,6 +558,39 @@ MERGED_LINES = {
         ["COPY --from=builder /go/app /usr/local/bin/server"],
         [],
     ),
+    "a rename into a directory the runtime stage made with WORKDIR: COPY copies into it": (
+        {
+            "build.sh": extract("docker cp c:/out/app ./server"),
+            "Dockerfile": "FROM alpine:3.19\nWORKDIR /app\nCOPY server /app\n",
+        },
+        ["COPY --from=builder /out/app /app/server"],
+        [],
+    ),
+    "a rename into a directory made by mkdir, a relative destination": (
+        {
+            "build.sh": extract("docker cp c:/out/app ./server"),
+            "Dockerfile": "FROM alpine:3.19\nWORKDIR /srv\nRUN mkdir -p bin/x\nCOPY server bin\n",
+        },
+        ["COPY --from=builder /out/app bin/server"],
+        [],
+    ),
+    "a rename into a directory an earlier stage of the runtime file made": (
+        {
+            "build.sh": extract("docker cp c:/out/app ./server"),
+            "Dockerfile": "FROM alpine:3.19 AS base\nCOPY README /app/README\nFROM base\nCOPY server /app\n",
+            "README": "x\n",
+        },
+        ["COPY --from=builder /out/app /app/server"],
+        [],
+    ),
+    "a rename to a path the runtime stage makes only later keeps the name": (
+        {
+            "build.sh": extract("docker cp c:/out/app ./server"),
+            "Dockerfile": "FROM alpine:3.19\nCOPY server /app\nRUN mkdir -p /app2\n",
+        },
+        ["COPY --from=builder /out/app /app"],
+        [],
+    ),
 }
 
 

@@ -161,6 +161,16 @@ CASES = [
         "file or a directory",
     ),
     (
+        "a rename copied to a destination that depends on a variable",
+        {
+            "build.sh": flow("docker create --name c app:build\ndocker cp c:/out/app ./server\ndocker rm c"),
+            "Dockerfile": "FROM alpine:3.19\nARG BIN=/usr/local/bin\nCOPY server $BIN\n",
+        },
+        "refused",
+        3,
+        "depends on a variable",
+    ),
+    (
         "a shell syntax error",
         {"build.sh": "#!/bin/sh\ndocker build -t app .\nif [ x ]; then\n  echo (\nfi\n"},
         "error",

@@ -38,8 +38,10 @@ from migrate.trace.stages import (
     path_kind,
     stage_name_candidates,
     stage_runs_as_root,
+    joined,
     stage_writes_below,
     valid_stage_name,
+    workdir_before,
 )
 
 if TYPE_CHECKING:
@@ -352,16 +354,10 @@ class Assembler:
         if state.image is None:
             return False
         own_context = any(m.target == path and m.host_path == state.image.context for m in state.mounts)
-        current: tuple[BuiltImage, Stage] | None = (state.image, state.image.stage)
-        seen = set()
-        while current is not None and (id(current[0]), current[1].index) not in seen:
-            image, stage = current
-            seen.add((id(image), stage.index))
-            start = self.flow.base_defaults(image, stage).workdir
-            if stage_writes_below(stage, path, start, allow_context_copy=own_context and image is state.image):
-                return True
-            current = self.flow.base_of(image, stage)
-        return False
+        return any(
+            stage_writes_below(stage, path, self.flow.base_defaults(image, stage).workdir, allow_context_copy=own_context and image is state.image)
+            for image, stage in self.flow.lineage(state.image, state.image.stage)
+        )
 
     # -- stages, args and COPY edits --------------------------------------------------
     def _contexts(self, merged, final, copy_edits, ignore_lines, replaced) -> ContextPlan:
@@ -540,11 +536,7 @@ class Assembler:
 
     def _renamed_target(self, consumption: Consumption, destination, source_count, host_name, site) -> str:
         extraction = consumption.extraction
-        workdir_relative = not destination.startswith("/")
-        target_is_directory = is_directory_target(destination, source_count) or (
-            not workdir_relative and posixpath.normpath(destination) in STANDARD_DIRECTORIES
-        )
-        if not target_is_directory:
+        if not (is_directory_target(destination, source_count) or self._names_directory(consumption, destination, site)):
             return destination
         image = extraction.container.image
         kind = extraction.kind
@@ -560,6 +552,32 @@ class Assembler:
             )
         return posixpath.join(destination, host_name) if not destination.endswith("/") else destination + host_name
 
+    def _names_directory(self, consumption: Consumption, destination: str, site: Site) -> bool:
+        """Whether a COPY destination without a trailing slash is a directory already, so that COPY copies into it.
+
+        A standard directory, or one the consuming stage (or a stage it is FROM) makes before the COPY;
+        any other path is taken to be absent, as the legacy build's own COPY took it.
+        """
+        if "$" in destination:
+            raise self.refuse(
+                site,
+                f"the artifact is renamed on the host and copied to {destination}, which depends on a variable: "
+                "whether that is a directory decides the name it gets",
+            )
+        before: int | None = consumption.instruction.line
+        start = self.flow.base_defaults(consumption.image, consumption.stage).workdir
+        path = joined(workdir_before(consumption.stage, before, start), destination)
+        if path is None:
+            return False
+        if path in STANDARD_DIRECTORIES:
+            return True
+        for image, stage in self.flow.lineage(consumption.image, consumption.stage):
+            kind = path_kind(stage, path, self.flow.base_defaults(image, stage).workdir, before_line=before)
+            if kind is not None:
+                return kind == "dir"
+            before = None
+        return False
+
     def _artifact_origin(self, extraction: Extraction, names) -> tuple[str, bool]:
         if extraction.from_run:
             run = self.runs[id(extraction.container)]
@@ -573,20 +591,11 @@ class Assembler:
         return self.stage_name(image, names), self._root_owned(image)
 
     def _root_owned(self, image: BuiltImage) -> bool:
-        return self._stage_root_owned(image, image.stage, frozenset())
-
-    def _stage_root_owned(self, image: BuiltImage, stage: Stage, seen: frozenset) -> bool:
-        """Whether every file of ``stage`` is provably owned by root, following its base through stages and earlier builds."""
-        if (id(image), stage.index) in seen:
-            return False
-        seen = seen | {(id(image), stage.index)}
-        internal = image.dockerfile.stage(stage.base)
-        if internal is not None and internal.index < stage.index:
-            return stage_runs_as_root(stage, self._stage_root_owned(image, internal, seen))
-        for chained_image, chained_stage, built in self.flow.chains:
-            if chained_image is image and chained_stage is stage:
-                return stage_runs_as_root(stage, self._stage_root_owned(built, built.stage, seen))
-        return stage_runs_as_root(stage)
+        """Whether every file of the image is provably owned by root, following its base through stages and earlier builds."""
+        *built_on, (first_image, first_stage) = self.flow.lineage(image, image.stage)
+        if self.flow.base_of(first_image, first_stage) is not None:
+            return False  # the stages are built from each other in a loop
+        return stage_runs_as_root(first_stage) and all(stage_runs_as_root(stage, True) for _, stage in built_on)
 
     # -- results for reports --------------------------------------------------------
     def _artifacts(self, names) -> tuple[Artifact, ...]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -173,6 +174,15 @@ class Flow:
             if chained_image is image and chained_stage is stage:
                 return built, built.stage
         return None
+
+    def lineage(self, image: BuiltImage, stage: Stage) -> Iterator[tuple[BuiltImage, Stage]]:
+        """The stage, then the stage it is FROM, and so on through earlier builds; a loop ends it."""
+        seen = set()
+        current: tuple[BuiltImage, Stage] | None = (image, stage)
+        while current is not None and (id(current[0]), current[1].index) not in seen:
+            seen.add((id(current[0]), current[1].index))
+            yield current
+            current = self.base_of(*current)
 
     def base_defaults(self, image: BuiltImage, stage: Stage, seen: frozenset = frozenset()) -> RunDefaults:
         base = self.base_of(image, stage)

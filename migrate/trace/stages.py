@@ -81,33 +81,50 @@ def path_kind(stage: Stage, path: str, start_workdir: str | None = "/", *, befor
     """``file`` or ``dir`` when the stage's own instructions (those above ``before_line``) show what ``path`` is, else None.
 
     ``start_workdir`` is the working directory the stage starts in, its base's; None when that is unknown.
+    A path something is made below is a directory.
     """
     workdir = start_workdir
     kind = None
+
+    def made(made_path: str | None, made_kind: str | None) -> None:
+        nonlocal kind
+        if made_path == path and made_kind is not None:
+            kind = made_kind
+        elif made_path is not None and _below(made_path, path) and made_path != path:
+            kind = "dir"
+
     for instruction in stage.instructions:
         if before_line is not None and instruction.line >= before_line:
             break
         if instruction.keyword == "WORKDIR":
-            workdir = _joined(workdir, instruction.arguments.strip().strip('"'))
-            if workdir == path:
-                kind = "dir"
+            workdir = joined(workdir, instruction.arguments.strip().strip('"'))
+            made(workdir, "dir")
         elif instruction.keyword == "RUN":
             for output in _OUTPUT_FLAG.findall(instruction.arguments):
                 output = output.strip("'\"")
-                if _joined(workdir, output) == path:
-                    # ``go build -o /out/ ./...`` writes into the directory /out.
-                    kind = "dir" if output.endswith("/") else "file"
+                # ``go build -o /out/ ./...`` writes into the directory /out.
+                made(joined(workdir, output), "dir" if output.endswith("/") else "file")
             for match in re.finditer(r"mkdir\s+(?:-p\s+)?([^\s;&|]+)", instruction.arguments):
-                if _joined(workdir, match.group(1).strip("'\"")) == path:
-                    kind = "dir"
+                made(joined(workdir, match.group(1).strip("'\"")), "dir")
         elif instruction.keyword in ("COPY", "ADD"):
             words = instruction.words()
-            if len(words) >= 2 and _joined(workdir, words[-1]) == path and (words[-1].endswith("/") or len(words) > 2):
-                kind = "dir"
+            if len(words) >= 2:
+                made(joined(workdir, words[-1]), "dir" if words[-1].endswith("/") or len(words) > 2 else None)
     return kind
 
 
-def _joined(workdir: str | None, path: str) -> str | None:
+def workdir_before(stage: Stage, line: int, start_workdir: str | None) -> str | None:
+    """The working directory at ``line`` of the stage; None when it cannot be known."""
+    workdir = start_workdir
+    for instruction in stage.instructions:
+        if instruction.line >= line:
+            break
+        if instruction.keyword == "WORKDIR":
+            workdir = joined(workdir, instruction.arguments.strip().strip('"'))
+    return workdir
+
+
+def joined(workdir: str | None, path: str) -> str | None:
     """``path`` as an absolute path seen from ``workdir``; None when it is relative and the working directory is unknown."""
     if path.startswith("/"):
         return posixpath.normpath(path)
@@ -164,12 +181,12 @@ def stage_writes_below(stage: Stage, path: str, start_workdir: str | None, *, al
     workdir = start_workdir
     for instruction in stage.instructions:
         if instruction.keyword == "WORKDIR":
-            workdir = _joined(workdir, instruction.arguments.strip().strip('"'))
+            workdir = joined(workdir, instruction.arguments.strip().strip('"'))
         elif instruction.keyword in ("COPY", "ADD"):
             words = instruction.words()
             if len(words) < 2:
                 continue
-            destination = _joined(workdir, words[-1])
+            destination = joined(workdir, words[-1])
             if destination is None:
                 return True
             if not (_below(destination, path) or _below(path, destination)):
