@@ -171,6 +171,27 @@ CASES = [
         "depends on a variable",
     ),
     (
+        "COPY --exclude next to an artifact",
+        {
+            "build.sh": flow("docker create --name c app:build\ndocker cp c:/out/app ./bin/app\ndocker rm c"),
+            "Dockerfile": "# syntax=docker/dockerfile:1.7-labs\nFROM alpine:3.19\nCOPY --exclude=bin/app . /srv/\n",
+            "bin/.keep": "",
+        },
+        "refused",
+        3,
+        "does not carry --exclude",
+    ),
+    (
+        "COPY --parents of an artifact",
+        {
+            "build.sh": flow("docker create --name c app:build\ndocker cp c:/out/app ./bin/app\ndocker rm c"),
+            "Dockerfile": "# syntax=docker/dockerfile:1.7-labs\nFROM alpine:3.19\nCOPY --parents bin/app /srv/\n",
+        },
+        "refused",
+        3,
+        "does not carry --parents",
+    ),
+    (
         "a shell syntax error",
         {"build.sh": "#!/bin/sh\ndocker build -t app .\nif [ x ]; then\n  echo (\nfi\n"},
         "error",

@@ -52,7 +52,8 @@ PREDEFINED_ARGS = frozenset(
 )
 # Docker subcommands that take files out of an image or a container other than by docker cp.
 _EXTRACTING_SUBCOMMANDS = frozenset({"export", "container export", "save", "image save", "commit", "container commit", "exec", "container exec"})
-# The flags ADD has that COPY shares.
+# The flags of a consuming COPY or ADD that mean the same on a COPY --from.  Others (--exclude, --parents,
+# ADD's --checksum…) change what is taken or where it lands.
 _COPY_FLAGS = frozenset({"--chown", "--chmod", "--link"})
 _IGNORED_BUILD_FLAGS = frozenset({"--no-cache", "--pull", "-q", "--quiet", "--rm", "--force-rm", "--compress", "--label", "--iidfile", "--progress", "--load"})
 
@@ -483,7 +484,12 @@ class Assembler:
         sources, destination = words[:-1], words[-1]
         replaced = {c.source for c in consumptions if c.relation in ("itself", "inside", "unpacked") or self._made_by_flow(c)}
         kept_sources = [s for s in sources if s not in replaced]
-        base_flags = [f for f in instruction.flags if not f.lower().startswith("--from")]
+        base_flags = list(instruction.flags)
+        for flag in base_flags:
+            if flag.split("=", 1)[0].lower() not in _COPY_FLAGS:
+                raise self.refuse(
+                    site, f"{instruction.keyword} {flag} reads the extracted artifact, and dmigrate does not carry {flag.split('=', 1)[0]} into a COPY --from"
+                )
         specs: list[CopySpec] = []
         keep_original = not replaced
         if replaced and kept_sources:
@@ -525,8 +531,7 @@ class Assembler:
         has_chown = any(f.lower().startswith("--chown") for f in base_flags)
         if not has_chown and not root_owned and not extraction.owners_kept:
             flags.append("--chown=0:0")
-        keyword_flags = [f for f in base_flags if consumption.instruction.keyword != "ADD" or f.split("=", 1)[0].lower() in _COPY_FLAGS]
-        flags.extend(keyword_flags)
+        flags.extend(base_flags)
         mode = extraction.known_mode
         if mode is not None and not any(f.lower().startswith("--chmod") for f in base_flags):
             flags.append(f"--chmod={mode:o}")
