@@ -591,6 +591,11 @@ MERGED_LINES = {
         ["COPY --from=builder /out/app /app"],
         [],
     ),
+    "a COPY source cannot leave the context: ../app is the context's app": (
+        {"build.sh": extract(), "Dockerfile": "FROM alpine:3.19\nCOPY ../app /usr/local/bin/app\n"},
+        ["COPY --from=builder /out/app /usr/local/bin/app"],
+        [],
+    ),
 }
 
 

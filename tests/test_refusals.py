@@ -192,6 +192,26 @@ CASES = [
         "does not carry --parents",
     ),
     (
+        "a COPY source with a variable next to one that reads the artifact",
+        {
+            "build.sh": flow("docker create --name c app:build\ndocker cp c:/out/app app\ndocker rm c"),
+            "Dockerfile": "FROM alpine:3.19\nARG NAME=app\nCOPY app /usr/local/bin/app\nCOPY $NAME /opt/\n",
+        },
+        "refused",
+        4,
+        "wildcard or a variable",
+    ),
+    (
+        "a wildcard inside an extracted directory",
+        {
+            "build.sh": flow("docker create --name c app:build\ndocker cp c:/out ./dist\ndocker rm c"),
+            "Dockerfile": "FROM alpine:3.19\nCOPY dist /app/dist\nCOPY dist/*.js /js/\n",
+        },
+        "refused",
+        3,
+        "may match the extracted dist",
+    ),
+    (
         "a shell syntax error",
         {"build.sh": "#!/bin/sh\ndocker build -t app .\nif [ x ]; then\n  echo (\nfi\n"},
         "error",

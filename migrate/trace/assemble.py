@@ -31,7 +31,7 @@ from migrate.trace.contexts import (
     selects,
 )
 from migrate.trace.flow import BuiltImage, Consumption, ContainerState, Extraction, Flow, image_key
-from migrate.trace.paths import STANDARD_DIRECTORIES, is_directory_target
+from migrate.trace.paths import STANDARD_DIRECTORIES, context_relative, is_directory_target
 from migrate.trace.stages import (
     normalise_stage_name,
     official_runs_as_root,
@@ -503,8 +503,7 @@ class Assembler:
         """A directory COPY source that holds nothing but artifacts: it no longer exists, so the COPY goes."""
         if consumption.relation != "directory":
             return False
-        relative = posixpath.normpath(consumption.source.lstrip("/")) if consumption.source.strip("/") else "."
-        path = posixpath.normpath(posixpath.join(consumption.image.context, relative))
+        path = posixpath.normpath(posixpath.join(consumption.image.context, context_relative(consumption.source)))
         return self.facts.existed_before_run(path) is None
 
     def _artifact_spec(self, consumption: Consumption, base_flags, destination, source_count, names, site) -> CopySpec:

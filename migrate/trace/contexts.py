@@ -21,6 +21,7 @@ from migrate.read.dockerfile import Instruction, Stage
 from migrate.read.dockerignore import DockerIgnore
 from migrate.read.project import HostFacts
 from migrate.trace.flow import BuiltImage
+from migrate.trace.paths import context_relative
 
 
 class ContextRefused(Exception):
@@ -191,7 +192,7 @@ def selects(context: str, source: str, path: str) -> bool:
     if not rest or rest.endswith("/") or "//" in rest or "/." in "/" + rest:
         rest = posixpath.relpath(path, context)
     relative = rest.split("/")
-    pattern = _inside_context(source)
+    pattern = context_relative(source)
     if pattern == ".":
         return True
     parts = pattern.split("/")
@@ -203,11 +204,6 @@ def _part_matches(name: str, pattern: str) -> bool:
     if "*" in pattern or "?" in pattern or "[" in pattern:
         return fnmatch.fnmatchcase(name, pattern)
     return name == pattern
-
-
-def _inside_context(source: str) -> str:
-    """A source as the builder reads it: ``..`` cannot leave the context."""
-    return posixpath.normpath("/" + source).lstrip("/") or "."
 
 
 def _rebase(image: BuiltImage, prefix: str, plan: ContextPlan, busy: set[tuple[int, int]]) -> None:
@@ -225,7 +221,7 @@ def _rebase(image: BuiltImage, prefix: str, plan: ContextPlan, busy: set[tuple[i
                 raise ContextRefused(image, instruction.line, "this COPY reads an artifact and its context must be rebased; dmigrate does not do both")
             words = instruction.words()
             sources = [
-                w if "://" in w or w.startswith("git@") else posixpath.normpath(posixpath.join(prefix, _inside_context(w)))
+                w if "://" in w or w.startswith("git@") else posixpath.normpath(posixpath.join(prefix, context_relative(w)))
                 for w in words[:-1]
             ]
             spec = CopySpec(instruction.flags, tuple(sources), words[-1], instruction.keyword)

@@ -34,7 +34,16 @@ from migrate.read.ops import (
     build_paths,
 )
 from migrate.read.project import ProjectReading
-from migrate.trace.paths import ContainerSource, container_source, has_glob, landing_path, relate, tar_extract_directory
+from migrate.trace.paths import (
+    ContainerSource,
+    container_source,
+    context_relative,
+    is_pattern,
+    landing_path,
+    may_overlap,
+    relate,
+    tar_extract_directory,
+)
 from migrate.trace.stages import path_kind
 
 if TYPE_CHECKING:
@@ -300,24 +309,28 @@ class FlowTracer:
                     self._relate_source(image, stage, instruction, source, live, ignore)
 
     def _relate_source(self, image, stage, instruction, source, live, ignore) -> None:
-        site = Site(image.dockerfile.path, instruction.line, None)
-        relative = posixpath.normpath(source.lstrip("/")) if source.strip("/") else "."
         if "://" in source:
             return
+        site = Site(image.dockerfile.path, instruction.line, None)
+        relative = context_relative(source)
         absolute = posixpath.normpath(posixpath.join(image.context, relative))
+        pattern = is_pattern(relative)
         for path, write_site, reason in self.flow.unknown_writes:
-            if _under(path, image.context) and not has_glob(relative) and relate(absolute, path) is not None:
-                if ignore is None or not ignore.excludes(posixpath.relpath(path, image.context)):
+            if not _under(path, image.context):
+                continue
+            path_relative = posixpath.relpath(path, image.context)
+            if may_overlap(relative, path_relative) if pattern else relate(absolute, path) is not None:
+                if ignore is None or not ignore.excludes(path_relative):
                     raise self.refuse(write_site, f"{reason}, and {image.dockerfile.path.name}:{instruction.line} reads it")
         for extraction in live:
             host = extraction.host_path
             if not _under(host, image.context):
                 continue
-            if has_glob(relative):
-                if _glob_may_match(relative, posixpath.relpath(host, image.context)):
+            if pattern:
+                if may_overlap(relative, posixpath.relpath(host, image.context)):
                     raise self.refuse(
                         site,
-                        f"the wildcard source {source!r} may match the extracted {self.facts.relative(host)}; "
+                        f"the source {source!r} has a wildcard or a variable and may match the extracted {self.facts.relative(host)}; "
                         "write the artifact's name out so that dmigrate can trace it",
                     )
                 continue
@@ -845,19 +858,6 @@ def _image_key(reference: str) -> str:
 
 def image_key(reference: str) -> str:
     return _image_key(reference)
-
-
-def _glob_may_match(pattern: str, path: str) -> bool:
-    import fnmatch
-
-    parts = pattern.split("/")
-    path_parts = path.split("/")
-    # The pattern matches the path itself or one of its parent directories.
-    for length in range(1, len(path_parts) + 1):
-        candidate = path_parts[:length]
-        if len(candidate) == len(parts) and all(fnmatch.fnmatchcase(p, q) for p, q in zip(candidate, parts)):
-            return True
-    return False
 
 
 def _ignore_reaches_inside(ignore: DockerIgnore, copied: str) -> bool:

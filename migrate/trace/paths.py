@@ -122,5 +122,26 @@ def is_directory_target(destination: str, source_count: int) -> bool:
     return destination.endswith("/") or destination in (".", "..") or destination.endswith("/.") or source_count > 1
 
 
-def has_glob(path: str) -> bool:
-    return any(char in path for char in "*?[")
+def context_relative(source: str) -> str:
+    """A COPY source as the builder reads it, relative to the context: a leading ``/`` or ``..`` cannot leave it."""
+    return posixpath.normpath("/" + source).lstrip("/") or "."
+
+
+def is_pattern(source: str) -> bool:
+    """Whether what a COPY source names cannot be told from its text: it has a wildcard or a variable."""
+    return any(char in source for char in "*?[$")
+
+
+def may_overlap(pattern: str, path: str) -> bool:
+    """Whether a wildcard or variable COPY source may name ``path``, a directory that holds it, or something inside it.
+
+    Both are relative to the context.
+    """
+    import fnmatch
+
+    for part, name in zip(pattern.split("/"), path.split("/")):
+        if "$" in part:
+            return True  # a variable may hold anything, slashes included
+        if not fnmatch.fnmatchcase(name, part):
+            return False
+    return True
