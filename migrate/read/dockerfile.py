@@ -21,7 +21,8 @@ from migrate.errors import InputError, Location
 BOM = "\ufeff"
 _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*?)\s*$")
 _KNOWN_DIRECTIVES = {"syntax", "escape", "check"}
-_HEREDOC = re.compile(r"<<(-?)\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\2")
+_HEREDOC_WORD = re.compile(r"\d*<<(-?)([^<]+)")
+"""A word that starts a heredoc, as BuildKit matches each word of the line (quotes kept)."""
 _HEREDOC_KEYWORDS = {"RUN", "COPY", "ADD"}
 _FLAG_KEYWORDS = {"FROM", "COPY", "ADD", "RUN", "HEALTHCHECK"}
 
@@ -184,10 +185,17 @@ def parse_dockerfile(text: str, path: Path) -> Dockerfile:
     bom = text.startswith(BOM)
     if bom:
         text = text[1:]
-    lines = text.splitlines(keepends=True)
+    lines = _lines(text)
     directives, escape, first = _read_directives(lines)
     items = _read_items(lines, first, escape, path)
     return _group_stages(items, directives, escape, bom, path)
+
+
+def _lines(text: str) -> list[str]:
+    """The physical lines, each with its newline: Docker ends a line at ``\\n`` only (``str.splitlines`` also ends one at ``\\f``, ``\\x85``, ...)."""
+    lines = text.split("\n")
+    last = lines.pop()
+    return [line + "\n" for line in lines] + ([last] if last else [])
 
 
 def read_dockerfile(path: Path) -> Dockerfile:
@@ -235,7 +243,8 @@ def _read_items(lines: list[str], index: int, escape: str, path: Path) -> list[I
         while True:
             content = lines[index].rstrip("\r\n").rstrip(" \t")
             index += 1
-            if not content.endswith(escape):
+            # BuildKit's rule: one escape character ends the line; two (an escaped escape) do not.
+            if not content.endswith(escape) or content.endswith(escape * 2):
                 logical.append(content)
                 break
             logical.append(content[: -len(escape)])
@@ -254,8 +263,8 @@ def _read_items(lines: list[str], index: int, escape: str, path: Path) -> list[I
             raise InputError(Location(path, start + 1), f"not a Dockerfile instruction: {joined[:40]!r}")
         flags, arguments = _split_flags(rest.strip()) if keyword in _FLAG_KEYWORDS else ((), rest.strip())
         heredocs: list[Heredoc] = []
-        if keyword in _HEREDOC_KEYWORDS and "<<" in arguments:
-            for strip, _quote, name in _HEREDOC.findall(_unquoted(arguments)):
+        if "<<" in arguments and _may_hold_heredocs(keyword, arguments):
+            for name, strip in _heredoc_starts(arguments):
                 body_start = index
                 while index < len(lines):
                     candidate = lines[index].rstrip("\r\n")
@@ -279,9 +288,75 @@ def _read_items(lines: list[str], index: int, escape: str, path: Path) -> list[I
     return items
 
 
-def _unquoted(text: str) -> str:
-    """The text with quoted parts blanked, so that ``echo "<<x"`` is not taken for a heredoc."""
-    return re.sub(r"'[^']*'|\"(?:\\.|[^\"\\])*\"", lambda m: " " * len(m.group(0)), text)
+def _may_hold_heredocs(keyword: str, arguments: str) -> bool:
+    """RUN, COPY and ADD in shell form, also behind ONBUILD."""
+    if keyword == "ONBUILD":
+        keyword, _, arguments = arguments.partition(" ")
+        keyword = keyword.upper()
+        arguments = arguments.strip()
+    return keyword in _HEREDOC_KEYWORDS and not _is_json_array(arguments)
+
+
+def _is_json_array(arguments: str) -> bool:
+    """BuildKit's exec form: the arguments parse as a JSON array of strings (``[ -f x ] && ...`` is shell form)."""
+    if not arguments.startswith("["):
+        return False
+    import json
+
+    try:
+        value = json.loads(arguments)
+    except ValueError:
+        return False
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _heredoc_starts(arguments: str) -> list[tuple[str, bool]]:
+    """Each heredoc the line opens: its delimiter and whether tabs are stripped.
+
+    BuildKit splits the line into words keeping quotes, and a word opens a
+    heredoc when the whole of it is ``[n]<<[-]WORD``; WORD is the delimiter
+    with its quotes removed (``<<'EOF'`` ends at ``EOF``).  So ``"<<x"``,
+    ``cat<<x`` and ``<<<x`` open none.
+    """
+    import shlex
+
+    found = []
+    for word in _raw_words(arguments):
+        match = _HEREDOC_WORD.fullmatch(word)
+        if match is None:
+            continue
+        try:
+            names = shlex.split(match.group(2))
+        except ValueError:
+            continue
+        if len(names) == 1 and names[0]:
+            found.append((names[0], match.group(1) == "-"))
+    return found
+
+
+def _raw_words(text: str) -> list[str]:
+    """``text`` split at whitespace outside quotes, quotes and backslashes kept."""
+    words: list[str] = []
+    current: list[str] = []
+    quote = None
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if quote is None and char.isspace():
+            if current:
+                words.append("".join(current))
+                current = []
+        elif char == "\\" and quote != "'" and index + 1 < len(text):
+            current.append(text[index : index + 2])
+            index += 1
+        else:
+            if char in "'\"" and quote in (None, char):
+                quote = None if quote == char else char
+            current.append(char)
+        index += 1
+    if current:
+        words.append("".join(current))
+    return words
 
 
 def _split_flags(rest: str) -> tuple[tuple[str, ...], str]:
