@@ -596,6 +596,18 @@ MERGED_LINES = {
         ["COPY --from=builder /out/app /usr/local/bin/app"],
         [],
     ),
+    "a numeric --from of the runtime file counts the stage a docker run became": (
+        {
+            "build.sh": (
+                "#!/bin/sh\ndocker build -t app:build -f Dockerfile.build .\ndocker run --name r app:build\n"
+                "docker cp r:/out/app ./app\ndocker rm r\ndocker build -t app .\n"
+            ),
+            "Dockerfile.build": "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nCMD go build -o /out/app .\n",
+            "Dockerfile": "FROM alpine:3.19\nRUN echo hi > /hi\nFROM alpine:3.19\nCOPY --from=0 /hi /hi\nCOPY app /usr/local/bin/app\n",
+        },
+        ["COPY --from=2 /hi /hi"],
+        [],
+    ),
 }
 
 

@@ -392,6 +392,8 @@ class Assembler:
         offsets: dict[int, int] = {}
         count = 0
         for image in merged:
+            if image is final:
+                count += len(self.runs)  # the run stages stand just before the runtime file's stages
             offsets[image.position] = count
             count += len(image.dockerfile.stages)
         arg_plan = _ArgMerge(self, merged, final, names)
