@@ -608,6 +608,35 @@ MERGED_LINES = {
         ["COPY --from=2 /hi /hi"],
         [],
     ),
+    "a build stage named like the runtime file's base image is renamed, and its own FROM still names the image": (
+        {
+            "build.sh": extract(),
+            "Dockerfile.build": (
+                "FROM busybox AS busybox\nRUN echo hi > /tool\n"
+                "FROM golang:1.21\nCOPY --from=busybox /tool /tool\nRUN go build -o /out/app .\n"
+            ),
+            "Dockerfile": "FROM busybox\nCOPY app /usr/local/bin/app\n",
+        },
+        ["FROM busybox AS busybox-2", "COPY --from=busybox-2 /tool /tool", "FROM busybox"],
+        [],
+    ),
+    "a build stage named like an image the runtime file copies from is renamed": (
+        {
+            "build.sh": extract(),
+            "Dockerfile.build": (
+                "FROM golang:1.21 AS tools\nRUN echo hi > /tool\n"
+                "FROM golang:1.21\nCOPY --from=tools /tool /tool\nRUN go build -o /out/app .\n"
+            ),
+            "Dockerfile": "FROM alpine:3.19\nCOPY --from=tools /x /x\nCOPY app /usr/local/bin/app\n",
+        },
+        ["FROM golang:1.21 AS tools-2", "COPY --from=tools-2 /tool /tool", "COPY --from=tools /x /x"],
+        [],
+    ),
+    "a new stage name is not one the build file uses for an image": (
+        {"build.sh": extract(), "Dockerfile.build": "FROM builder\nRUN go build -o /out/app .\n", "Dockerfile": RUNTIME},
+        ["FROM builder AS app-build"],
+        ["FROM builder AS builder"],
+    ),
 }
 
 

@@ -212,6 +212,17 @@ CASES = [
         "may match the extracted dist",
     ),
     (
+        "a runtime stage named like an image the build file uses",
+        {
+            "build.sh": flow("docker create --name c app:build\ndocker cp c:/out/app app\ndocker rm c"),
+            "Dockerfile.build": "FROM tools AS tools\nFROM golang:1.21\nCOPY --from=tools /t /t\nRUN go build -o /out/app .\n",
+            "Dockerfile": "FROM alpine:3.19 AS tools\nRUN true\nFROM alpine:3.19\nCOPY app /usr/local/bin/app\n",
+        },
+        "refused",
+        1,
+        "has the name of an image",
+    ),
+    (
         "a shell syntax error",
         {"build.sh": "#!/bin/sh\ndocker build -t app .\nif [ x ]; then\n  echo (\nfi\n"},
         "error",

@@ -33,6 +33,8 @@ from migrate.trace.contexts import (
 from migrate.trace.flow import BuiltImage, Consumption, ContainerState, Extraction, Flow, image_key
 from migrate.trace.paths import STANDARD_DIRECTORIES, context_relative, is_directory_target
 from migrate.trace.stages import (
+    earlier_stage,
+    image_references,
     normalise_stage_name,
     official_runs_as_root,
     path_kind,
@@ -234,42 +236,54 @@ class Assembler:
 
     # -- stage names ---------------------------------------------------------------
     def _stage_names(self, merged: list[BuiltImage], final: BuiltImage) -> dict[tuple[int, int], str]:
-        """Names for every merged stage, keyed by (image position, stage index); unnamed final stages stay unnamed."""
-        taken: set[str] = set()
-        bare_bases = set()
-        for image in merged:
-            for stage in image.dockerfile.stages:
-                bare_bases.add(stage.base.lower())
-                for instruction in stage.instructions:
-                    source = instruction.flag("from")
-                    if source:
-                        bare_bases.add(source.lower())
-        for extraction in self.flow.extractions:
-            if extraction.container.external:
-                bare_bases.add(extraction.container.external.lower())
-        for stage in final.dockerfile.stages:
-            if stage.name:
-                taken.add(stage.name.lower())
+        """Names for every merged stage, keyed by (image position, stage index); unnamed runtime stages stay unnamed.
+
+        In the merged file a stage name shadows an image of that name, so no stage may be called what a FROM
+        or ``--from`` of another merged Dockerfile, or a ``COPY --from`` of an outside image, names; a new
+        name must not be one its own Dockerfile uses for an image either.
+        """
+        references = {
+            image.position: image_references(image.dockerfile, _global_arg_values(image)) for image in merged
+        }
+        outside = {e.container.external.lower() for e in self.flow.extractions if e.container.external}
+        everywhere = outside.union(*references.values())
+
+        def named_elsewhere(image: BuiltImage) -> set[str]:
+            return outside.union(*(names for position, names in references.items() if position != image.position))
+
         names: dict[tuple[int, int], str] = {}
+        taken: set[str] = set()
+        for stage in final.dockerfile.stages:
+            if not stage.name:
+                continue
+            if stage.name.lower() in named_elsewhere(final):
+                raise self.refuse(
+                    _at(final.dockerfile.path, stage.from_instruction),
+                    f"the stage {stage.name} has the name of an image the build image's Dockerfile or the driver uses, "
+                    "which in the merged Dockerfile would name this stage instead; rename the stage",
+                )
+            names[(final.position, stage.index)] = stage.name
+            taken.add(stage.name.lower())
         for image in merged:
             if image is final:
-                for stage in image.dockerfile.stages:
-                    if stage.name:
-                        names[(image.position, stage.index)] = stage.name
                 continue
+            elsewhere = named_elsewhere(image)
             for stage in image.dockerfile.stages:
-                if stage.name and stage.name.lower() not in taken and stage is not image.stage:
+                own = stage.name.lower() if stage.name else None
+                if own is not None and own not in taken | elsewhere:
                     names[(image.position, stage.index)] = stage.name
-                    taken.add(stage.name.lower())
+                    taken.add(own)
                     continue
-                if stage is not image.stage and not stage.name:
+                if stage is image.stage:
+                    candidates = stage_name_candidates(image.tags, Path(image.dockerfile_path).name)
+                elif own is not None:
+                    candidates = [own]
+                else:
                     continue
-                preferred = [stage.name.lower()] if stage.name else []
-                candidates = preferred + stage_name_candidates(image.tags, Path(image.dockerfile_path).name)
-                name = self._unique(candidates, taken | bare_bases)
+                name = self._unique(candidates, taken | everywhere)
                 names[(image.position, stage.index)] = name
                 taken.add(name)
-        self.taken_names = taken | bare_bases
+        self.taken_names = taken | everywhere
         return names
 
     @staticmethod
@@ -426,8 +440,8 @@ class Assembler:
                 base = None
                 if stage.index in chain_bases and chain_bases[stage.index] in merged:
                     base = self.stage_name(chain_bases[stage.index], names)
-                elif stage.base.lower() in renamed_stages:
-                    base = renamed_stages[stage.base.lower()]
+                elif (earlier := earlier_stage(image.dockerfile, stage)) is not None and earlier.name:
+                    base = renamed_stages.get(earlier.name.lower())
                 role = "final" if image is final else "build"
                 plans.append(
                     StagePlan(
@@ -982,6 +996,18 @@ def _global_default(dockerfile: Dockerfile, name: str):
             if arg == name:
                 return default
     return _MISSING
+
+
+def _global_arg_values(image: BuiltImage) -> dict[str, str]:
+    """The known values of a Dockerfile's global ARGs in its own build: the --build-arg passed, else the default."""
+    passed = {arg.name: arg.value.key for arg in image.build.build_args if arg.value is not None and arg.value.known}
+    values = {}
+    for instruction in image.dockerfile.global_args:
+        for name, default in instruction.key_values():
+            value = passed.get(name, default)
+            if value is not None:
+                values[name] = value
+    return values
 
 
 def _declared(dockerfile: Dockerfile) -> set[str]:

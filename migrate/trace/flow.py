@@ -44,7 +44,7 @@ from migrate.trace.paths import (
     relate,
     tar_extract_directory,
 )
-from migrate.trace.stages import path_kind
+from migrate.trace.stages import earlier_stage, path_kind
 
 if TYPE_CHECKING:
     from migrate.trace.config import RunDefaults
@@ -176,8 +176,8 @@ class Flow:
 
     def base_of(self, image: BuiltImage, stage: Stage) -> tuple[BuiltImage, Stage] | None:
         """The stage a stage is FROM, in its own Dockerfile or in an image built earlier; None for an outside image."""
-        internal = image.dockerfile.stage(stage.base)
-        if internal is not None and internal.index < stage.index:
+        internal = earlier_stage(image.dockerfile, stage)
+        if internal is not None:
             return image, internal
         for chained_image, chained_stage, built in self.chains:
             if chained_image is image and chained_stage is stage:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from migrate.read.dockerfile import Stage
+from migrate.read.dockerfile import Dockerfile, Stage
 
 RESERVED_STAGE_NAMES = frozenset({"scratch", "context"})
 _VALID_STAGE_NAME = re.compile(r"^[a-z][a-z0-9._-]*$")
@@ -153,6 +153,32 @@ def stage_name_candidates(tags: tuple[str, ...], dockerfile_name: str) -> list[s
         if candidate and candidate not in named:
             named.append(candidate)
     return named
+
+
+def earlier_stage(dockerfile: Dockerfile, stage: Stage) -> Stage | None:
+    """The stage of the same Dockerfile that ``stage`` is FROM; None when its FROM names an image."""
+    base = dockerfile.stage(stage.base)
+    return base if base is not None and base.index < stage.index else None
+
+
+def image_references(dockerfile: Dockerfile, arg_values: dict[str, str]) -> set[str]:
+    """The lower-cased names a Dockerfile's FROM lines and ``--from`` flags use for images, not for its own stages.
+
+    ``$NAME`` is read from ``arg_values`` (the global ARGs as the build sets them); one that stays unknown
+    names no stage, as a stage name has no ``$``.
+    """
+    def expanded(text: str) -> str:
+        return re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: arg_values.get(m.group(1) or m.group(2), m.group(0)), text)
+
+    references = set()
+    for stage in dockerfile.stages:
+        if earlier_stage(dockerfile, stage) is None:
+            references.add(expanded(stage.base).lower())
+        for instruction in stage.instructions:
+            source = instruction.flag("from")
+            if source and dockerfile.stage(source) is None:
+                references.add(expanded(source).lower())
+    return references
 
 
 def normalise_stage_name(text: str) -> str:
