@@ -637,6 +637,15 @@ MERGED_LINES = {
         ["FROM builder AS app-build"],
         ["FROM builder AS builder"],
     ),
+    "a global ARG renamed for the build stage is renamed in its FROM too": (
+        {
+            "build.sh": extract(runtime_build="docker build --build-arg BASE=alpine:3.18 -t app ."),
+            "Dockerfile.build": "ARG BASE=golang:1.21\nFROM ${BASE}\nRUN go build -o /out/app .\n",
+            "Dockerfile": "ARG BASE=alpine:3.19\nFROM ${BASE}\nCOPY app /usr/local/bin/app\n",
+        },
+        ["ARG BUILDER_BASE=golang:1.21", "ARG BASE=alpine:3.19", "FROM ${BUILDER_BASE} AS builder", "FROM ${BASE}"],
+        ["FROM ${BASE} AS builder"],
+    ),
 }
 
 

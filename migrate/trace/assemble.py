@@ -442,6 +442,8 @@ class Assembler:
                     base = self.stage_name(chain_bases[stage.index], names)
                 elif (earlier := earlier_stage(image.dockerfile, stage)) is not None and earlier.name:
                     base = renamed_stages.get(earlier.name.lower())
+                if base is None:
+                    base = arg_plan.renamed_base(image, stage)
                 role = "final" if image is final else "build"
                 plans.append(
                     StagePlan(
@@ -953,6 +955,20 @@ class _ArgMerge:
             )
         return tuple(found)
 
+    def renamed_base(self, image: BuiltImage, stage: Stage) -> str | None:
+        """The stage's FROM image with its renamed global ARGs written under their new names; None when it uses none."""
+        renames = self.renames.get(image.position, {})
+        if not renames:
+            return None
+        platform = stage.from_instruction.flag("platform") or ""
+        if any(name in renames for name in _variables(platform)):
+            raise self.assembler.refuse(
+                _at(image.dockerfile.path, stage.from_instruction), f"--platform={platform} uses a global ARG that must be renamed"
+            )
+        if not any(name in renames for name in _variables(stage.base)):
+            return None
+        return _VARIABLE.sub(lambda m: m.group(0).replace(m.group(2), renames.get(m.group(2), m.group(2)), 1), stage.base)
+
     def _stage_is_a_base(self, image: BuiltImage, stage: Stage) -> bool:
         if any(base is image and image.stage is stage for _i, _s, base in self.assembler.flow.chains):
             return True
@@ -988,6 +1004,11 @@ class _ArgMerge:
 
 
 _MISSING = object()
+_VARIABLE = re.compile(r"\$(\{)?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _variables(text: str) -> set[str]:
+    return {match.group(2) for match in _VARIABLE.finditer(text)}
 
 
 def _global_default(dockerfile: Dockerfile, name: str):
