@@ -223,6 +223,20 @@ CASES = [
         "has the name of an image",
     ),
     (
+        "a build image still used after the migration whose ARG must be renamed",
+        {
+            "build.sh": flow(
+                "docker create --name c app:build\ndocker cp c:/out/app app\ndocker rm c",
+                runtime_build="docker build --build-arg VERSION=2.0 -t app .\ndocker push app:build",
+            ).replace("docker build -t app:build", "docker build --build-arg VERSION=sdk-7 -t app:build"),
+            "Dockerfile.build": "FROM golang:1.21\nARG VERSION=dev\nRUN go build -o /out/app .\n",
+            "Dockerfile": "FROM alpine:3.19\nARG VERSION\nCOPY app /usr/local/bin/app\n",
+        },
+        "refused",
+        2,
+        "would no longer set it",
+    ),
+    (
         "a shell syntax error",
         {"build.sh": "#!/bin/sh\ndocker build -t app .\nif [ x ]; then\n  echo (\nfi\n"},
         "error",

@@ -894,6 +894,13 @@ class _ArgMerge:
                         self._add(f"--build-arg {new}={mine.value.text}")
                 elif mine is not None and theirs is None:
                     self._add(mine.text)
+            if self.renames[image.position] and self.assembler._retargeted(image):
+                renamed = ", ".join(self.renames[image.position])
+                raise self.assembler.refuse(
+                    image.build.site,
+                    f"the build image is still used, so it is now built from the merged Dockerfile, where its ARG {renamed} "
+                    "must be renamed: that build would no longer set it",
+                )
 
     def _add(self, text: str) -> None:
         if text not in self.added:
