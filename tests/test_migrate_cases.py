@@ -646,6 +646,20 @@ MERGED_LINES = {
         ["ARG BUILDER_BASE=golang:1.21", "ARG BASE=alpine:3.19", "FROM ${BUILDER_BASE} AS builder", "FROM ${BASE}"],
         ["FROM ${BASE} AS builder"],
     ),
+    "docker cp of a directory to an absent DEST/ lands at DEST, not inside it": (
+        {
+            "build.sh": extract("docker cp c:/out ./dist/"),
+            "Dockerfile.build": "FROM golang:1.21\nWORKDIR /src\nCOPY . .\nRUN mkdir /out && go build -o /out/app .\n",
+            "Dockerfile": "FROM alpine:3.19\nCOPY dist /app\n",
+        },
+        ["COPY --from=builder /out /app"],
+        ["COPY --from=builder /out /app/out"],
+    ),
+    "docker cp of a file to DEST/ lands inside it": (
+        {"build.sh": extract("docker cp c:/out/app bin/"), "Dockerfile": "FROM alpine:3.19\nCOPY bin /usr/local/bin/\n"},
+        ["COPY --from=builder /out/app /usr/local/bin/app"],
+        [],
+    ),
 }
 
 

@@ -237,6 +237,16 @@ CASES = [
         "would no longer set it",
     ),
     (
+        "docker cp to an absent DEST/ of something that may be a file or a directory",
+        {
+            "build.sh": flow("docker create --name c app:build\ndocker cp c:/usr/lib/thing bin/\ndocker rm c"),
+            "Dockerfile": "FROM alpine:3.19\nCOPY bin /usr/local/bin/\n",
+        },
+        "refused",
+        4,
+        "ends in / and may not exist yet",
+    ),
+    (
         "a shell syntax error",
         {"build.sh": "#!/bin/sh\ndocker build -t app .\nif [ x ]; then\n  echo (\nfi\n"},
         "error",

@@ -570,16 +570,25 @@ class FlowTracer:
                     op.site,
                     f"{op.destination.text} was extracted before, and whether it is a directory decides whether this copy lands inside it",
                 )
+            host = landing_path(source, destination, prior, op.destination.key.endswith("/"), kind)
+            if host is None:
+                raise self.refuse(
+                    op.site,
+                    f"{op.destination.text} ends in / and may not exist yet: docker cp creates it for a directory but needs it for a file, "
+                    f"and the build image's Dockerfile does not show which {source.path} is",
+                )
             if prior is None and destination not in self.host_state and self.facts.tracked is not None:
+                exists = host != destination and not source.contents_only
                 self.flow.decisions.append(
-                    f"{_where(op.site)}: assumed {self.facts.relative(destination)} does not exist before the driver runs (git does not track it)"
+                    f"{_where(op.site)}: assumed {self.facts.relative(destination)} "
+                    + ("is a directory before the driver runs, as docker cp needs for a file" if exists else "does not exist before the driver runs")
+                    + " (git does not track it)"
                 )
             if source.contents_only and prior == "dir":
                 self.flow.warnings.append(
                     f"{_where(op.site)}: {op.destination.text} already exists, so the legacy flow merged into it; "
                     "the migrated build copies only the container's files"
                 )
-            host = landing_path(source, destination, prior, op.destination.key.endswith("/"))
         if op.follow_links is False and state.image is not None and (
             _creates_symlink(state.image.stage.instructions, source.path) or state.ran and _run_creates_symlink(self.flow, state, source.path)
         ):

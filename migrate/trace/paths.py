@@ -38,15 +38,22 @@ def container_source(raw: str) -> ContainerSource:
     return ContainerSource(posixpath.normpath("/" + raw.lstrip("/")), contents)
 
 
-def landing_path(source: ContainerSource, destination: str, destination_state: str | None, trailing_slash: bool) -> str:
-    """Where ``docker cp`` puts ``source`` given an absolute ``destination``.
+def landing_path(
+    source: ContainerSource, destination: str, destination_state: str | None, trailing_slash: bool, source_kind: str | None
+) -> str | None:
+    """Where ``docker cp`` puts ``source`` given an absolute ``destination``; None when only the source's kind would tell.
 
-    ``destination_state`` is ``dir``, ``file`` or None (absent) before the copy.
+    ``destination_state`` is ``dir``, ``file`` or None (absent) before the copy; ``source_kind`` is ``file``,
+    ``dir`` or None (unknown).  An absent destination written with a trailing ``/`` is created for a
+    directory, which lands there, while a file fails to copy (moby's ``PrepareArchiveCopy``): a flow that
+    works with a file had the directory already.
     """
     if source.contents_only:
         return destination
-    if destination_state == "dir" or (trailing_slash and destination_state is None):
+    if destination_state == "dir":
         return posixpath.join(destination, source.basename)
+    if trailing_slash and destination_state is None:
+        return {"dir": destination, "file": posixpath.join(destination, source.basename)}.get(source_kind or "")
     return destination
 
 
