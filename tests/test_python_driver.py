@@ -9,6 +9,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from migrate.read.ops import Build, Container, Copy, HostCommand, Opaque, Remove
 from migrate.read.project import read_driver
 from support import make_project, migrate, texts_after
@@ -523,3 +525,13 @@ def test_code_that_still_reads_the_deleted_dockerfile_is_refused(tmp_path):
     outcome = migrate(root / "build.py")
     assert outcome.status == "refused" and "still reads Dockerfile.build" in outcome.message
     assert migrate(root / "build.py", keep_legacy=True).status == "pending"
+
+
+@pytest.mark.parametrize(
+    "call",
+    ['subprocess.run(["docker", "run", "-i", "b", "sh"], input=b"cat /out/app")', 'subprocess.run(["docker", "run", "-i", "b", "sh"], stdin=open("script.sh"))'],
+)
+def test_input_fed_to_a_container_is_opaque(tmp_path, call):
+    root = project(tmp_path, f"import subprocess\n{call}\n")
+    [op] = operations(root)
+    assert isinstance(op, Opaque) and "standard input" in op.reason

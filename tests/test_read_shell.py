@@ -226,3 +226,38 @@ def test_syntax_error_names_the_line():
     with pytest.raises(InputError) as raised:
         read("echo ok\necho (\n")
     assert raised.value.location.line == 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "docker run --rm -i img sh <<EOF\ncp /out/app /host/app\nEOF",
+        "docker run -i img sh <<< 'make'",
+        "docker run --interactive img sh < script.sh",
+        "tar -c src | docker run -i img sh -c 'tar -x && make'",
+        "tar -c src | docker run -i img sh -c 'tar -x && make' > app",
+        "docker start -ai extract <<EOF\nmake\nEOF",
+    ],
+)
+def test_input_fed_to_a_container_is_opaque(text):
+    ops = read(text).operations
+    assert ("opaque", True) in [summary(op) for op in ops]
+    assert "standard input" in next(op.reason for op in ops if isinstance(op, Opaque))
+
+
+def test_input_without_dash_i_reaches_no_container():
+    ops = read("docker run --rm img cat /out/app <<EOF > app\nignored\nEOF\n").operations
+    assert [summary(op) for op in ops] == [("run", "img", None, None, ("cat", "/out/app"), "app")]
+
+
+@pytest.mark.parametrize(
+    "text, refused",
+    [
+        ("cat <<EOF > notes && docker cp c:/out/app app\nnotes\nEOF", True),
+        ("cat <<EOF | docker run img cat /out/app > app\nx\nEOF", True),
+        ("cat <<EOF > notes && echo written\nnotes\nEOF", False),
+    ],
+)
+def test_commands_after_a_heredoc_start_on_its_line(text, refused):
+    assert (("opaque", True) in [summary(op) for op in read(text).operations]) is refused
+

@@ -53,8 +53,41 @@ def parse_docker_command(
     stdout: Word | None = None,
     stdout_pipe: tuple[Word, ...] | None = None,
     stdout_appends: bool = False,
+    stdin: str | None = None,
 ) -> Operation:
-    """``argv`` holds the words after ``docker``; ``stdout_appends`` for ``>> FILE``."""
+    """``argv`` holds the words after ``docker``; ``stdout_appends`` for ``>> FILE``; ``stdin`` says what the driver feeds it (``a here-document``), if anything."""
+    operation = _parse(argv, site, cwd, captured_as, stdout, stdout_pipe, stdout_appends)
+    if stdin is not None and _attaches_stdin(operation):
+        # The container reads it (a script for `sh`, a tar stream); a build step would read nothing.
+        return Opaque(site, f"the container reads {stdin} on its standard input (`-i`), which a build stage cannot", True)
+    return operation
+
+
+def _attaches_stdin(operation: Operation) -> bool:
+    """``docker run -i`` or ``docker start -i``: the container's standard input is the driver's."""
+    if isinstance(operation, Container) and operation.runs:
+        flags = operation.other_flags
+    elif isinstance(operation, OtherDocker) and operation.subcommand in ("start", "container start", "exec", "container exec"):
+        flags = tuple(_split_flag(word) for word in operation.arguments if word.key.startswith("-"))
+    else:
+        return False
+    for name, inline in flags:
+        if name in ("-i", "--interactive") and (inline is None or inline.key not in ("false", "0")):
+            return True
+        if len(name) > 2 and name[0] == "-" and name[1] != "-" and inline is None and "i" in name[1:]:
+            return True
+    return False
+
+
+def _parse(
+    argv: Sequence[Word],
+    site: Site,
+    cwd: Word,
+    captured_as: str | None,
+    stdout: Word | None,
+    stdout_pipe: tuple[Word, ...] | None,
+    stdout_appends: bool,
+) -> Operation:
     words = list(argv)
     while words and words[0].key.startswith("-"):
         flag = words.pop(0).key

@@ -845,7 +845,16 @@ class _PythonReader:
         site = self._anchor(node, frame, [arg.value for arg in node.args if arg.keyword is None or arg.keyword.value == "args"], form)
         stdout = keywords.get("stdout", (None, None))[0]
         written = stdout.path if isinstance(stdout, _OpenFile) and stdout.writes else None
-        return self._argv(argv, site, cwd, capturing and written is None, written)
+        return self._argv(argv, site, cwd, capturing and written is None, written, self._stdin(keywords))
+
+    def _stdin(self, keywords) -> str | None:
+        """What the call feeds the command's standard input (``input=``, ``stdin=``), or None."""
+        if keywords.get("input", (None, None))[0] is not None:
+            return f"input={self.source(keywords['input'][1])}"
+        value, node = keywords.get("stdin", (None, None))
+        if value is None or isinstance(value, _Ref) and (value.name.endswith("DEVNULL") or value.name == "sys.stdin"):
+            return None
+        return f"stdin={self.source(node)}"
 
     def _captures(self, keyword) -> bool:
         value, node = keyword
@@ -853,7 +862,7 @@ class _PythonReader:
             return value.key == "True"
         return isinstance(value, _Ref) and value.name.endswith("PIPE")
 
-    def _argv(self, argv: list[Word], site: Site, cwd: Word, capturing: bool, stdout: Word | None = None):
+    def _argv(self, argv: list[Word], site: Site, cwd: Word, capturing: bool, stdout: Word | None = None, stdin: str | None = None):
         if not argv:
             return _Result(None, capturing)
         name = argv[0]
@@ -865,7 +874,7 @@ class _PythonReader:
             self.operations.append(HostCommand(site, tuple(argv), cwd))
             return _Result(None, capturing)
         captured_as = self.capture_into if capturing else None
-        operation = parse_docker_command(argv[1:], site, cwd, captured_as=captured_as, stdout=stdout)
+        operation = parse_docker_command(argv[1:], site, cwd, captured_as=captured_as, stdout=stdout, stdin=stdin)
         if isinstance(operation, Build):
             operation = replace(operation, build_args=tuple(self._python_build_arg(arg, argv) for arg in operation.build_args))
         position = len(self.operations)

@@ -334,11 +334,25 @@ class _ShellReader:
                 return Word(self._node_text(node), _unknown(f"container-id {captured_as} {before}"))
         return self._word(node, state)
 
-    def _redirected(self, node, state: _State, anchor: ShellAnchor, captured: str | None = None) -> None:
+    def _redirected(self, node, state: _State, anchor: ShellAnchor, captured: str | None = None, stdin: str | None = None) -> None:
         body = node.child_by_field_name("body")
         stdout: Word | None = None
         appends = False
-        for redirect in node.children_by_field_name("redirect"):
+        redirects = []
+        heredocs = []
+        for redirect in node.named_children:
+            if redirect == body:
+                continue
+            if redirect.type == "heredoc_redirect":
+                stdin = "a here-document"
+                # tree-sitter-bash hangs the rest of the heredoc's first line under it.
+                redirects += [c for c in redirect.named_children if c.type == "file_redirect"]
+                heredocs.append(redirect)
+            elif redirect.type == "herestring_redirect":
+                stdin = "a here-string"
+            else:
+                redirects.append(redirect)
+        for redirect in redirects:
             if redirect.type != "file_redirect":
                 continue
             descriptor = redirect.child_by_field_name("descriptor")
@@ -351,12 +365,29 @@ class _ShellReader:
                 target = self._word(destination, state)
                 stdout = None if target.key == "/dev/null" else target
                 appends = operator == ">>"
-        if body is None:
-            return
-        if body.type == "command":
-            self._command(body, state, anchor, stdout=stdout, captured=captured, stdout_appends=appends)
-        else:
+            elif operator in ("<", "<>") and fd in ("", "0"):
+                stdin = f"the file {self._node_text(destination)}"
+        if body is not None and body.type == "command":
+            self._command(body, state, anchor, stdout=stdout, captured=captured, stdout_appends=appends, stdin=stdin)
+        elif body is not None:
             self._element(body, state, anchor)
+        for heredoc in heredocs:
+            self._after_heredoc_start(heredoc, state, anchor)
+
+    def _after_heredoc_start(self, heredoc, state: _State, anchor: ShellAnchor) -> None:
+        """Commands after ``<<EOF`` on its own line (``cat <<EOF > f && docker ...``): refused when they do anything."""
+        inert = {"heredoc_start", "heredoc_body", "heredoc_end", "file_redirect", "herestring_redirect"}
+        trailing = [c for c in heredoc.named_children if c.type not in inert]
+        if not trailing:
+            return
+        reader = _ShellReader(self.path, self.text)
+        reader.functions = self.functions
+        for child in trailing:
+            reader._element(child, state.fork(), anchor)
+        if reader.operations or reader.deferred:
+            site = self._site(trailing[0], anchor, state)
+            reason = "dmigrate cannot read commands that follow a here-document's `<<` on the same line; move them to a line of their own"
+            self.operations.append(Opaque(site, reason, True))
 
     def _pipeline(self, node, state: _State, anchor: ShellAnchor) -> None:
         parts = [c for c in node.named_children if c.type != "comment"]
@@ -364,11 +395,14 @@ class _ShellReader:
             pipe_into = None
             if position + 1 < len(parts) and parts[position + 1].type == "command":
                 pipe_into = tuple(self._argv(parts[position + 1], state))
+            stdin = f"the output of `{self._node_text(parts[position - 1])}`" if position > 0 else None
             if part.type == "command":
-                consumed = self._command(part, state, anchor, stdout_pipe=pipe_into)
+                consumed = self._command(part, state, anchor, stdout_pipe=pipe_into, stdin=stdin)
                 if consumed and pipe_into is not None:
                     # The receiving command is read as part of the docker operation.
                     return
+            elif part.type == "redirected_statement":
+                self._redirected(part, state, anchor, stdin=stdin)
             else:
                 self._element(part, state, anchor)
 
@@ -392,9 +426,12 @@ class _ShellReader:
         stdout_pipe: tuple[Word, ...] | None = None,
         captured: str | None = None,
         stdout_appends: bool = False,
+        stdin: str | None = None,
     ) -> bool:
         """Read one simple command; True when it was a docker command."""
         argv = self._argv(node, state)
+        if any(child.type == "herestring_redirect" for child in node.named_children):
+            stdin = "a here-string"
         word_nodes = [c for c in node.named_children if c.type not in ("variable_assignment", "file_redirect", "comment")]
         anchor = ShellAnchor(
             statement=anchor.statement,
@@ -424,7 +461,14 @@ class _ShellReader:
         command = name.key
         if command == "docker" or command.endswith("/docker"):
             operation = parse_docker_command(
-                argv[1:], site, state.cwd, captured_as=captured, stdout=stdout, stdout_pipe=stdout_pipe, stdout_appends=stdout_appends
+                argv[1:],
+                site,
+                state.cwd,
+                captured_as=captured,
+                stdout=stdout,
+                stdout_pipe=stdout_pipe,
+                stdout_appends=stdout_appends,
+                stdin=stdin,
             )
             self.operations.append(operation)
             return True
