@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -445,7 +446,7 @@ def find_drivers(paths: Iterable[Path]) -> Iterator[tuple[Path, str | None]]:
     for path in paths:
         absolute = os.path.abspath(path)
         if not os.path.isdir(absolute):
-            yield (path, None) if os.path.exists(absolute) else (path, "no such file or directory")
+            yield path, named_file_problem(absolute)
             continue
         real_root = os.path.realpath(absolute)
         found = False
@@ -567,14 +568,32 @@ def run(
     return BatchResult([f.entry for f in unique], [f.changes for f in unique])
 
 
+def named_file_problem(path: str) -> str | None:
+    """Why a PATH that is not a directory cannot be read as a driver; None when it can.
+
+    Only a regular file (or a link to one) is read: a FIFO named on the command
+    line would block the read forever, and ``/dev/zero`` never ends.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return "no such file or directory"
+    except OSError as error:
+        return f"cannot read it: {error.strerror}"
+    if not stat.S_ISREG(mode):
+        return "not a regular file: name a driver file, or a directory to search"
+    return None
+
+
 def _named_file(path: str) -> Found:
     from migrate.errors import Location
     from migrate.migration import ERROR, Outcome
     from migrate.report import project_entry
 
-    if os.path.exists(path):
+    problem = named_file_problem(path)
+    if problem is None:
         return _migrate_one(path, None)
-    outcome = Outcome(Path(path), ERROR, "no such file or directory", Location(Path(path)))
+    outcome = Outcome(Path(path), ERROR, problem, Location(Path(path)))
     return Found(path, project_entry(outcome, Path(os.getcwd())))
 
 

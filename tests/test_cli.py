@@ -29,7 +29,7 @@ DRIVER = (
 
 def dmigrate(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "NO_COLOR": "1"}
-    return subprocess.run([sys.executable, "-m", "migrate", *args], cwd=cwd, capture_output=True, text=True, env=env)
+    return subprocess.run([sys.executable, "-m", "migrate", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=60)
 
 
 @pytest.fixture
@@ -128,6 +128,16 @@ def test_bad_input_is_a_clear_error(project, args, message):
     result = dmigrate(*args, cwd=project)
     assert result.returncode == 2
     assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("mode", ["--dry-run", "--check", "--explain"])
+@pytest.mark.parametrize("named", ["fifo.sh", "/dev/zero", "/dev/null"])
+def test_a_named_path_that_is_no_regular_file_is_an_error_not_a_hang(tmp_path, mode, named):
+    os.mkfifo(tmp_path / "fifo.sh")
+    result = dmigrate(mode, named, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "not a regular file" in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
 
 
