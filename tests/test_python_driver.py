@@ -535,3 +535,10 @@ def test_input_fed_to_a_container_is_opaque(tmp_path, call):
     root = project(tmp_path, f"import subprocess\n{call}\n")
     [op] = operations(root)
     assert isinstance(op, Opaque) and "standard input" in op.reason
+
+
+def test_unpacked_words_of_unknown_length_may_be_options(tmp_path):
+    root = project(tmp_path, 'import subprocess, sys\nsubprocess.run(["docker", "run", *sys.argv[1:], "b", "cat", "/out/app"])\n')
+    [op] = operations(root)
+    assert isinstance(op, Opaque) and "*sys.argv[1:] may stand for options" in op.reason
+

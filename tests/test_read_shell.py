@@ -261,3 +261,42 @@ def test_input_without_dash_i_reaches_no_container():
 def test_commands_after_a_heredoc_start_on_its_line(text, refused):
     assert (("opaque", True) in [summary(op) for op in read(text).operations]) is refused
 
+
+FIELD_CASES = [
+    ('docker run img echo ~/x ~ a~b "~/q" \\~', [None, None, "a~b", "~/q", "~"]),
+    ("docker run img echo out/* out/\\* 'out/*' a?b", [None, "out/*", "out/*", None]),
+    ("docker run img echo out/{a,b} a{b}c {1..2} '{a,b}'", [None, "a{b}c", None, "{a,b}"]),
+    ('O="-a  b"\ndocker run img echo $O x${O}y "$O"', ["-a", "b", "x-a", "by", "-a  b"]),
+    ('E=\ndocker run img echo $E "" x$E', ["", "x"]),
+    ('f() { docker run img echo "$@" "$#"; }\nf "a b" c', ["a b", "c", "2"]),
+    ('f() { docker run img echo "x$@"; }\nf a b', [None]),
+    ("N=app.tar\ndocker run img echo \"${N%\".tar\"}\" ${N%.tar} ${N%[.]tar} ${N%$S}", [None, "app", None, None]),
+]
+
+
+@pytest.mark.parametrize("text, values", FIELD_CASES, ids=[case[0] for case in FIELD_CASES])
+def test_words_after_expansion(text, values):
+    (op,) = read(text).operations
+    assert [word.value for word in op.command[1:]] == values
+
+
+def test_a_wrapper_function_passes_its_arguments_as_words():
+    ops = read('d() { docker "$@"; }\nd build -t "app:1" -f Dockerfile.build .\nd cp extract:/out/app ./app\n').operations
+    assert [summary(op) for op in ops] == [
+        ("build", ".", "Dockerfile.build", ("app:1",), (), None, ()),
+        ("cp", "extract", "/out/app", "./app", SCRIPT_DIR),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("docker run --rm $RUN_OPTS -v /x:/y img make", ("opaque", True)),
+        ("docker run --rm $IMAGE", ("run", "$IMAGE", None, None, (), None)),
+        ('docker run --rm "$IMAGE" make', ("run", '"$IMAGE"', None, None, ("make",), None)),
+        ("docker create --name c app:$(cat VERSION)", ("create", "app:$(cat VERSION)", "c", None, (), None)),
+    ],
+)
+def test_an_unquoted_unknown_may_be_options(text, expected):
+    (op,) = read(text).operations
+    assert summary(op) == expected

@@ -220,8 +220,11 @@ def _container(
     env: list[Word] = []
     volumes: list[Volume] = []
     others: list[tuple[str, Word | None]] = []
-    while words and words[0].key.startswith("-") and words[0].key != "-":
+    while words and (words[0].key.startswith("-") and words[0].key != "-" or words[0].splits and len(words) > 1):
         word = words.pop(0)
+        if word.splits:
+            # Unquoted and unknown: options and the image, or only the image? (Last, it must hold the image.)
+            raise _Malformed(f"{word.text} may stand for options as well as the image, or for nothing")
         if word.key == "--":
             break
         flag, inline = _split_flag(word)

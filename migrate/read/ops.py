@@ -20,6 +20,8 @@ class Word:
     """Source text, exactly as written in the driver."""
     key: str
     """The value, with each part that cannot be known as ``\\0expr\\0``."""
+    splits: bool = field(default=False, compare=False)
+    """An unknown value that may stand for any number of words, none included (an unquoted ``$OPTS``, a ``*args``)."""
 
     @property
     def value(self) -> str | None:

@@ -236,6 +236,10 @@ class _PythonReader:
     def unknown(self, text: str) -> Word:
         return Word(text, UNKNOWN_MARK + text + UNKNOWN_MARK)
 
+    def unknown_words(self, text: str) -> Word:
+        """``*args`` of unknown length: it may stand for any number of words."""
+        return Word(text, UNKNOWN_MARK + text + UNKNOWN_MARK, splits=True)
+
     # -- statements -----------------------------------------------------------------------------
     def _block(self, statements, frame: _Frame) -> None:
         for statement in statements:
@@ -433,7 +437,7 @@ class _PythonReader:
             for element in node.elements:
                 value = self._eval(element.value, frame)
                 if isinstance(element, cst.StarredElement):
-                    items.extend(value.items if isinstance(value, _Seq) else [self.unknown(self.source(element))])
+                    items.extend(value.items if isinstance(value, _Seq) else [self.unknown_words("*" + self.source(element.value))])
                 else:
                     items.append(value)
             return _Seq(tuple(items))
@@ -541,7 +545,7 @@ class _PythonReader:
                 if isinstance(value, _Seq):
                     positional.extend((item, arg.value) for item in value.items)
                 else:
-                    positional.append((self.unknown(self.source(arg.value)), arg.value))
+                    positional.append((self.unknown_words("*" + self.source(arg.value)), arg.value))
             elif arg.star == "**":
                 keywords["**"] = (value, arg.value)
             else:

@@ -36,6 +36,15 @@ _INERT_COMMANDS = {
 _PREFIX_COMMANDS = {"sudo", "time", "exec", "command", "nice", "nohup", "builtin"}
 _TRIVIAL_FALLBACKS = {"true", ":"}
 _DOUBLE_QUOTE_ESCAPES = '$`"\\\n'
+_EXPANSIONS = ("simple_expansion", "expansion", "command_substitution")
+_IFS = re.compile(r"[ \t\n]+")
+_GLOB = re.compile(r"(?<!\\)[*?[]")
+"""A pathname-expansion character that no backslash escapes, in an unquoted word."""
+_BRACES = re.compile(r"\{[^{}]*(?:,|\.\.)[^{}]*\}")
+_ALL_POSITIONALS = re.compile(r"^\$\{?!?(?:@|[A-Za-z_][A-Za-z0-9_]*\[@\])")
+"""``$@``, ``${@:2}``, ``${arr[@]}``: one word per item even inside double quotes."""
+_PATTERN_SYNTAX = "\"'$`\\[("
+"""In ``${X%pattern}``: quoting, expansions, classes and extended globs, which :func:`fnmatch` would not read as bash does."""
 
 
 def _parser():
@@ -556,11 +565,49 @@ class _ShellReader:
         return b"docker" in self.source[node.start_byte : node.end_byte]
 
     def _fields(self, node, state: _State) -> list[Word]:
-        """The words a node expands to after word splitting of unquoted expansions."""
-        word = self._word(node, state)
-        if node.type in ("simple_expansion", "expansion", "command_substitution") and word.known:
-            return [Word(word.text, part) for part in word.key.split()]
-        return [word]
+        """The words one argument stands for: unquoted expansions split at whitespace, ``"$@"`` one word per argument.
+
+        What only the running shell can know is unknown: an unquoted expansion
+        of an unknown value (it may be several words, or none), and the words
+        a glob or a brace expansion makes.
+        """
+        text = self._node_text(node)
+        if node.type == "string" and any(_ALL_POSITIONALS.match(self._node_text(c)) for c in node.named_children):
+            return self._positional_fields(node, state)
+        parts = node.children if node.type == "concatenation" else [node]
+        if node.type == "concatenation" and _BRACES.search("".join(self._node_text(c) if c.type == "word" else "_" for c in parts)):
+            return [Word(text, _unknown(text), splits=True)]
+        fields: list[tuple[str, bool]] = []
+        current: str | None = None
+        globbed = splits = False
+        for part in parts:
+            key = self._key(part, state)
+            if part.type == "brace_expression" or part.type in _EXPANSIONS and UNKNOWN_MARK in key:
+                splits = True
+            if part.type not in _EXPANSIONS or UNKNOWN_MARK in key:
+                globbed = globbed or part.type == "word" and _GLOB.search(self._node_text(part)) is not None
+                current = (current or "") + key
+                continue
+            head, *rest = _IFS.split(key)
+            if head:
+                current = (current or "") + head
+                globbed = globbed or _has_glob(head)
+            if rest:
+                if current is not None:
+                    fields.append((current, globbed))
+                fields += [(middle, _has_glob(middle)) for middle in rest[:-1]]
+                current = rest[-1] or None
+                globbed = _has_glob(rest[-1])
+        if current is not None:
+            fields.append((current, globbed))
+        return [Word(text, _unknown(text) if globbed else key, splits=splits) for key, globbed in fields]
+
+    def _positional_fields(self, node, state: _State) -> list[Word]:
+        """``"$@"``: each argument of the script or function, as one word."""
+        text = self._node_text(node)
+        if state.positional is None or len(node.named_children) != 1 or self._node_text(node.named_children[0]) not in ("$@", "${@}"):
+            return [Word(text, _unknown(text), splits=True)]
+        return [Word(text, word.key, splits=word.splits) for word in state.positional]
 
     def _word(self, node, state: _State) -> Word:
         return Word(self._node_text(node), self._key(node, state))
@@ -569,6 +616,10 @@ class _ShellReader:
         kind = node.type
         text = self._node_text(node)
         if kind == "word":
+            if text.startswith("~") and _starts_word(node):
+                # Tilde expansion: a home directory, which only the running shell knows.
+                user, slash, rest = text.partition("/")
+                return _unknown(user) + slash + _unescape(rest)
             return _unescape(text)
         if kind == "number":
             return text
@@ -655,7 +706,7 @@ class _ShellReader:
                     if operator.endswith("="):
                         state.variables[name] = Word(text, default)
                 return default
-        if rest[0] in ("%", "#") and value is not None and UNKNOWN_MARK not in value:
+        if rest[0] in ("%", "#") and value is not None and UNKNOWN_MARK not in value and not any(c in rest for c in _PATTERN_SYNTAX):
             return _trim(value, rest)
         return _unknown(text)
 
@@ -804,6 +855,12 @@ def _trim(value: str, operation: str) -> str:
 
 def _has_glob(value: str) -> bool:
     return any(ch in value for ch in "*?[")
+
+
+def _starts_word(node) -> bool:
+    """Whether ``node`` is where its shell word starts (only there does ``~`` expand)."""
+    parent = node.parent
+    return parent is None or parent.type != "concatenation" or parent.children[0].start_byte == node.start_byte
 
 
 def resolve_host_path(cwd: Word, path: Word) -> Word:
