@@ -15,34 +15,56 @@ from pathlib import Path
 
 from migrate.change import display_path
 
+MIGRATION = "migration"
+REFUSED = "refused"
+NOTHING = "nothing to do"
+ERROR = "error"
+
 
 def explain_paths(paths: list[Path], output_format: str, *, target_rule: str | None = None) -> int:
+    """Show every project under ``paths``; 2 when one is refused or cannot be read, as for a migration."""
     from migrate.batch import NO_DRIVER, find_drivers
 
     cwd = Path(os.getcwd())
     explanations = []
-    code = 0
     for path, problem in find_drivers(paths):
         if problem == NO_DRIVER:
-            explanations.append({"driver": display_path(path, cwd), "result": "nothing to do", "reason": problem})
-            continue
-        if problem is not None:
-            explanations.append({"driver": display_path(path, cwd), "error": problem})
-            code = 2
-            continue
-        explanations.append(explain_driver(path, cwd, target_rule=target_rule))
-        if explanations[-1].get("error"):
-            code = 2
+            explanations.append(_explanation(display_path(path, cwd), NOTHING, reason=problem))
+        elif problem is not None:
+            explanations.append(_explanation(display_path(path, cwd), ERROR, error=problem))
+        else:
+            explanations.append(explain_driver(path, cwd, target_rule=target_rule))
     if output_format == "json":
         json.dump({"version": 1, "projects": explanations}, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         _print_trees(explanations)
-    return code
+    return 2 if any(item["result"] in (REFUSED, ERROR) for item in explanations) else 0
+
+
+def _explanation(driver: str, result: str, **details) -> dict:
+    """One project's explanation: every key is there whatever the result, so that tools can rely on them."""
+    explanation = {
+        "driver": driver,
+        "kind": None,
+        "result": result,
+        "reason": None,
+        "refusal": None,
+        "error": None,
+        "builds": [],
+        "containers": [],
+        "artifacts": [],
+        "stages": [],
+        "notes": [],
+        "warnings": [],
+    }
+    explanation.update(details)
+    return explanation
 
 
 def explain_driver(driver: Path, cwd: Path, *, target_rule: str | None = None) -> dict:
     """What dmigrate traced for ``driver``, as a JSON-ready dict."""
+    from migrate.emit import emit
     from migrate.errors import MigrationStop, Refusal
     from migrate.plan import Plan
     from migrate.read.ops import Build
@@ -54,17 +76,26 @@ def explain_driver(driver: Path, cwd: Path, *, target_rule: str | None = None) -
     try:
         reading = read_project(driver, target_rule)
     except MigrationStop as stop:
-        return {"driver": shown, "error": stop.render(cwd)}
+        return _explanation(shown, ERROR, error=stop.render(cwd))
     except RecursionError:
-        return {"driver": shown, "error": f"{shown}: the driver nests too deeply to read"}
+        return _explanation(shown, ERROR, error=f"{shown}: the driver nests too deeply to read")
     tracer = FlowTracer(reading)
     refusal: Refusal | None = None
     result = None
+    merged_text: str | None = None
     try:
         flow = tracer.run()
         result = Assembler(flow).assemble()
+        if isinstance(result, Plan):
+            # The migration itself may still refuse while writing the files; and when it changes nothing, there is nothing to do.
+            changes = [change for change in emit(result) if change.before != change.after]
+            merged_text = next((c.after for c in changes if c.path == result.merged_dockerfile), None)
+            if not changes:
+                result = None
     except Refusal as stop:
         refusal = stop
+    except RecursionError:
+        return _explanation(shown, ERROR, kind=reading.driver.kind, error=f"{shown}: the driver nests too deeply to trace")
     flow = tracer.flow
 
     def where(site) -> str:
@@ -118,38 +149,32 @@ def explain_driver(driver: Path, cwd: Path, *, target_rule: str | None = None) -
                 ],
             }
         )
-    explanation: dict = {
-        "driver": shown,
-        "kind": reading.driver.kind,
-        "builds": builds,
-        "containers": containers,
-        "artifacts": artifacts,
-        "result": None,
-        "stages": [],
-        "refusal": refusal.render(cwd) if refusal else None,
-        "notes": list(dict.fromkeys(list(flow.decisions) + list(reading.driver.notes))),
-        "warnings": list(dict.fromkeys(flow.warnings)),
-    }
+    explanation = _explanation(
+        shown,
+        NOTHING,
+        kind=reading.driver.kind,
+        builds=builds,
+        containers=containers,
+        artifacts=artifacts,
+        notes=list(dict.fromkeys(list(flow.decisions) + list(reading.driver.notes))),
+        warnings=list(dict.fromkeys(flow.warnings)),
+    )
     if refusal is not None:
-        explanation["result"] = "refused"
+        explanation.update(result=REFUSED, refusal=refusal.render(cwd))
     elif isinstance(result, Plan):
-        explanation["result"] = "migration"
-        explanation["stages"] = _stage_graph(result, cwd)
-        explanation["notes"] = list(result.decisions)
-        explanation["warnings"] = list(result.warnings)
+        explanation.update(
+            result=MIGRATION, stages=_stage_graph(result, merged_text, cwd), notes=list(result.decisions), warnings=list(result.warnings)
+        )
     else:
-        explanation["result"] = "nothing to do"
-        explanation["reason"] = result.reason if result is not None else ""
+        explanation["reason"] = result.reason if result is not None else "the migration changes nothing"
     return explanation
 
 
-def _stage_graph(plan, cwd: Path) -> list[dict]:
-    """The stages of the merged Dockerfile and what each takes from which."""
-    from migrate.emit import emit
+def _stage_graph(plan, text: str | None, cwd: Path) -> list[dict]:
+    """The stages of the merged Dockerfile (``text``) and what each takes from which."""
     from migrate.errors import MigrationStop
     from migrate.read.dockerfile import parse_dockerfile
 
-    text = next((c.after for c in emit(plan) if c.path == plan.merged_dockerfile), None)
     if text is None:
         return []
     try:
@@ -195,8 +220,8 @@ def _print_trees(explanations: list[dict]) -> None:
 
     for item in explanations:
         tree = Tree(label(f"{item['driver']}" + (f" ({item['kind']})" if item.get("kind") else ""), "bold"))
-        if item.get("error"):
-            tree.add(label(f"error: {item['error']}", "red"))
+        if item["result"] in (ERROR, NOTHING) and not item["builds"]:
+            tree.add(label(f"error: {item['error']}", "red") if item["error"] else label(f"nothing to do: {item['reason']}", "dim"))
             console.print(tree)
             continue
         builds = tree.add(label("builds", "bold"))
@@ -225,7 +250,7 @@ def _print_trees(explanations: list[dict]) -> None:
                 node.add(label(f"read by {consumer['at']}  {consumer['instruction']}  [{consumer['relation']}]"))
             if not artifact["consumers"]:
                 node.add(label("read by no build", "yellow"))
-        if item["result"] == "migration":
+        if item["result"] == MIGRATION:
             stages = tree.add(label("result: one multi-stage Dockerfile", "bold green"))
             for stage in item["stages"]:
                 name = stage["name"] or f"stage {stage['index']}" + (" (final)" if stage is item["stages"][-1] else "")
@@ -233,10 +258,12 @@ def _print_trees(explanations: list[dict]) -> None:
                 node = stages.add(label(f"{stage['at']}  {name}  {base}"))
                 for copy in stage["copies"]:
                     node.add(label(f"{copy['at']}  ← {copy['from']}: {' '.join(copy['paths'])} → {copy['to']}"))
-        elif item["result"] == "refused":
+        elif item["result"] == REFUSED:
             tree.add(label(f"refused: {item['refusal']}", "red"))
+        elif item["result"] == ERROR:
+            tree.add(label(f"error: {item['error']}", "red"))
         else:
-            tree.add(label(f"nothing to do: {item.get('reason', '')}", "dim"))
+            tree.add(label(f"nothing to do: {item['reason']}", "dim"))
         for warning in item["warnings"]:
             tree.add(label(f"warning: {warning}", "yellow"))
         for note in item["notes"]:

@@ -95,3 +95,39 @@ def test_explain_refuses_to_be_combined_with_a_change(project):
     result = dmigrate("--explain", "--dry-run", ".", cwd=project)
     assert result.returncode == 2
     assert "--explain" in result.stderr
+
+
+def test_a_refusal_exits_2_as_it_does_without_explain(project):
+    (project / "build.sh").write_text(DRIVER.replace("docker cp", "eval docker cp"))
+    result = dmigrate("--explain", ".", cwd=project)
+    assert result.returncode == 2
+    assert "refused: build.sh:4:" in result.stdout
+
+
+def test_a_refusal_while_writing_the_files_is_a_refusal(project, monkeypatch):
+    import migrate.emit
+    from migrate.errors import Location, Refusal
+    from migrate.explain import explain_driver
+
+    def refusing(plan, **options):
+        raise Refusal(Location(project / "build.sh", 2), "the rewritten driver would not parse")
+
+    monkeypatch.setattr(migrate.emit, "emit", refusing)
+    item = explain_driver(project / "build.sh", project)
+    assert (item["result"], item["refusal"], item["stages"]) == ("refused", "build.sh:2: the rewritten driver would not parse", [])
+
+
+@pytest.mark.parametrize("output_format", ["text", "json"])
+def test_every_kind_of_result_is_shown_and_has_every_key(tmp_path, output_format):
+    make_project(tmp_path / "plain", {"README": "no driver here\n"})
+    make_project(tmp_path / "broken", {"build.sh": "#!/bin/sh\ndocker build -t a -f Dockerfile.build .\nif then fi\n"})
+    result = dmigrate("--explain", "--format", output_format, "plain", "broken", "missing", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    if output_format == "text":
+        assert "plain\n└── nothing to do: no driver that calls docker here\n" in result.stdout
+        assert "missing\n└── error: no such file or directory\n" in result.stdout
+        return
+    items = json.loads(result.stdout)["projects"]
+    assert [(item["driver"], item["result"]) for item in items] == [("plain", "nothing to do"), ("broken/build.sh", "error"), ("missing", "error")]
+    assert len({tuple(item) for item in items}) == 1, "every explanation has the same keys"
