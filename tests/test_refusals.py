@@ -247,6 +247,29 @@ CASES = [
         "ends in / and may not exist yet",
     ),
     (
+        "docker cp of a directory into one git tracks files in merges them",
+        {
+            "build.sh": flow("docker create --name c app:build\ndocker cp c:/out/dist ./web\ndocker rm c"),
+            "Dockerfile.build": "FROM golang:1.21\nRUN mkdir -p /out/dist && go build -o /out/dist/app .\n",
+            "web/dist/keep.txt": "x\n",
+            "Dockerfile": "FROM alpine:3.19\nCOPY web/dist /usr/share/nginx/html\n",
+        },
+        "refused",
+        4,
+        "holds files git tracks",
+    ),
+    (
+        "two directories copied into the same host directory merge",
+        {
+            "build.sh": flow("docker create --name c app:build\nmkdir -p out\ndocker cp c:/a/. out\ndocker cp c:/b/. out\ndocker rm c"),
+            "Dockerfile.build": "FROM golang:1.21\nRUN mkdir -p /a /b && go build -o /a/app . && go build -o /b/tool .\n",
+            "Dockerfile": "FROM alpine:3.19\nCOPY out /usr/local/bin/\n",
+        },
+        "refused",
+        6,
+        "may merge into it",
+    ),
+    (
         "a shell syntax error",
         {"build.sh": "#!/bin/sh\ndocker build -t app .\nif [ x ]; then\n  echo (\nfi\n"},
         "error",

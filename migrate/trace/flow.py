@@ -584,11 +584,6 @@ class FlowTracer:
                     + ("is a directory before the driver runs, as docker cp needs for a file" if exists else "does not exist before the driver runs")
                     + " (git does not track it)"
                 )
-            if source.contents_only and prior == "dir":
-                self.flow.warnings.append(
-                    f"{_where(op.site)}: {op.destination.text} already exists, so the legacy flow merged into it; "
-                    "the migrated build copies only the container's files"
-                )
         if op.follow_links is False and state.image is not None and (
             _creates_symlink(state.image.stage.instructions, source.path) or state.ran and _run_creates_symlink(self.flow, state, source.path)
         ):
@@ -600,10 +595,28 @@ class FlowTracer:
         self._record(Extraction(op, state, source, host, op.site, from_run=state.ran, kind=kind))
 
     def _record(self, extraction: Extraction) -> None:
+        shown = self.facts.relative(extraction.host_path)
+        if (
+            extraction.member is None
+            and extraction.via != "bind mount"
+            and extraction.kind != "file"
+            and self._tracked_kind(extraction.host_path) == "dir"
+        ):
+            raise self.refuse(
+                extraction.site,
+                f"{shown} holds files git tracks, and the extracted directory is merged into them; "
+                "the migrated build would copy only the container's files",
+            )
         for earlier in self._live():
             if earlier.host_path == extraction.host_path and earlier.member is None and extraction.member is None:
+                if earlier.kind != "file" and extraction.kind != "file":
+                    raise self.refuse(
+                        extraction.site,
+                        f"{shown} was extracted before, and this copy may merge into it; "
+                        "the migrated build would keep only one of them",
+                    )
                 self.flow.warnings.append(
-                    f"{_where(extraction.site)}: {self.facts.relative(extraction.host_path)} is extracted a second time; the later copy wins"
+                    f"{_where(extraction.site)}: {shown} is extracted a second time; the later copy wins"
                 )
                 earlier.removed_on_host = True
         self.flow.extractions.append(extraction)
