@@ -542,3 +542,36 @@ def test_unpacked_words_of_unknown_length_may_be_options(tmp_path):
     [op] = operations(root)
     assert isinstance(op, Opaque) and "*sys.argv[1:] may stand for options" in op.reason
 
+
+
+RUN_PREFIX = 'import subprocess, sys\nargs = ["docker", "run", "--rm", "-v", "/host:/x", "b", "cp"]\n'
+
+
+@pytest.mark.parametrize(
+    "body, command",
+    [
+        ('args.extend(["/out/app", "/x/app"])\n', ("cp", "/out/app", "/x/app")),
+        ('alias = args\nalias.append("/out/app")\nargs += ["/x/app"]\n', ("cp", "/out/app", "/x/app")),
+        ('args.insert(7, "-a")\nargs.append("/out/app")\nargs.append("/x/app")\n', ("cp", "-a", "/out/app", "/x/app")),
+        ('def add(words):\n    words.append("/out/app")\nadd(args)\nargs.append("/x/app")\n', ("cp", "/out/app", "/x/app")),
+        ('args.append("/out/app")\nargs.append("/x/app")\nargs.pop()\n', None),
+        ('args.append("/out/app")\nargs[-1] = "/out/other"\n', None),
+        ('args.append("/out/app")\ndel args[-1]\n', None),
+        ('if len(sys.argv) > 1:\n    args.append("-a")\nargs.append("/out/app")\n', None),
+    ],
+    ids=["extend", "alias and +=", "insert", "in a helper", "pop", "item set", "del", "only sometimes"],
+)
+def test_a_command_list_changed_in_place(tmp_path, body, command):
+    root = project(tmp_path, RUN_PREFIX + body + "subprocess.run(args, check=True)\n")
+    [op] = operations(root)
+    if command is None:
+        assert isinstance(op, Opaque) and op.mentions_docker
+    else:
+        assert isinstance(op, Container) and tuple(word.key for word in op.command) == command
+
+
+def test_unknown_values_without_source_do_not_compare_equal(tmp_path):
+    driver = 'import subprocess\nsubprocess.run(["docker", "build", "-t", tag(), "."])\nsubprocess.run(["docker", "create", image()])\n'
+    root = project(tmp_path, driver)
+    build, create = operations(root)
+    assert not build.tags[0].known and build.tags[0].key != create.image.key

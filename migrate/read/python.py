@@ -77,6 +77,8 @@ class PythonAnchor:
 @dataclass(frozen=True)
 class _Unknown:
     text: str
+    mentions_docker: bool = False
+    """A command list that held ``docker`` before it changed in a way the reader cannot follow."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,7 @@ class _BoundMethod:
 
 
 _ABSENT = object()
+_LIST_MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse"})
 
 
 class _Return(Exception):
@@ -254,8 +257,9 @@ class _PythonReader:
         except (_Return, _Exit):
             pass  # a return or an exit that happens only sometimes ends nothing for sure
         for name, value in inner.env.items():
-            if frame.env.get(name, _ABSENT) is not value:
-                frame.env[name] = self.unknown(name)
+            before = frame.env.get(name, _ABSENT)
+            if before is not value:
+                frame.env[name] = self._unknown_value(name, before, value)
         if self.cwd != cwd:
             self.cwd = Word("os.chdir(...)", UNKNOWN_MARK + "os.chdir(...)" + UNKNOWN_MARK)
 
@@ -365,9 +369,19 @@ class _PythonReader:
                 self.capture_into = None
             for target in targets:
                 self._bind(target, value, frame)
-        elif isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name) and isinstance(node.operator, cst.AddAssign):
-            current = frame.env.get(node.target.value, self._lookup(node.target.value, frame))
-            frame.env[node.target.value] = self._add(current, self._eval(node.value, frame), node)
+        elif isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name):
+            current = self._lookup(node.target.value, frame)
+            added = self._eval(node.value, frame)
+            if not isinstance(node.operator, cst.AddAssign):
+                frame.env[node.target.value] = _Unknown(self.source(node))
+            elif isinstance(current, _Seq):
+                # ``+=`` extends the list in place.
+                extended = _Seq(current.items + added.items) if isinstance(added, _Seq) else self._unknown_value(self.source(node), current)
+                self._rebind(current, extended, node, frame)
+            else:
+                frame.env[node.target.value] = self._add(current, added, node)
+        elif isinstance(node, (cst.AugAssign, cst.Del)):
+            self._overwritten(node.target, node, frame)
         elif isinstance(node, cst.Import):
             for alias in node.names:
                 name = self.source(alias.name)
@@ -384,10 +398,27 @@ class _PythonReader:
         elif isinstance(node, cst.Raise) and frame.guard is None:
             raise _Exit()
 
+    def _overwritten(self, target, node, frame: _Frame) -> None:
+        """``args[0] = ...``, ``del args[0]``: what the subscripted name held is unknown now."""
+        cst = self.cst
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._overwritten(element.value, node, frame)
+            return
+        if isinstance(target, cst.Subscript):
+            base = self._eval(target.value, frame)
+            if isinstance(base, (_Seq, _DictValue)):
+                changed = self._unknown_value(self.source(node), base)
+                self._rebind(base, changed, node, frame)
+        elif isinstance(target, cst.Name):
+            frame.env[target.value] = _Unknown(self.source(node))
+
     def _bind(self, target, value, frame: _Frame) -> None:
         cst = self.cst
         if isinstance(target, cst.Name):
             frame.env[target.value] = value
+        elif isinstance(target, cst.Subscript):
+            self._overwritten(target, frame.statement, frame)
         elif isinstance(target, (cst.Tuple, cst.List)):
             names = [e.value for e in target.elements]
             if isinstance(value, _Seq) and len(value.items) == len(names):
@@ -474,8 +505,10 @@ class _PythonReader:
         """Any value as one word: unknown when it is not a string."""
         if isinstance(value, Word):
             return value
-        text = self.source(node) if node is not None else "?"
-        return self.unknown(text)
+        if node is not None:
+            return self.unknown(self.source(node))
+        # Without its source, an unknown must not compare equal to another one.
+        return self.unknown(value.text if isinstance(value, _Unknown) else f"{type(value).__name__} {id(value)}")
 
     def _add(self, left, right, node):
         if isinstance(left, _Seq) and isinstance(right, _Seq):
@@ -710,11 +743,45 @@ class _PythonReader:
             return self._extract(receiver, node, positional, keywords, frame)
         if isinstance(receiver, _Tar):
             return receiver
-        if isinstance(receiver, _Seq) and method.name in ("append", "extend"):
-            return _Unknown(self.source(node))
-        if isinstance(receiver, Word) is False and method.name == "join" and isinstance(receiver, _Unknown):
-            return _Unknown(self.source(node))
+        if isinstance(receiver, _Seq) and method.name in _LIST_MUTATORS:
+            self._mutate(receiver, method.name, values, node, frame)
         return _Unknown(self.source(node))
+
+    def _mutate(self, sequence: "_Seq", method: str, values, node, frame: _Frame) -> None:
+        """``args.append(...)`` and the like: every name bound to the list sees the change."""
+        items = list(sequence.items)
+        if method == "append" and len(values) == 1:
+            changed = _Seq((*items, values[0]))
+        elif method == "extend" and len(values) == 1 and isinstance(values[0], _Seq):
+            changed = _Seq((*items, *values[0].items))
+        elif method == "insert" and len(values) == 2 and isinstance(values[0], Word) and values[0].key.lstrip("-").isdigit():
+            items.insert(int(values[0].key), values[1])
+            changed = _Seq(tuple(items))
+        else:
+            changed = self._unknown_value(self.source(node), sequence)
+        self._rebind(sequence, changed, node, frame)
+
+    def _unknown_value(self, text: str, *values):
+        """What a name holds once it may have changed: unknown, and still marked as a docker command if it was or may be one."""
+        if any(_holds_docker(value) for value in values):
+            return _Unknown(text, mentions_docker=True)
+        return self.unknown(text)
+
+    def _rebind(self, old, new, node, frame: _Frame) -> None:
+        """Give every name that holds ``old`` the value ``new``; unknown when the change happens only sometimes."""
+        if frame.guard is not None and isinstance(old, _Seq):
+            new = self._unknown_value(self.source(node), old)
+        seen: set[int] = set()
+        pending = [frame]
+        while pending:
+            current = pending.pop()
+            if current is None or id(current) in seen:
+                continue
+            seen.add(id(current))
+            for name, value in current.env.items():
+                if value is old:
+                    current.env[name] = new
+            pending += [current.parent, current.caller]
 
     def _string_method(self, receiver: Word, name: str, values, node):
         if name == "join" and values and isinstance(values[0], _Tar):
@@ -839,7 +906,11 @@ class _PythonReader:
             command = _Seq((command,))
         if not isinstance(command, _Seq):
             statement, _, _ = self._climb(node, frame, [command_node])
-            mentions = "docker" in self.source(node) or (statement is not None and "docker" in self.source(statement))
+            mentions = (
+                "docker" in self.source(node)
+                or (statement is not None and "docker" in self.source(statement))
+                or _holds_docker(command)
+            )
             if mentions:
                 site = self._anchor(node, frame, [command_node], "argv")
                 self.operations.append(Opaque(site, f"the command {self.source(command_node)} cannot be known without running the driver", True))
@@ -931,7 +1002,7 @@ class _PythonReader:
         from migrate.read.shell import ShellAnchor, read_shell_fragment
 
         if not isinstance(command, Word):
-            if "docker" in self.source(node):
+            if "docker" in self.source(node) or _holds_docker(command):
                 site = self._anchor(node, frame, [command_node], "shell")
                 self.operations.append(Opaque(site, f"the shell command {self.source(command_node)} cannot be known without running the driver", True))
             return _Result(None, capturing)
@@ -1148,6 +1219,15 @@ class _PythonReader:
                 return False
 
         self.module.visit(Finder())
+
+
+def _holds_docker(value) -> bool:
+    """A value that is, or may be, a docker command: a list of words with ``docker``, a string that says it."""
+    if isinstance(value, _Unknown):
+        return value.mentions_docker
+    if isinstance(value, _Seq):
+        return any(isinstance(item, Word) and posixpath.basename(item.key) == "docker" for item in value.items)
+    return isinstance(value, Word) and "docker" in value.key
 
 
 def _restore_unknowns(value, unknowns: list[str]):
