@@ -47,16 +47,19 @@ def unified_diff(changes: Iterable[FileChange], base: Path) -> str:
 
 def _file_diff(change: FileChange, base: Path) -> str:
     name = display_path(change.path, base)
-    header = [f"diff --git a/{name} b/{name}\n"]
+    old_name, new_name = _patch_name("a/", name), _patch_name("b/", name)
+    header = [f"diff --git {old_name} {new_name}\n"]
+    # As git does: a name with a space ends with a tab, so that `patch` does not stop at the space.
+    end = "\t\n" if " " in name and not old_name.startswith('"') else "\n"
     mode = _git_mode(change.path)
     if change.after is None:
         header.append(f"deleted file mode {mode}\n")
-        header += [f"--- a/{name}\n", "+++ /dev/null\n"]
+        header += [f"--- {old_name}{end}", "+++ /dev/null\n"]
     elif change.before is None:
         header.append(f"new file mode {mode if change.path.exists() else '100644'}\n")
-        header += ["--- /dev/null\n", f"+++ b/{name}\n"]
+        header += ["--- /dev/null\n", f"+++ {new_name}{end}"]
     else:
-        header += [f"--- a/{name}\n", f"+++ b/{name}\n"]
+        header += [f"--- {old_name}{end}", f"+++ {new_name}{end}"]
     old = _lines(change.before)
     new = _lines(change.after)
     body: list[str] = []
@@ -72,10 +75,34 @@ def _file_diff(change: FileChange, base: Path) -> str:
     return "".join(header + body)
 
 
+_C_ESCAPES = {ord("\a"): "\\a", ord("\b"): "\\b", ord("\t"): "\\t", ord("\n"): "\\n", ord("\v"): "\\v", ord("\f"): "\\f", ord("\r"): "\\r", ord('"'): '\\"', ord("\\"): "\\\\"}
+
+
+def _patch_name(prefix: str, name: str) -> str:
+    """``prefix`` + ``name`` as git writes it in a patch: in C quotes when it holds a quote, a backslash or a control character."""
+    if not any(char in '"\\' or ord(char) < 0x20 or ord(char) == 0x7F for char in name):
+        return prefix + name
+    quoted = []
+    for byte in (prefix + name).encode("utf-8", "surrogateescape"):
+        if byte in _C_ESCAPES:
+            quoted.append(_C_ESCAPES[byte])
+        elif byte < 0x20 or byte >= 0x7F:
+            quoted.append(f"\\{byte:03o}")
+        else:
+            quoted.append(chr(byte))
+    return '"' + "".join(quoted) + '"'
+
+
 def _lines(text: str | None) -> list[str]:
+    """Lines as git counts them: only ``\\n`` ends one (``str.splitlines`` would also split at ``\\r``, ``\\f``, U+2028…)."""
     if not text:
         return []
-    return text.splitlines(keepends=True)
+    lines = [line + "\n" for line in text.split("\n")]
+    if text.endswith("\n"):
+        lines.pop()
+    else:
+        lines[-1] = lines[-1][:-1]
+    return lines
 
 
 def _git_mode(path: Path) -> str:

@@ -30,8 +30,14 @@ def git_apply(patch: str, cwd: Path) -> subprocess.CompletedProcess:
         (None, "new\nfile\n"),
         (None, "new without newline"),
         ("\ufeffFROM a\r\nRUN b\r\n", "\ufeffFROM a\r\nRUN c\r\n"),
+        ("RUN a\x0cb\nRUN c\n", "RUN a\x0cb\nRUN d\n"),
+        ("RUN a\rb\nRUN c\n", "RUN a\rb\nRUN d\n"),
+        ("LABEL d=\"x\u2028y\x1c\x85\"\nRUN c\n", "LABEL d=\"x\u2028y\x1c\x85\"\nRUN d\n"),
     ],
-    ids=["edit", "edit without final newline", "newline added", "newline removed", "delete", "delete without newline", "create", "create without newline", "bom and crlf"],
+    ids=[
+        "edit", "edit without final newline", "newline added", "newline removed", "delete", "delete without newline",
+        "create", "create without newline", "bom and crlf", "form feed in a line", "lone carriage return", "unicode line separators",
+    ],
 )
 def test_patch_applies_exactly(tmp_path, before, after):
     target = tmp_path / "dir" / "file.txt"
@@ -45,6 +51,25 @@ def test_patch_applies_exactly(tmp_path, before, after):
         assert not target.exists()
     else:
         assert target.read_bytes() == after.encode()
+
+
+@pytest.mark.parametrize("name", ["with space/Dockerfile", 'a "quoted" name', "back\\slash", "tab\tand\nnewline", "ünïcode", "caf\udce9"])
+@pytest.mark.parametrize("tool", [["git", "apply", "-"], ["patch", "-p1", "--quiet", "--force"]])
+def test_patch_applies_whatever_the_file_is_named(tmp_path, name, tool):
+    changes = [
+        FileChange(tmp_path / name / "edited", "a\nb\n", "a\nc\n"),
+        FileChange(tmp_path / name / "deleted", "x\n", None),
+        FileChange(tmp_path / name / "created", None, "new\n"),
+    ]
+    for change in changes:
+        change.path.parent.mkdir(parents=True, exist_ok=True)
+        if change.before is not None:
+            change.path.write_text(change.before)
+    patch = unified_diff(changes, tmp_path)
+    result = subprocess.run(tool, input=os.fsencode(patch), cwd=tmp_path, capture_output=True)
+    assert result.returncode == 0, result.stdout + result.stderr + os.fsencode(patch)
+    for change in changes:
+        assert (change.path.read_text() if change.path.exists() else None) == change.after
 
 
 def test_deleted_executable_keeps_its_mode_in_the_header(tmp_path):
