@@ -84,11 +84,12 @@ def _split_location(where: str) -> tuple[str, int | None]:
 def _uri(path: str) -> str:
     from urllib.parse import quote
 
-    return quote(path.replace(os.sep, "/"))
+    # A name that is not UTF-8 keeps its own bytes, percent-encoded.
+    return quote(path.replace(os.sep, "/"), errors="surrogateescape")
 
 
 def _result(entry: dict, cwd: Path) -> dict:
-    files = _split_diff(entry["diff"])
+    files = _split_diff(entry["diff"], entry["changed_files"])
     driver_line = next((hunks[0][0] for name, (_kind, hunks) in files.items() if name == entry["driver"] and hunks), 1)
     changed = ", ".join(entry["changed_files"])
     return {
@@ -107,16 +108,21 @@ def _result(entry: dict, cwd: Path) -> dict:
     }
 
 
-def _split_diff(diff: str) -> dict[str, tuple[str, list[tuple[int, int, list[str]]]]]:
-    """Per file of a patch: ``modified``/``new``/``deleted`` and its hunks as (old start, old count, new lines)."""
+def _split_diff(diff: str, names: list[str]) -> dict[str, tuple[str, list[tuple[int, int, list[str]]]]]:
+    """Per file of a patch: ``modified``/``new``/``deleted`` and its hunks as (old start, old count, new lines).
+
+    The patch holds one file for each of ``names``, in that order; its own
+    headers spell the names as git does (quoted, with a tab) and are not read.
+    """
     files: dict[str, tuple[str, list]] = {}
+    following = iter(names)
     name = ""
-    lines = diff.splitlines(keepends=True)
+    lines = diff.split("\n")[:-1]
     index = 0
     while index < len(lines):
         line = lines[index]
-        if line.startswith("diff --git a/"):
-            name = line[len("diff --git a/") : line.rindex(" b/")]
+        if line.startswith("diff --git "):
+            name = next(following)
             files[name] = ("modified", [])
         elif line.startswith("new file mode"):
             files[name] = ("new", files[name][1])
@@ -133,9 +139,9 @@ def _split_diff(diff: str) -> dict[str, tuple[str, list[tuple[int, int, list[str
                 body = lines[index]
                 if body.startswith("\\"):
                     if new_lines and body.startswith("\\ No newline") and lines[index - 1][:1] in (" ", "+"):
-                        new_lines[-1] = new_lines[-1].rstrip("\n")
+                        new_lines[-1] = new_lines[-1][:-1]
                 elif body[:1] in (" ", "+"):
-                    new_lines.append(body[1:])
+                    new_lines.append(body[1:] + "\n")
                 index += 1
             files[name][1].append((old_start, old_count, new_lines))
             continue
@@ -152,9 +158,10 @@ def _artifact_change(name: str, kind: str, hunks: list, cwd: Path) -> dict:
         data = (cwd / name).read_bytes()
     except OSError:
         data = b""
-    starts = [0]
-    for line in data.splitlines(keepends=True):
-        starts.append(starts[-1] + len(line))
+    # Where each line starts, as git counts lines (only a newline ends one), and the end.
+    starts = [0] + [match.end() for match in re.finditer(b"\n", data)]
+    if not data.endswith(b"\n") and data:
+        starts.append(len(data))
     replacements = []
     for old_start, old_count, new_lines in hunks:
         first = max(old_start, 1) - 1 if old_count else old_start

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,30 @@ def test_reports_go_to_files_cleanly(org, tmp_path):
     text = dmigrate("--dry-run", ".", cwd=org)
     assert text.stdout.startswith("diff --git ")
     assert "projects:" in text.stderr and "projects:" not in text.stdout
+
+
+def test_sarif_and_patch_agree_for_names_with_spaces_quotes_and_bytes_that_are_not_utf8(tmp_path):
+    names = ["with space", 'a "quoted" one', os.fsdecode(b"caf\xe9")]
+    for name in names:
+        make_project(tmp_path / name, {"build.sh": driver("x"), "Dockerfile.build": BUILD, "Dockerfile": RUNTIME.replace("RUN", "RUN \f")})
+    env = {**os.environ, "NO_COLOR": "1"}
+    run = [sys.executable, "-m", "migrate", "--dry-run"]
+    sarif = subprocess.run([*run, "--format", "sarif", *names], cwd=tmp_path, capture_output=True, env=env)
+    assert sarif.returncode == 0 and b"Traceback" not in sarif.stderr, sarif.stderr
+    results = json.loads(sarif.stdout)["runs"][0]["results"]
+    uris = sorted(change["artifactLocation"]["uri"] for result in results for change in result["fixes"][0]["artifactChanges"])
+    assert uris[:3] == ["a%20%22quoted%22%20one/Dockerfile", "a%20%22quoted%22%20one/Dockerfile.build", "a%20%22quoted%22%20one/build.sh"]
+    assert "caf%E9/build.sh" in uris
+    fixed: dict[str, bytes | None] = {}
+    for result in results:
+        fix = result["fixes"][0]
+        for change in fix["artifactChanges"]:
+            change["artifactLocation"]["uri"] = os.fsdecode(urllib.parse.unquote_to_bytes(change["artifactLocation"]["uri"]))
+        fixed.update(apply_sarif_fix(tmp_path, fix))
+    patch = subprocess.run(run + names, cwd=tmp_path, capture_output=True, env=env).stdout
+    applied = subprocess.run(["git", "apply", "-"], input=patch, cwd=tmp_path, capture_output=True)
+    assert applied.returncode == 0, applied.stderr
+    assert len(fixed) == 9
+    for name, data in fixed.items():
+        path = tmp_path / name
+        assert (path.read_bytes() if path.exists() else b"") == data, name
