@@ -270,6 +270,18 @@ CASES = [
         "may merge into it",
     ),
     (
+        "a .dockerignore wildcard that leaves out part of an extracted directory",
+        {
+            "build.sh": flow("docker create --name c app:build\ndocker cp c:/out ./dist\ndocker rm c"),
+            "Dockerfile.build": "FROM golang:1.21\nRUN mkdir /out && go build -o /out/app .\n",
+            ".dockerignore": "./*/*.map\n",
+            "Dockerfile": "FROM alpine:3.19\nCOPY dist /app\n",
+        },
+        "refused",
+        2,
+        ".dockerignore leaves out part of the extracted dist",
+    ),
+    (
         "a shell syntax error",
         {"build.sh": "#!/bin/sh\ndocker build -t app .\nif [ x ]; then\n  echo (\nfi\n"},
         "error",

@@ -883,13 +883,15 @@ def image_key(reference: str) -> str:
 
 
 def _ignore_reaches_inside(ignore: DockerIgnore, copied: str) -> bool:
-    """Whether some rule may exclude part of what a COPY of ``copied`` (relative to the context) takes."""
-    prefix = "" if copied in (".", "") else copied.rstrip("/") + "/"
+    """Whether some rule may leave out (or let back in) part of what a COPY of ``copied`` (relative to the context) takes."""
+    depth = 0 if copied in (".", "") else copied.count("/") + 1
     for raw in ignore.text.splitlines():
-        line = raw.strip().lstrip("!").strip().lstrip("/")
+        line = raw.strip().lstrip("!").strip()
         if not line or line.startswith("#"):
             continue
-        if line.startswith(prefix) or line.startswith("**"):
+        pattern = posixpath.normpath(line).lstrip("/")
+        # A pattern longer than ``copied`` whose first parts may match it names something inside it.
+        if "**" in pattern or depth == 0 or pattern.count("/") + 1 > depth and may_overlap(pattern, copied):
             return True
     return False
 
