@@ -282,6 +282,17 @@ CASES = [
         ".dockerignore leaves out part of the extracted dist",
     ),
     (
+        "mv -n onto a file that exists keeps that file",
+        {
+            "build.sh": flow("docker create --name c app:build\ndocker cp c:/out/app ./app\ndocker rm c\nmv -n app server"),
+            "server": "old\n",
+            "Dockerfile": "FROM alpine:3.19\nCOPY server /usr/bin/server\n",
+        },
+        "refused",
+        6,
+        "leaves server as it was",
+    ),
+    (
         "a shell syntax error",
         {"build.sh": "#!/bin/sh\ndocker build -t app .\nif [ x ]; then\n  echo (\nfi\n"},
         "error",

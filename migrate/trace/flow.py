@@ -765,6 +765,8 @@ class FlowTracer:
             if not found or self._tracked_kind(source) is not None:
                 raise self.refuse(op.site, f"`{' '.join(words)}` moves {self.facts.relative(source)} along with the artifacts; split the command")
             landing = posixpath.join(destination, posixpath.basename(source)) if prior == "dir" or command.into_directory else destination
+            if command.no_clobber and self._state_before(landing) is not None:
+                raise self.refuse(op.site, f"`{' '.join(words)}` leaves {self.facts.relative(landing)} as it was, as it already exists")
             for extraction in found:
                 moved = landing + extraction.host_path[len(source) :]
                 if command.keeps_source:

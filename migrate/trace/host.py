@@ -89,6 +89,8 @@ class MoveCommand:
     """``cp`` leaves the source where it was."""
     into_directory: bool
     """``-t DIR`` or a trailing ``/``: DEST is a directory."""
+    no_clobber: bool = False
+    """``-n``: a path that already exists where a source would land is kept, and that source is not moved."""
 
 
 def read_move(words: list[str]) -> MoveCommand | None:
@@ -98,6 +100,7 @@ def read_move(words: list[str]) -> MoveCommand | None:
         return None
     preserves = False
     recursive = False
+    no_clobber = False
     target = None
     positional: list[str] = []
     index = 1
@@ -119,13 +122,18 @@ def read_move(words: list[str]) -> MoveCommand | None:
                 preserves = True
             elif word in ("--recursive",):
                 recursive = True
-            elif word not in ("--force", "--verbose", "--no-clobber"):
+            elif word in ("--force", "--no-clobber"):
+                no_clobber = word == "--no-clobber"
+            elif word != "--verbose":
                 return None
         elif word.startswith("-") and word != "-":
             letters = set(word[1:])
             allowed = set("fvn") | (set("aprRdP") if name == "cp" else set())
             if not letters <= allowed:
                 return None
+            for letter in word[1:]:
+                if letter in "fn":
+                    no_clobber = letter == "n"  # the last of -f and -n counts
             preserves = preserves or bool(letters & {"a", "p"})
             recursive = recursive or bool(letters & {"a", "r", "R"})
         else:
@@ -136,11 +144,11 @@ def read_move(words: list[str]) -> MoveCommand | None:
     if target is not None:
         if not positional:
             return None
-        return MoveCommand(tuple(positional), target, name == "cp", True)
+        return MoveCommand(tuple(positional), target, name == "cp", True, no_clobber)
     if len(positional) < 2:
         return None
     destination = positional[-1]
-    return MoveCommand(tuple(positional[:-1]), destination, name == "cp", destination.endswith("/") or len(positional) > 2)
+    return MoveCommand(tuple(positional[:-1]), destination, name == "cp", destination.endswith("/") or len(positional) > 2, no_clobber)
 
 
 @dataclass(frozen=True)
