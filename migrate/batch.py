@@ -333,8 +333,8 @@ def _migrate_one(driver: str, root: int | None) -> Found:
     options = Options(write=False, keep_legacy=job.keep_legacy, target_rule=job.target_rule)
     try:
         outcome = migrate_driver(path, options)
-        if root is not None and outcome.status == PENDING:
-            outcome = _contained(outcome, job.real_roots[root], job.roots[root])
+        if outcome.status == PENDING:
+            outcome = _checked_targets(outcome, job, root)
         entry = project_entry(outcome, Path(job.cwd))
     except Exception as error:  # noqa: BLE001 - one project's bug must not stop the others
         outcome = Outcome(path, ERROR, f"internal error: {type(error).__name__}: {error}", Location(path))
@@ -342,16 +342,28 @@ def _migrate_one(driver: str, root: int | None) -> Found:
     return Found(driver, entry, outcome.changes if job.keep_changes and outcome.status == PENDING else ())
 
 
-def _contained(outcome, real_root: str, shown_root: str):
-    """Refuse a migration that would write outside its root, e.g. through a symlinked Dockerfile."""
+def _checked_targets(outcome, job: Job, root: int | None):
+    """Refuse a migration that would change a file outside its root, or replace a symlink with a file.
+
+    Writing replaces a file by renaming a new one over it: a symlink would
+    become a file, and what it points to would not change (nor would a patch
+    for the link apply: git keeps a link as the text of its target).
+    """
+    from migrate.change import display_path
     from migrate.errors import Location
     from migrate.migration import REFUSED, Outcome
 
     for change in outcome.changes:
         path = os.path.abspath(change.path)
-        real = real_path(path)
-        if os.path.islink(path) or not inside(real, real_root):
+        link = os.path.islink(path)
+        real = os.path.realpath(path) if link else real_path(path)
+        if root is not None and not inside(real, job.real_roots[root]):
+            shown_root = job.roots[root]
             reason = f"it would change {real}, which lies outside {shown_root}" + (" (through a symlink)" if inside(path, shown_root) else "")
+            return Outcome(outcome.driver, REFUSED, reason, Location(Path(path)))
+        if link:
+            target = display_path(Path(real), Path(job.cwd))
+            reason = f"it is a symlink to {target}: the migration would replace the link, not change {target}; have the driver name the file itself"
             return Outcome(outcome.driver, REFUSED, reason, Location(Path(path)))
     return outcome
 

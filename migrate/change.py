@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 import stat
 import subprocess
@@ -62,6 +61,8 @@ def _file_diff(change: FileChange, base: Path) -> str:
         header += [f"--- {old_name}{end}", f"+++ {new_name}{end}"]
     old = _lines(change.before)
     new = _lines(change.after)
+    import difflib
+
     body: list[str] = []
     for line in list(difflib.unified_diff(old, new, n=3, lineterm="\n"))[2:]:
         if line.startswith("@@") and change.before is None:

@@ -16,13 +16,14 @@ class Location:
     line: int | None = None
 
     def render(self, relative_to: Path | None = None) -> str:
-        shown = self.file
-        if relative_to is not None:
-            try:
-                shown = self.file.resolve().relative_to(relative_to.resolve())
-            except ValueError:
-                pass
-        return f"{shown}:{self.line}" if self.line else str(shown)
+        """``file:line``, the file shown as the report's other paths are (a symlink is named, not what it points to)."""
+        if relative_to is None:
+            shown = str(self.file)
+        else:
+            from migrate.change import display_path
+
+            shown = display_path(self.file, relative_to)
+        return f"{shown}:{self.line}" if self.line else shown
 
 
 class MigrationStop(Exception):

@@ -258,3 +258,34 @@ def test_jobs_must_be_positive(org):
     result = dmigrate("--jobs", "0", ".", cwd=org)
     assert result.returncode == 2
     assert "--jobs" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "link, target, argument, message",
+    [
+        ("Dockerfile", "real/Dockerfile", ".", "it is a symlink to real/Dockerfile: the migration would replace the link"),
+        ("Dockerfile", "real/Dockerfile", "build.sh", "it is a symlink to real/Dockerfile: the migration would replace the link"),
+        ("Dockerfile.build", "real/Dockerfile.build", "build.sh", "it is a symlink to real/Dockerfile.build"),
+        ("Dockerfile", "../shared/Dockerfile", "build.sh", "it is a symlink to ../shared/Dockerfile"),
+        ("Dockerfile", "../shared/Dockerfile", ".", "which lies outside"),
+    ],
+    ids=["inside the root", "named driver", "deleted file", "named driver, outside", "outside the root"],
+)
+def test_a_file_to_change_that_is_a_symlink_is_refused_and_named(tmp_path, link, target, argument, message):
+    root = tmp_path / "repo"
+    make_project(tmp_path / "shared", {"Dockerfile": RUNTIME}, commit=False)
+    files = {**project_files("link"), f"real/{link}": project_files("link")[link]}
+    del files[link]
+    make_project(root, files, commit=False)
+    (root / link).symlink_to(target)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "add", "-A"], check=True)
+    subprocess.run(["git", "-C", str(root), *GIT_IDENTITY, "commit", "-qm", "linked"], check=True)
+    before = tree(tmp_path)
+    for mode in ("--check", ""):
+        result = dmigrate(*filter(None, [mode, argument]), cwd=root)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith(f"{link}: refused: "), result.stderr
+        assert message in result.stderr
+    assert tree(tmp_path) == before
+    assert (root / link).is_symlink()
