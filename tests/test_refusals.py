@@ -293,6 +293,13 @@ CASES = [
         "leaves server as it was",
     ),
     (
+        "a build flag only the runtime build had",
+        {"build.sh": flow("docker create --name c app:build\ndocker cp c:/out/app app\ndocker rm c", runtime_build="docker build --platform linux/arm64 -t app .")},
+        "refused",
+        6,
+        "the runtime build has --platform",
+    ),
+    (
         "a shell syntax error",
         {"build.sh": "#!/bin/sh\ndocker build -t app .\nif [ x ]; then\n  echo (\nfi\n"},
         "error",

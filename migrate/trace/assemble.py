@@ -57,6 +57,10 @@ _EXTRACTING_SUBCOMMANDS = frozenset({"export", "container export", "save", "imag
 # The flags of a consuming COPY or ADD that mean the same on a COPY --from.  Others (--exclude, --parents,
 # ADD's --checksum…) change what is taken or where it lands.
 _COPY_FLAGS = frozenset({"--chown", "--chmod", "--link"})
+# Flags that decide only what happens to the final image, not how a stage is built.
+_FINAL_ONLY_BUILD_FLAGS = frozenset(
+    {"--cache-from", "--cache-to", "--output", "-o", "--push", "--metadata-file", "--provenance", "--sbom", "--annotation"}
+)
 _IGNORED_BUILD_FLAGS = frozenset({"--no-cache", "--pull", "-q", "--quiet", "--rm", "--force-rm", "--compress", "--label", "--iidfile", "--progress", "--load"})
 
 
@@ -223,15 +227,26 @@ class Assembler:
                 raise self.refuse(site, f"this step of the flow is {site.guard}; the migrated build would always run it")
 
     def _check_build_flags(self, builders: list[BuiltImage], final: BuiltImage) -> None:
-        final_flags = {name: (value.key if value else None) for name, value in final.build.other_flags}
+        """The one build passes the runtime build's flags to every stage, so each build must have had the same ones."""
+
+        def flags(image: BuiltImage) -> dict[str, str | None]:
+            return {name: (value.key if value else None) for name, value in image.build.other_flags if name not in _IGNORED_BUILD_FLAGS}
+
+        final_flags = flags(final)
         for image in builders:
+            own = flags(image)
             for name, value in image.build.other_flags:
-                if name in _IGNORED_BUILD_FLAGS:
-                    continue
-                if final_flags.get(name, object()) != (value.key if value else None):
+                if name in own and final_flags.get(name, object()) != own[name]:
                     raise self.refuse(
                         image.build.site,
                         f"the build image is built with {name}{' ' + value.text if value else ''}, which the runtime build does not share",
+                    )
+            for name, value in final.build.other_flags:
+                if name in final_flags and name not in own and name not in _FINAL_ONLY_BUILD_FLAGS:
+                    raise self.refuse(
+                        final.build.site,
+                        f"the runtime build has {name}{' ' + value.text if value else ''}, which the build image was built without; "
+                        "the merged build would build its stages with it too",
                     )
 
     # -- stage names ---------------------------------------------------------------
