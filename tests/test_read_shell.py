@@ -183,6 +183,9 @@ def test_shell_forms_do_not_hide_docker_steps():
         ("while true; do docker build -t x .; done", "inside a loop"),
         ("for f in $(ls); do docker build -t $f .; done", "inside a `for` loop"),
         ("false || docker build -t x .", "runs only when the command before `||` fails"),
+        ('[ -n "$CI" ] && docker build -t x .', "runs only when the test before `&&` succeeds"),
+        ("grep -q release VERSION && echo yes && docker build -t x .", "runs only when the test before `&&` succeeds"),
+        ("for s in a b; do docker build -t $s .; break; done", "`break` or `continue` may cut short"),
     ],
 )
 def test_guards(text, guard):
@@ -300,3 +303,28 @@ def test_a_wrapper_function_passes_its_arguments_as_words():
 def test_an_unquoted_unknown_may_be_options(text, expected):
     (op,) = read(text).operations
     assert summary(op) == expected
+
+
+CHANGED_VALUE_CASES = [
+    ('D=out\nif [ -n "$CI" ]; then D=dist; fi\ndocker cp c:/app $D/app', None),
+    ('if [ -n "$CI" ]; then cd sub; fi\ndocker cp c:/app $PWD/app', None),
+    ('D=out\n[ -n "$CI" ] || D=dist\ndocker cp c:/app $D/app', None),
+    ("D=out\nfor f in $(ls); do D=$f; done\ndocker cp c:/app $D/app", None),
+    ("D=out\nread D < dir.txt\ndocker cp c:/app $D/app", None),
+    ("D=out\nprintf -v D '%s' dist\ndocker cp c:/app $D/app", None),
+    ("D=out\nunset D\ndocker cp c:/app ${D:-dist}/app", "dist/app"),
+    ("D=out\nD[0]=dist\ndocker cp c:/app $D/app", None),
+    ("D=a:~/out\ndocker cp c:/app $D", None),
+    ("cd sub | cat\ndocker cp c:/app $PWD/app", SCRIPT_DIR + "/app"),
+    ('D=out\nput() { local D=dist; docker rm "$D"; }\nput\ndocker cp c:/app $D/app', "out/app"),
+    ('put() { local D; D=dist; }\nD=out\nput\ndocker cp c:/app $D/app', "out/app"),
+    ('put() { D=dist; }\nD=out\nput\ndocker cp c:/app $D/app', "dist/app"),
+    ('run() { shift; docker cp "$@"; }\nrun skip c:/app out/app\ndocker rm c', "out/app"),
+    ("set -- c:/app out/app\nset -eu\ndocker cp $1 $2", "out/app"),
+]
+
+
+@pytest.mark.parametrize("text, destination", CHANGED_VALUE_CASES, ids=[case[0] for case in CHANGED_VALUE_CASES])
+def test_what_may_have_changed_is_unknown(text, destination):
+    (copy,) = [op for op in read(text).operations if isinstance(op, Copy)]
+    assert copy.destination.value == destination

@@ -31,11 +31,15 @@ _INERT_COMMANDS = {
     "command", "type", "which", "hash", "local", "readonly", "declare", "typeset", "export", "alias",
     "cd", "pushd", "popd", "pwd", "dirname", "basename", "realpath", "readlink", "cat", "grep", "sed",
     "awk", "tee", "head", "tail", "wc", "sort", "uniq", "tr", "cut", "ls", "stat", "env", "printenv",
-    "docker-compose", "curl", "wget", "jq", "yq", "tput", "logger", "notify-send",
+    "docker-compose", "curl", "wget", "jq", "yq", "tput", "logger", "notify-send", "mapfile", "readarray", "getopts", "let",
+    "break", "continue",
 }  # fmt: skip
 _PREFIX_COMMANDS = {"sudo", "time", "exec", "command", "nice", "nohup", "builtin"}
 _TRIVIAL_FALLBACKS = {"true", ":"}
 _DOUBLE_QUOTE_ESCAPES = '$`"\\\n'
+_TESTS = {"[", "test", "false", "grep", "egrep", "fgrep", "cmp", "diff"}
+_SETS_VARIABLES = {"read": "adinNptu", "mapfile": "dnOsuCc", "readarray": "dnOsuCc", "printf": "v", "getopts": "", "let": "", "unset": ""}
+"""Builtins that set the variables they name, with the options that take a value."""
 _EXPANSIONS = ("simple_expansion", "expansion", "command_substitution")
 _IFS = re.compile(r"[ \t\n]+")
 _GLOB = re.compile(r"(?<!\\)[*?[]")
@@ -103,6 +107,8 @@ class _State:
     notes: list[str] = field(default_factory=list)
     depth: int = 0
     scopes: tuple[FunctionScope, ...] = ()
+    local_names: set[str] | None = None
+    """Inside a function call: the names ``local`` made its own, which the caller gets back afterwards."""
 
     def fork(self, **changes) -> "_State":
         state = _State(
@@ -114,6 +120,7 @@ class _State:
             notes=self.notes,
             depth=self.depth,
             scopes=self.scopes,
+            local_names=self.local_names,
         )
         for key, value in changes.items():
             setattr(state, key, value)
@@ -236,10 +243,47 @@ class _ShellReader:
                 trivial=trivial,
                 scopes=state.scopes,
             )
+            reason = None
             if index > 0 and operators[index - 1] == "||" and not trivial[index]:
-                self._element(element, state.fork(guard=state.guard or "runs only when the command before `||` fails"), anchor)
-            else:
+                reason = "runs only when the command before `||` fails"
+            elif index > 0 and operators[index - 1] == "&&" and any(self._is_test(e) for e in elements[:index]):
+                reason = "runs only when the test before `&&` succeeds"
+            if reason is None:
                 self._element(element, state, anchor)
+            else:
+                inner = state.fork(guard=state.guard or reason)
+                self._element(element, inner, anchor)
+                self._forget_changes(state, inner, element)
+
+    def _is_test(self, node) -> bool:
+        """A command that is there for its exit status (``[ -f x ]``, ``grep -q``), so what follows its ``&&`` runs only sometimes."""
+        if node.type == "redirected_statement":
+            node = node.child_by_field_name("body") or node
+        if node.type in ("test_command", "negated_command"):
+            return True
+        if node.type == "compound_statement":
+            return bool(node.children) and node.children[0].type == "(("
+        name = node.child_by_field_name("name") if node.type == "command" else None
+        return name is not None and self._node_text(name) in _TESTS
+
+    def _sometimes(self, children, state: _State, reason: str, node) -> None:
+        """Read what runs only sometimes: its steps carry a guard, and what it changes is unknown afterwards."""
+        inner = state.fork(guard=state.guard or reason)
+        self._block(children, inner)
+        self._forget_changes(state, inner, node)
+
+    def _forget_changes(self, state: _State, inner: _State, node) -> None:
+        """What ``inner`` (code that runs only sometimes) changed is unknown in ``state`` from now on."""
+        after = f"after line {node.end_point[0] + 1}"
+        for name in inner.variables.keys() | state.variables.keys():
+            if inner.variables.get(name) != state.variables.get(name):
+                state.variables[name] = Word(f"${name}", _unknown(f"${name} {after}"))
+        if inner.cwd != state.cwd:
+            state.cwd = Word("$PWD", _unknown(f"the directory {after}"))
+        if inner.dir_stack != state.dir_stack:
+            state.dir_stack = [Word("popd", _unknown(f"popd {after}"))] * len(inner.dir_stack)
+        if inner.positional != state.positional:
+            state.positional = None
 
     def _is_trivial(self, node) -> bool:
         if node.type != "command":
@@ -258,9 +302,10 @@ class _ShellReader:
         elif kind == "variable_assignment":
             self._assign(node, state, anchor)
         elif kind in ("variable_assignments", "declaration_command"):
-            for child in node.named_children:
-                if child.type == "variable_assignment":
-                    self._assign(child, state, anchor)
+            self._declare(node, state, anchor)
+        elif kind == "unset_command":
+            words = [Word.literal(self._node_text(child)) for child in node.named_children]
+            self._set_by_command("unset", words, state, node)
         elif kind == "function_definition":
             name = node.child_by_field_name("name")
             body = node.child_by_field_name("body")
@@ -274,12 +319,11 @@ class _ShellReader:
             for child in node.named_children:
                 self._element(child, state, anchor)
         elif kind == "if_statement":
-            self._block(node.children, state.fork(guard=state.guard or "inside an `if` decided at run time"))
+            self._sometimes(node.children, state, "inside an `if` decided at run time", node)
         elif kind == "case_statement":
-            self._block(node.children, state.fork(guard=state.guard or "inside a `case` chosen at run time"))
+            self._sometimes(node.children, state, "inside a `case` chosen at run time", node)
         elif kind in ("while_statement", "c_style_for_statement"):
-            reason = "inside a loop whose rounds cannot be known without running it"
-            self._block(node.children, state.fork(guard=state.guard or reason))
+            self._sometimes(node.children, state, "inside a loop whose rounds cannot be known without running it", node)
         elif kind == "for_statement":
             self._for(node, state)
         elif kind == "list":
@@ -295,16 +339,38 @@ class _ShellReader:
         words: list[Word] = []
         for value in values:
             words.extend(self._fields(value, state))
+        name = self._node_text(variable)
         if not values or not all(word.known and not _has_glob(word.key) for word in words):
             listed = ", ".join(self._node_text(v) for v in values) or '"$@"'
             reason = f"inside a `for` loop over {listed}, whose items cannot be known without running it"
-            self._block(body.children, state.fork(guard=state.guard or reason))
+            inner = state.fork(guard=state.guard or reason)
+            inner.variables[name] = Word(f"${name}", _unknown(f"${name} in the loop on line {node.start_point[0] + 1}"))
+            self._block(body.children, inner)
+            self._forget_changes(state, inner, node)
+            return
+        if _stops_early(body):
+            self._sometimes(body.children, state, "inside a `for` loop that `break` or `continue` may cut short", node)
             return
         for word in words:
-            state.variables[self._node_text(variable)] = word
+            state.variables[name] = word
             self._block(body.children, state)
 
     # -- simple commands -----------------------------------------------------
+    def _declare(self, node, state: _State, anchor: ShellAnchor) -> None:
+        """Assignments, and ``local``/``declare`` inside a function: the names stay the function's own."""
+        keyword = node.children[0].type if node.type == "declaration_command" and node.children else ""
+        options = "".join(self._node_text(c)[1:] for c in node.named_children if c.type == "word" and self._node_text(c).startswith("-"))
+        local = keyword in ("local", "declare", "typeset") and "g" not in options and state.local_names is not None
+        for child in node.named_children:
+            if child.type == "variable_assignment":
+                name_node = child.child_by_field_name("name")
+                if local and name_node is not None:
+                    state.local_names.add(self._node_text(name_node))
+                self._assign(child, state, anchor)
+            elif child.type == "variable_name" and local:
+                state.local_names.add(self._node_text(child))
+                state.variables[self._node_text(child)] = Word.literal("")
+
     def _assign(self, node, state: _State, anchor: ShellAnchor | None, *, local_to: dict | None = None) -> None:
         name_node = node.child_by_field_name("name")
         value_node = node.child_by_field_name("value")
@@ -312,6 +378,9 @@ class _ShellReader:
             return
         name = self._node_text(name_node)
         if name_node.type == "subscript":
+            # ``A[0]=x`` changes what ``$A`` says.
+            array = name.split("[", 1)[0]
+            state.variables[array] = Word(f"${array}", _unknown(f"${array} after line {node.start_point[0] + 1}"))
             return
         if value_node is None:
             value = Word.literal("")
@@ -319,7 +388,8 @@ class _ShellReader:
             value_node.type == "string" and any(c.type == "command_substitution" for c in value_node.named_children)
         ):
             value = self._substitution_value(value_node, state, anchor, captured_as=name)
-        elif value_node.type == "array":
+        elif value_node.type == "array" or value_node.type == "word" and ":~" in self._node_text(value_node):
+            # An array, or ``PATH=a:~/b`` (a tilde after a colon expands in an assignment).
             value = Word(self._node_text(value_node), _unknown(self._node_text(value_node)))
         else:
             value = self._word(value_node, state)
@@ -405,15 +475,17 @@ class _ShellReader:
             if position + 1 < len(parts) and parts[position + 1].type == "command":
                 pipe_into = tuple(self._argv(parts[position + 1], state))
             stdin = f"the output of `{self._node_text(parts[position - 1])}`" if position > 0 else None
+            # Every part of a pipeline runs in a subshell: its `cd` or assignments end with it.
+            inner = state.fork() if len(parts) > 1 else state
             if part.type == "command":
-                consumed = self._command(part, state, anchor, stdout_pipe=pipe_into, stdin=stdin)
+                consumed = self._command(part, inner, anchor, stdout_pipe=pipe_into, stdin=stdin)
                 if consumed and pipe_into is not None:
                     # The receiving command is read as part of the docker operation.
                     return
             elif part.type == "redirected_statement":
-                self._redirected(part, state, anchor, stdin=stdin)
+                self._redirected(part, inner, anchor, stdin=stdin)
             else:
-                self._element(part, state, anchor)
+                self._element(part, inner, anchor)
 
     def _argv(self, node, state: _State) -> list[Word]:
         words: list[Word] = []
@@ -502,10 +574,72 @@ class _ShellReader:
             return False
         if command in ("export", "readonly", "local", "declare"):
             return False
+        if command in _SETS_VARIABLES:
+            self._set_by_command(command, argv[1:], state, node)
+        if command in ("shift", "set"):
+            self._set_positional(command, argv[1:], state)
+            return False
         if command in _INERT_COMMANDS and not (stdout is not None and command in ("cat", "tar", "echo", "printf")):
             return False
         self.operations.append(HostCommand(site, tuple(argv), state.cwd))
         return False
+
+    def _set_by_command(self, command: str, arguments: list[Word], state: _State, node) -> None:
+        """``read X``, ``unset X``, ``printf -v X``...: what such a name holds afterwards is unknown (or unset)."""
+        names: list[str] = []
+        words = [word.key for word in arguments]
+        if command == "unset":
+            if "-f" not in words:
+                for word in words:
+                    state.variables.pop(word, None)
+            return
+        if command == "getopts":
+            names = words[1:2] + ["OPTARG", "OPTIND"]
+        elif command == "let":
+            names = [word.split("=", 1)[0].strip("+-*/%<>&|^ ") for word in words if "=" in word]
+        else:
+            takes_value = _SETS_VARIABLES[command]
+            rest: list[str] = []
+            index = 0
+            while index < len(words):
+                word = words[index]
+                if word.startswith("-") and len(word) > 1 and word != "--":
+                    if word[-1] in takes_value:
+                        index += 1
+                        if word[-1] in "av" and index < len(words):
+                            names.append(words[index])
+                    index += 1
+                    continue
+                rest.append(word)
+                index += 1
+            if command == "read":
+                names += [word for word in rest if word != "--"] or ([] if names else ["REPLY"])
+            elif command in ("mapfile", "readarray"):
+                names += rest[-1:] or ["MAPFILE"]
+        line = node.start_point[0] + 1
+        for name in names:
+            if name and UNKNOWN_MARK not in name:
+                state.variables[name] = Word(f"${name}", _unknown(f"${name} after line {line}"))
+
+    def _set_positional(self, command: str, arguments: list[Word], state: _State) -> None:
+        """``shift`` and ``set -- a b`` change ``$1``, ``$@`` and ``$#``."""
+        if command == "shift":
+            count = arguments[0].key if arguments else "1"
+            if state.positional is not None:
+                if not count.isdigit():
+                    state.positional = None
+                elif int(count) <= len(state.positional):
+                    state.positional = state.positional[int(count) :]
+            return
+        index = 0
+        while index < len(arguments) and arguments[index].key[:1] in ("-", "+") and arguments[index].key not in ("-", "--"):
+            index += 2 if arguments[index].key in ("-o", "+o") else 1
+        if index < len(arguments) and arguments[index].key in ("-", "--"):
+            index += 1
+        elif index >= len(arguments):
+            return  # only options: the positional parameters stay
+        new = tuple(arguments[index:])
+        state.positional = None if any(word.splits for word in new) else new
 
     def _sourced_file_mentions_docker(self, arguments: list[Word], state: _State) -> bool:
         if not arguments or not arguments[0].known:
@@ -522,10 +656,17 @@ class _ShellReader:
         definition, body, definition_span = self.functions[name]
         statements = tuple(span for child, span in _statements(body.children) if not _is_bare_declaration(child))
         scope = FunctionScope(name, definition_span, statements, call)
-        inner = state.fork(positional=tuple(arguments), depth=state.depth + 1, scopes=state.scopes + (scope,))
+        positional = None if any(word.splits for word in arguments) else tuple(arguments)
+        inner = state.fork(positional=positional, depth=state.depth + 1, scopes=state.scopes + (scope,), local_names=set())
         self._block(body.children, inner)
-        # Functions share the caller's variables and directory unless they run in a subshell.
+        # Functions share the caller's variables and directory unless they run in a subshell; `local` names go back.
         if body.type == "compound_statement":
+            for name in inner.local_names:
+                if name in state.variables:
+                    inner.variables[name] = state.variables[name]
+                else:
+                    inner.variables.pop(name, None)
+            state.variables.clear()
             state.variables.update(inner.variables)
             state.cwd = inner.cwd
             state.dir_stack = inner.dir_stack
@@ -855,6 +996,20 @@ def _trim(value: str, operation: str) -> str:
 
 def _has_glob(value: str) -> bool:
     return any(ch in value for ch in "*?[")
+
+
+def _stops_early(body) -> bool:
+    """Whether a loop body holds ``break`` or ``continue`` (not inside a nested loop)."""
+    for child in body.named_children:
+        if child.type in ("for_statement", "while_statement", "c_style_for_statement", "function_definition"):
+            continue
+        if child.type == "command":
+            name = child.child_by_field_name("name")
+            if name is not None and name.text in (b"break", b"continue"):
+                return True
+        if _stops_early(child):
+            return True
+    return False
 
 
 def _starts_word(node) -> bool:
