@@ -16,7 +16,7 @@ from engine import flows
 from migrate import cli
 from migrate.verify import run as verify_run
 from migrate.verify.compare import Difference
-from migrate.verify.engine import Engine
+from migrate.verify.engine import DockerCommandFailed, Engine, EngineError
 from migrate.verify.report import difference_table, verifications_json, write_verification
 from migrate.verify.run import (
     DIFFERENT,
@@ -279,6 +279,86 @@ def test_exit_codes():
     assert _verification().exit_code == 1
     assert _verification(status=REFUSED).exit_code == 2
     assert verify_run.exit_code([_verification(status=EQUIVALENT), _verification(status=ERROR)]) == 2
+
+
+class FakeEngine:
+    """An engine's tags, in memory: enough for TagGuard. A command starting with one of ``failing`` fails."""
+
+    def __init__(self, tags: dict[str, str], failing: tuple[str, ...] = ()) -> None:
+        self.tags = dict(tags)
+        self.failing = failing
+
+    def run(self, args, *, check: bool = True, **_options) -> subprocess.CompletedProcess:
+        args = list(args)
+        failed = " ".join(args).startswith(self.failing) if self.failing else False
+        out = b""
+        if args[:2] == ["image", "inspect"]:
+            failed = failed or args[-1] not in self.tags
+            out = b"" if failed else self.tags[args[-1]].encode()
+        elif not failed and args[0] == "tag":
+            self.tags[args[2]] = self.tags.get(args[1], args[1])
+        elif not failed and args[:2] == ["image", "rm"]:
+            failed = self.tags.pop(args[2], None) is None
+        done = subprocess.CompletedProcess(args, 1 if failed else 0, out, b"Error: refused by the test" if failed else b"")
+        if check and failed:
+            raise DockerCommandFailed(args, 1, "refused by the test")
+        return done
+
+
+USERS = {"app:latest": "sha256:" + "a" * 64, "app:build": "sha256:" + "b" * 64}
+
+
+def test_a_hold_that_fails_halfway_leaves_the_tags_it_did_not_hold_alone():
+    engine = FakeEngine(USERS, failing=("tag sha256:bbb",))
+    guard = verify_run.TagGuard(engine, ["app:latest", "app:build"], "t")
+    with pytest.raises(EngineError):
+        guard.hold()
+    actions: list[str] = []
+    guard.restore(actions, None)
+    assert engine.tags == USERS, "the user's images keep their tags, and nothing stays held"
+
+
+def test_a_tag_that_cannot_be_cleared_before_the_first_flow_does_not_stop_the_others_being_restored():
+    engine = FakeEngine(USERS, failing=("image rm app:build",))
+    guard = verify_run.TagGuard(engine, ["app:latest", "app:build"], "t")
+    guard.hold()
+    with pytest.raises(EngineError, match="could not remove the tag app:build"):
+        guard.clear([], None)
+    actions: list[str] = []
+    guard.restore(actions, None)
+    assert actions == ["restored app:latest to your image aaaaaaaaaaaa"]
+    assert {tag: image for tag, image in engine.tags.items() if not tag.startswith("dmigrate-verify/")} == USERS
+    assert engine.tags == USERS
+
+
+def test_restore_puts_every_tag_back_after_a_flow_and_says_what_it_removed():
+    engine = FakeEngine(USERS)
+    guard = verify_run.TagGuard(engine, ["app:latest", "app:build", "app:new"], "t")
+    guard.hold()
+    guard.clear([], None)
+    engine.tags.update({"app:latest": "sha256:" + "1" * 64, "app:new": "sha256:" + "2" * 64})
+    engine.failing = ("image rm app:latest",)
+    actions: list[str] = []
+    guard.restore(actions, "legacy")
+    assert actions == [
+        "could not remove app:latest (111111111111), which the legacy flow built: Error: refused by the test",
+        "removed app:new (222222222222), which the legacy flow built",
+        "restored app:latest to your image aaaaaaaaaaaa",
+        "restored app:build to your image bbbbbbbbbbbb",
+    ]
+    assert engine.tags == USERS
+
+
+def test_a_tag_the_first_flow_left_that_cannot_be_removed_stops_the_verification():
+    engine = FakeEngine({})
+    guard = verify_run.TagGuard(engine, ["app:latest"], "t")
+    guard.hold()
+    engine.tags["app:latest"] = "sha256:" + "1" * 64
+    engine.failing = ("image rm app:latest",)
+    actions: list[str] = []
+    with pytest.raises(EngineError):
+        guard.clear(actions, "legacy")
+    assert actions == ["could not remove app:latest (111111111111), which the legacy flow built: Error: refused by the test"]
 
 
 # --- on a real engine ----------------------------------------------------------------------------

@@ -201,7 +201,7 @@ class Engine:
             ) from None
         version = _text(done.stdout).strip()
         if done.returncode != 0 or not version:
-            reason = _first_line(_text(done.stderr)) or f"exit status {done.returncode}"
+            reason = first_line(_text(done.stderr)) or f"exit status {done.returncode}"
             raise EngineUnavailable(f"no Docker engine answered at {self.describe()}: {reason}")
         return version
 
@@ -223,7 +223,7 @@ def _text(data: bytes | None) -> str:
     return (data or b"").decode("utf-8", errors="replace")
 
 
-def _first_line(text: str) -> str:
+def first_line(text: str) -> str:
     for line in text.splitlines():
         if line.strip():
             return line.strip()

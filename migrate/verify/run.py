@@ -35,7 +35,7 @@ from pathlib import Path
 
 from migrate.errors import Location
 from migrate.verify.compare import Difference, compare
-from migrate.verify.engine import DockerCommandFailed, Engine, EngineError
+from migrate.verify.engine import Engine, EngineError, first_line
 from migrate.verify.snapshot import ImageSnapshot, snapshot_image
 
 EQUIVALENT = "equivalent"
@@ -445,48 +445,76 @@ class TagGuard:
     def hold(self) -> None:
         for index, tag in enumerate(self.tags):
             found = self.image_id(tag)
-            self.before[tag] = found
             if found is not None:
                 holding = f"{HELD_REPOSITORY}:{self.token}-{index}"
                 self.engine.run(["tag", found, holding])
                 self.held[tag] = holding
+            # Recorded once held: should holding a later tag fail, restore() leaves that one alone.
+            self.before[tag] = found
 
     def clear(self, actions: list[str], made_by: str | None) -> None:
-        """Untag every flow tag; the images the user had stay held."""
+        """Untag every flow tag, so that the next flow starts without them; the images the user had stay held.
+
+        Raises when a tag stays: what the next flow builds could not be told
+        from what was there.
+        """
         for tag, image_id in self.present().items():
-            self._untag(tag, image_id, actions if made_by else None, made_by)
+            reason = self._untag(tag)
+            if made_by is not None:
+                actions.append(self._untagged(tag, image_id, made_by, reason))
+            if reason is not None and self.image_id(tag) is not None:
+                raise EngineError(f"could not remove the tag {tag} before a flow runs: {reason}")
 
     def restore(self, actions: list[str], made_by: str | None) -> None:
-        """Put every tag back as it was before; say what was done."""
-        if not self.before:
+        """Put every tag held back as it was before; say what was done.
+
+        Each tag is tried whatever happened to the others, so this never
+        raises for one of them: what cannot be done is said instead.
+        """
+        for tag, original in self.before.items():
+            try:
+                self._remove_built(tag, original, actions, made_by)
+            except EngineError as error:
+                actions.append(self._not_restored(tag, error))
+        for tag, original in self.before.items():
+            try:
+                self._put_back(tag, original, actions)
+            except EngineError as error:
+                actions.append(self._not_restored(tag, error))
+
+    def _not_restored(self, tag: str, error: EngineError) -> str:
+        kept = f" (your image is kept as {self.held[tag]})" if tag in self.held else ""
+        return f"could not restore {tag}{kept}: {error}"
+
+    def _remove_built(self, tag: str, original: str | None, actions: list[str], made_by: str | None) -> None:
+        current = self.image_id(tag)
+        if current is not None and current != original:
+            actions.append(self._untagged(tag, current, made_by, self._untag(tag)))
+
+    def _put_back(self, tag: str, original: str | None, actions: list[str]) -> None:
+        if original is None:
             return
-        self.clear(actions, made_by)
-        for tag in self.tags:
-            original = self.before.get(tag)
-            if original is None:
-                continue
+        if self.image_id(tag) != original:
             done = self.engine.run(["tag", self.held[tag], tag], check=False)
             if done.returncode == 0:
                 actions.append(f"restored {tag} to your image {_short(original)}")
             else:
-                reason = _first_line(done.stderr.decode(errors="replace"))
+                reason = first_line(done.stderr.decode(errors="replace"))
                 actions.append(f"could not restore {tag} to your image {_short(original)} (kept as {self.held[tag]}): {reason}")
-        for tag, holding in self.held.items():
-            if self.image_id(tag) == self.before[tag]:
-                self.engine.run(["image", "rm", holding], check=False)
+                return
+        self.engine.run(["image", "rm", self.held[tag]], check=False)
 
-    def _untag(self, tag: str, image_id: str, actions: list[str] | None, made_by: str | None) -> None:
+    def _untag(self, tag: str) -> str | None:
+        """Remove ``tag``; why it failed, or None."""
         done = self.engine.run(["image", "rm", tag], check=False)
-        if actions is None:
-            # Gone meanwhile is as good as untagged; a tag that stays would spoil the flow's start.
-            if done.returncode != 0 and self.image_id(tag) is not None:
-                raise DockerCommandFailed(["image", "rm", tag], done.returncode, done.stderr.decode(errors="replace"))
-            return
-        if done.returncode == 0:
-            actions.append(f"removed {tag} ({_short(image_id)}), which the {made_by} flow built")
-        else:
-            reason = _first_line(done.stderr.decode(errors="replace"))
-            actions.append(f"could not remove {tag} ({_short(image_id)}), which the {made_by} flow built: {reason}")
+        return None if done.returncode == 0 else first_line(done.stderr.decode(errors="replace"))
+
+    @staticmethod
+    def _untagged(tag: str, image_id: str, made_by: str | None, reason: str | None) -> str:
+        built = f", which the {made_by} flow built" if made_by else ""
+        if reason is None:
+            return f"removed {tag} ({_short(image_id)}){built}"
+        return f"could not remove {tag} ({_short(image_id)}){built}: {reason}"
 
 
 def _container_ids(engine: Engine) -> frozenset[str]:
@@ -655,10 +683,7 @@ class _Verifier:
         except EngineError as error:
             raise VerifyStop(ERROR, str(error), **details) from None
         finally:
-            try:
-                guard.restore(self.cleanup, self.last_flow)
-            except EngineError as error:
-                self.cleanup.append(f"could not restore every tag: {error}")
+            guard.restore(self.cleanup, self.last_flow)
             self._report_kept_images()
 
         self.progress("comparing the final images")
@@ -792,8 +817,3 @@ def _translate(text: str, copy: ProjectCopy) -> str:
 
 def _short(image_id: str) -> str:
     return image_id.removeprefix("sha256:")[:12]
-
-
-def _first_line(text: str) -> str:
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")
-
