@@ -176,6 +176,27 @@ def test_a_driver_naming_the_working_tree_is_not_run(tmp_path):
     assert result.location.line == 7 and "temporary copies" in result.message
 
 
+@pytest.mark.parametrize("in_git", [False, True])
+def test_a_project_that_cannot_be_copied_is_an_error_not_a_traceback(tmp_path, in_git):
+    """A FIFO cannot be copied: outside git, one in the driver's directory; in git, a tracked file that became one."""
+    root = small_project(tmp_path / "project") if in_git else make_project(tmp_path / "plain", {"build.sh": DRIVER, "Dockerfile": RUNTIME}, commit=False)
+    (root / "go.mod").unlink(missing_ok=True)
+    os.mkfifo(root / "go.mod")
+    result = verify_driver(root / "build.sh", engine=offline_engine(), engine_version="test")
+    assert result.status == ERROR, result.message
+    assert result.message == f"cannot make the temporary copy of {root.resolve()}: `{root.resolve() / 'go.mod'}` is a named pipe"
+
+
+def test_a_bug_of_ours_is_an_error_of_that_verification_only(tmp_path, monkeypatch):
+    def broken(driver, options, copy):
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(verify_run, "migrate_copy", broken)
+    root = small_project(tmp_path / "project")
+    result = verify_driver(root / "build.sh", engine=offline_engine(), engine_version="test")
+    assert (result.status, result.message, result.exit_code) == (ERROR, "internal error: ValueError: a bug", 2)
+
+
 _GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t.invalid", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t.invalid"}
 
 

@@ -212,7 +212,10 @@ def verify_driver(
         version = engine_version or engine.ping()
     except EngineError as error:
         return Verification(driver, ERROR, str(error))
-    scratch = Path(tempfile.mkdtemp(prefix="dmigrate-verify-"))
+    try:
+        scratch = Path(tempfile.mkdtemp(prefix="dmigrate-verify-"))
+    except OSError as error:
+        return Verification(driver, ERROR, f"cannot make a temporary directory: {error.strerror}")
     try:
         verifier = _Verifier(driver, options, engine, environ, scratch, progress or (lambda message: None))
         result = verifier.run()
@@ -267,15 +270,22 @@ def copy_project(driver: Path, destination: Path) -> ProjectCopy:
     """
     root, in_git = project_root(driver)
     target = destination / root.name
-    if not in_git:
-        shutil.copytree(root, target, symlinks=True, ignore=shutil.ignore_patterns(".git"))
-        return ProjectCopy(root, target, False)
-    listing = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--cached"], capture_output=True, stdin=subprocess.DEVNULL)
-    if listing.returncode != 0:
-        raise VerifyStop(ERROR, f"git ls-files in {root} failed: {listing.stderr.decode(errors='replace').strip()}")
-    target.mkdir(parents=True)
-    for name in sorted({name for name in listing.stdout.decode("utf-8", "surrogateescape").split("\0") if name}):
-        _copy_entry(root / name, target / name)
+    try:
+        if not in_git:
+            shutil.copytree(root, target, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+            return ProjectCopy(root, target, False)
+        listing = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--cached"], capture_output=True, stdin=subprocess.DEVNULL)
+        if listing.returncode != 0:
+            raise VerifyStop(ERROR, f"git ls-files in {root} failed: {listing.stderr.decode(errors='replace').strip()}")
+        target.mkdir(parents=True)
+        for name in sorted({name for name in listing.stdout.decode("utf-8", "surrogateescape").split("\0") if name}):
+            _copy_entry(root / name, target / name)
+    except shutil.Error as error:
+        # copytree goes on past what it cannot copy (a FIFO, an unreadable file) and names it all at the end.
+        raise VerifyStop(ERROR, f"cannot make the temporary copy of {root}: {error.args[0][0][2]}") from None
+    except OSError as error:
+        detail = f"{error.filename}: {error.strerror}" if error.filename and error.strerror else str(error)
+        raise VerifyStop(ERROR, f"cannot make the temporary copy of {root}: {detail}") from None
     _git(target, "init", "-q")
     # Forced: a tracked file may match .gitignore, and it must stay tracked in the copy.
     _git(target, "add", "--force", "--all", ".")
@@ -617,14 +627,20 @@ class _Verifier:
         try:
             return self._run()
         except VerifyStop as stop:
-            kept = tuple((label, ref) for label, (ref, _) in self.kept.items())
             return Verification(
-                self.driver, stop.status, stop.message, stop.location, cleanup=tuple(self.cleanup), kept_images=kept, **stop.details
+                self.driver, stop.status, stop.message, stop.location, cleanup=tuple(self.cleanup), kept_images=self._kept(), **stop.details
             )
         except KeyboardInterrupt:
             for action in self.cleanup:
                 self.progress(action)
             raise
+        except Exception as error:  # noqa: BLE001 - tags are restored by now; a bug of ours must not end the other verifications
+            return Verification(
+                self.driver, ERROR, f"internal error: {type(error).__name__}: {error}", cleanup=tuple(self.cleanup), kept_images=self._kept()
+            )
+
+    def _kept(self) -> tuple[tuple[str, str], ...]:
+        return tuple((label, ref) for label, (ref, _) in self.kept.items())
 
     def _run(self) -> Verification:
         from migrate.migration import ERROR as MIGRATION_ERROR
@@ -703,7 +719,7 @@ class _Verifier:
             differences=differences,
             compared_paths=len(paths),
             cleanup=tuple(self.cleanup),
-            kept_images=tuple((label, ref) for label, (ref, _) in self.kept.items()),
+            kept_images=self._kept(),
             legacy_snapshot=legacy_snapshot,
             migrated_snapshot=migrated_snapshot,
         )
