@@ -660,6 +660,14 @@ MERGED_LINES = {
         ["COPY --from=builder /out/app /usr/local/bin/app"],
         [],
     ),
+    "a COPY --from naming the build image's tag now names its stage": (
+        {
+            "build.sh": extract(),
+            "Dockerfile": "FROM alpine:3.19\nCOPY --from=app:build /src/go.mod /go.mod\nCOPY app /usr/local/bin/app\n",
+        },
+        ["COPY --from=builder /src/go.mod /go.mod", "COPY --from=builder /out/app /usr/local/bin/app"],
+        ["COPY --from=app:build /src/go.mod /go.mod"],
+    ),
 }
 
 

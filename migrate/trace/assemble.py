@@ -439,7 +439,7 @@ class Assembler:
             for stage in image.dockerfile.stages:
                 key = (image.position, stage.index)
                 edits = list(copy_edits.get(key, [])) + list(contexts.edits.get(key, []))
-                substitutions = self._from_substitutions(stage, offsets[image.position], renamed_stages, image)
+                substitutions = self._from_substitutions(stage, offsets[image.position], renamed_stages, image, names)
                 if substitutions:
                     edited = {edit.instruction.line for edit in edits}
                     for instruction, pairs in substitutions:
@@ -481,7 +481,9 @@ class Assembler:
                 renamed[stage.name.lower()] = new
         return renamed
 
-    def _from_substitutions(self, stage: Stage, offset: int, renamed: dict[str, str], image: BuiltImage):
+    def _from_substitutions(self, stage: Stage, offset: int, renamed: dict[str, str], image: BuiltImage, names):
+        """``--from`` flags that must name another stage in the merged file: a renumbered or renamed stage, or a built image now merged."""
+        merged_images = {id(instruction): built for copier, instruction, built in self.flow.copies_from if copier is image}
         found = []
         for instruction in stage.instructions:
             if instruction.keyword not in ("COPY", "ADD", "RUN"):
@@ -490,7 +492,10 @@ class Assembler:
             for flag in instruction.flags:
                 name, _, value = flag.partition("=")
                 if name.lower() == "--from":
-                    if value.isdigit() and offset:
+                    built = merged_images.get(id(instruction))
+                    if built is not None and (built.position, built.stage.index) in names:
+                        pairs.append((flag, f"{name}={self.stage_name(built, names)}"))
+                    elif value.isdigit() and offset:
                         pairs.append((flag, f"{name}={int(value) + offset}"))
                     elif value.lower() in renamed:
                         pairs.append((flag, f"{name}={renamed[value.lower()]}"))

@@ -159,6 +159,8 @@ class Flow:
     consumptions: list[Consumption] = field(default_factory=list)
     chains: list[tuple[BuiltImage, Stage, BuiltImage]] = field(default_factory=list)
     """``(image, stage, base)``: a stage of ``image`` is FROM the earlier built ``base``."""
+    copies_from: list[tuple[BuiltImage, Instruction, BuiltImage]] = field(default_factory=list)
+    """``(image, instruction, built)``: an instruction of ``image`` has ``--from=`` the earlier built ``built``."""
     uses: list[tuple[Operation, str]] = field(default_factory=list)
     """Other operations that name a builder image, container or artifact, with what they name."""
     unknown_writes: list[tuple[str, Site, str]] = field(default_factory=list)
@@ -282,8 +284,12 @@ class FlowTracer:
         self.flow.images.append(image)
         for candidate in dockerfile.stages:
             base = self.tags.get(_image_key(candidate.base))
-            if base is not None:
+            if base is not None and earlier_stage(dockerfile, candidate) is None:
                 self.flow.chains.append((image, candidate, base))
+            for instruction in candidate.instructions:
+                source = instruction.flag("from")
+                if source and dockerfile.stage(source) is None and (built := self.tags.get(_image_key(source))) is not None:
+                    self.flow.copies_from.append((image, instruction, built))
         self._find_consumptions(image)
         for tag in image.tags:
             self.tags[_image_key(tag)] = image
