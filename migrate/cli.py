@@ -130,9 +130,7 @@ def dmigrate(
         output_format=output_format.value,
         quiet=quiet,
     )
-    code = run(invocation)
-    sys.stdout.flush()
-    raise typer.Exit(code)
+    raise typer.Exit(run(invocation))
 
 
 def run(args: Invocation) -> int:
@@ -143,9 +141,11 @@ def run(args: Invocation) -> int:
     if args.explain:
         if args.dry_run or args.check or args.output_format == "sarif":
             return _usage_error("--explain changes nothing; it takes --format text or json only")
-        from migrate.explain import explain_paths
+        from migrate.explain import exit_code, explain_paths, render_explanations
 
-        return explain_paths(args.paths, args.output_format, target_rule=args.target_rule)
+        explanations = explain_paths(args.paths, target_rule=args.target_rule)
+        _show(render_explanations, explanations, args.output_format)
+        return exit_code(explanations)
 
     from migrate import batch
     from migrate.progress import progress_for
@@ -164,7 +164,7 @@ def run(args: Invocation) -> int:
     batch.claim_files(result.entries, result.changes, Path(os.getcwd()))
     if write:
         batch.write_all(result.entries, result.changes, allow_dirty=args.allow_dirty)
-    render_entries(result.entries, args.output_format, dry_run=args.dry_run, check=args.check, quiet=args.quiet)
+    _show(render_entries, result.entries, args.output_format, dry_run=args.dry_run, quiet=args.quiet)
     return exit_code_of([entry["status"] for entry in result.entries], check=args.check)
 
 
@@ -182,8 +182,20 @@ def _verify(args: Invocation) -> int:
 
     options = VerifyOptions(target_rule=args.target_rule, keep_legacy=args.keep_legacy, keep_images=args.keep_images)
     verifications = verify_paths(args.paths, options, progress=progress)
-    render_verifications(verifications, args.output_format, quiet=args.quiet)
+    _show(render_verifications, verifications, args.output_format, quiet=args.quiet)
     return exit_code(verifications)
+
+
+def _show(render, *args, **options) -> None:
+    """Print the report; a reader that goes away (`dmigrate --dry-run . | head`) changes neither what was done nor the exit code."""
+    try:
+        render(*args, **options)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Whatever is still buffered goes nowhere, instead of failing again when Python exits.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _usage_error(message: str) -> int:
@@ -197,8 +209,3 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         print("dmigrate: interrupted", file=sys.stderr)
         sys.exit(130)
-    except BrokenPipeError:
-        # The reader of our output went away (`dmigrate --dry-run . | head`): not an error of ours.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(EXIT_OK)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from migrate.change import display_path
@@ -21,8 +22,8 @@ NOTHING = "nothing to do"
 ERROR = "error"
 
 
-def explain_paths(paths: list[Path], output_format: str, *, target_rule: str | None = None) -> int:
-    """Show every project under ``paths``; 2 when one is refused or cannot be read, as for a migration."""
+def explain_paths(paths: list[Path], *, target_rule: str | None = None) -> list[dict]:
+    """The explanation of every project under ``paths``."""
     from migrate.batch import NO_DRIVER, find_drivers
 
     cwd = Path(os.getcwd())
@@ -34,12 +35,20 @@ def explain_paths(paths: list[Path], output_format: str, *, target_rule: str | N
             explanations.append(_explanation(display_path(path, cwd), ERROR, error=problem))
         else:
             explanations.append(explain_driver(path, cwd, target_rule=target_rule))
+    return explanations
+
+
+def exit_code(explanations: list[dict]) -> int:
+    """2 when a project is refused or cannot be read, as without ``--explain``."""
+    return 2 if any(item["result"] in (REFUSED, ERROR) for item in explanations) else 0
+
+
+def render_explanations(explanations: list[dict], output_format: str) -> None:
     if output_format == "json":
         json.dump({"version": 1, "projects": explanations}, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         _print_trees(explanations)
-    return 2 if any(item["result"] in (REFUSED, ERROR) for item in explanations) else 0
 
 
 def _explanation(driver: str, result: str, **details) -> dict:
@@ -205,15 +214,22 @@ def _stage_graph(plan, text: str | None, cwd: Path) -> list[dict]:
 
 
 def _print_trees(explanations: list[dict]) -> None:
+    """The trees on standard output, written by us: rich would end the process itself when the reader goes away."""
     from rich.console import Console
-    from rich.markup import escape
-    from rich.tree import Tree
 
     console = Console(highlight=False)
-    plain = not console.is_terminal
-    if plain:
+    if not console.is_terminal:
         # A file or a pipe gets whole lines, not lines folded at 80 columns.
         console = Console(highlight=False, width=100_000, no_color=True)
+    with console.capture() as captured:
+        for tree in _trees(explanations, plain=not console.is_terminal):
+            console.print(tree)
+    sys.stdout.write(captured.get())
+
+
+def _trees(explanations: list[dict], *, plain: bool) -> Iterator:
+    from rich.markup import escape
+    from rich.tree import Tree
 
     def label(text: str, style: str = "") -> str:
         return escape(text) if plain or not style else f"[{style}]{escape(text)}[/]"
@@ -222,7 +238,7 @@ def _print_trees(explanations: list[dict]) -> None:
         tree = Tree(label(f"{item['driver']}" + (f" ({item['kind']})" if item.get("kind") else ""), "bold"))
         if item["result"] in (ERROR, NOTHING) and not item["builds"]:
             tree.add(label(f"error: {item['error']}", "red") if item["error"] else label(f"nothing to do: {item['reason']}", "dim"))
-            console.print(tree)
+            yield tree
             continue
         builds = tree.add(label("builds", "bold"))
         for build in item["builds"]:
@@ -268,4 +284,4 @@ def _print_trees(explanations: list[dict]) -> None:
             tree.add(label(f"warning: {warning}", "yellow"))
         for note in item["notes"]:
             tree.add(label(f"note: {note}", "dim"))
-        console.print(tree)
+        yield tree

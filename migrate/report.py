@@ -34,13 +34,8 @@ def render(outcomes: list[Outcome], output_format: str, *, dry_run: bool, check:
     render_entries([project_entry(o, cwd) for o in outcomes], output_format, dry_run=dry_run, check=check, quiet=quiet)
 
 
-def render_entries(
-    entries: list[dict], output_format: str, *, dry_run: bool, check: bool, quiet: bool, lines_shown: bool = False
-) -> None:
-    """The report on standard output (a patch, JSON or SARIF) and the people's part on standard error.
-
-    ``lines_shown``: each project's line went to standard error already, as progress.
-    """
+def render_entries(entries: list[dict], output_format: str, *, dry_run: bool, quiet: bool) -> None:
+    """The report on standard output (a patch, JSON or SARIF) and the people's part on standard error."""
     if output_format == "json":
         _dump(entries_report(entries))
         return
@@ -51,9 +46,8 @@ def render_entries(
         return
     if dry_run:
         _print_diff("".join(entry["diff"] for entry in entries))
-    if not lines_shown:
-        for entry in entries:
-            print_entry(entry, quiet)
+    for entry in entries:
+        print_entry(entry, quiet)
     if len(entries) > 1 and not quiet:
         print_summary(entries)
 

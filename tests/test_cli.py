@@ -153,6 +153,28 @@ def test_garbage_never_gives_a_traceback(tmp_path, content):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    "args, code",
+    [
+        (["--dry-run"], 0),
+        (["--check", "--format", "json"], 1),
+        (["--check", "--format", "sarif"], 1),
+        (["--explain"], 0),
+        (["--explain", "--format", "json", "build.sh", "missing.sh"], 2),
+    ],
+)
+def test_a_reader_that_went_away_changes_no_exit_code(project, args, code):
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        paths = [] if args[-1].endswith(".sh") else ["build.sh"]
+        done = subprocess.run([sys.executable, "-m", "migrate", *args, *paths], cwd=project, stdout=writer, stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(writer)
+    assert done.returncode == code, done.stderr
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+
+
 def test_json_report(project):
     result = dmigrate("--dry-run", "--format", "json", "build.sh", cwd=project)
     assert result.returncode == 0
