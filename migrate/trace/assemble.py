@@ -31,7 +31,7 @@ from migrate.trace.contexts import (
     selects,
 )
 from migrate.trace.flow import BuiltImage, Consumption, ContainerState, Extraction, Flow, image_key
-from migrate.trace.paths import STANDARD_DIRECTORIES, context_relative, is_directory_target
+from migrate.trace.paths import STANDARD_DIRECTORIES, context_relative, is_directory_target, is_under
 from migrate.trace.stages import (
     earlier_stage,
     image_references,
@@ -411,7 +411,7 @@ class Assembler:
         git = posixpath.join(self.facts.root, ".git")
         text = DockerIgnore(ignore_of(final, self.facts)[0] or "").with_lines(ignore_lines + plan.ignore_lines)
         for seed in seeds:
-            if _inside(git, seed.host_path) and _inside(git, final.context) and DockerIgnore(text).excludes(posixpath.relpath(git, final.context)):
+            if is_under(git, seed.host_path) and is_under(git, final.context) and DockerIgnore(text).excludes(posixpath.relpath(git, final.context)):
                 self.decisions.append(
                     f"{seed.what} showed the build the project's .git, which .dockerignore keeps out of the stage's copy of the project"
                 )
@@ -748,7 +748,7 @@ class Assembler:
                         )
         for run in self.runs.values():
             for mount in run.state.mounts:
-                inside = sorted(self.facts.relative(p) for p in changed if _inside(p, mount.host_path) and mount.seeded)
+                inside = sorted(self.facts.relative(p) for p in changed if is_under(p, mount.host_path) and mount.seeded)
                 if inside:
                     self.decisions.append(
                         f"{_where(mount.site)}: the stage {run.name} sees the project as migrated at {mount.target}: "
@@ -849,7 +849,7 @@ class Assembler:
             return None
         first = min((e for e in self.flow.extractions if e.container in self.states), key=lambda e: e.site.line)
         after_extraction = op.site.line > first.site.line or op.site.file != first.site.file
-        if name == "rm" and after_extraction and all(p is not None and _cleans_artifact(p, artifacts) for p in paths):
+        if name == "rm" and after_extraction and all(p is not None and any(_related(p, a) for a in artifacts) for p in paths):
             return DriverEdit(op.site, "remove", reason="cleans up the extracted artifact")
         if name == "rm" and not after_extraction:
             return None
@@ -1079,21 +1079,13 @@ def _arg_key(arg: BuildArg | None) -> str | None:
     return arg.value.key if arg.value is not None else f"\x00env:{arg.name}\x00"
 
 
-def _inside(path: str, directory: str) -> bool:
-    return path == directory or path.startswith(directory.rstrip("/") + "/")
-
-
 def _related(path: str, artifact: str) -> bool:
-    return path == artifact or path.startswith(artifact + "/") or artifact.startswith(path.rstrip("/") + "/")
-
-
-def _cleans_artifact(path: str, artifacts: list[str]) -> bool:
-    """``rm`` of an artifact, something inside one, or a directory that holds only artifacts."""
-    return any(path == a or path.startswith(a + "/") for a in artifacts) or any(a.startswith(path + "/") for a in artifacts)
+    """An artifact, something inside one, or a directory that holds one."""
+    return is_under(path, artifact) or is_under(artifact, path)
 
 
 def _is_destination_parent(path: str, artifacts: list[str], facts) -> bool:
-    return any(a.startswith(path.rstrip("/") + "/") for a in artifacts) and facts.existed_before_run(path) is None
+    return any(is_under(a, path) and a != path for a in artifacts) and facts.existed_before_run(path) is None
 
 
 def _where(site: Site) -> str:

@@ -21,7 +21,7 @@ from migrate.read.dockerfile import Instruction, Stage
 from migrate.read.dockerignore import DockerIgnore
 from migrate.read.project import HostFacts
 from migrate.trace.flow import BuiltImage
-from migrate.trace.paths import context_relative
+from migrate.trace.paths import context_relative, is_under
 
 
 class ContextRefused(Exception):
@@ -155,11 +155,11 @@ def _checks(merged, final, files, own_texts, seeds: list[Seed], replaced: set[st
                         f
                         for f in files
                         if selects(image.context, source, f)
-                        and not (image is final and any(f == r or f.startswith(r.rstrip("/") + "/") for r in replaced))
+                        and not (image is final and any(is_under(f, r) for r in replaced))
                     )
                     checks.append(_Check(image, instruction.line, image.context, selected, ignore))
     for seed in seeds:
-        selected = tuple(f for f in files if f == seed.host_path or f.startswith(seed.host_path.rstrip("/") + "/"))
+        selected = tuple(f for f in files if is_under(f, seed.host_path))
         checks.append(_Check(None, None, seed.host_path, selected, None))
     return checks
 

@@ -39,6 +39,7 @@ from migrate.trace.paths import (
     container_source,
     context_relative,
     is_pattern,
+    is_under,
     landing_path,
     may_overlap,
     relate,
@@ -322,7 +323,7 @@ class FlowTracer:
         absolute = posixpath.normpath(posixpath.join(image.context, relative))
         pattern = is_pattern(relative)
         for path, write_site, reason in self.flow.unknown_writes:
-            if not _under(path, image.context):
+            if not is_under(path, image.context):
                 continue
             path_relative = posixpath.relpath(path, image.context)
             if may_overlap(relative, path_relative) if pattern else relate(absolute, path) is not None:
@@ -330,7 +331,7 @@ class FlowTracer:
                     raise self.refuse(write_site, f"{reason}, and {image.dockerfile.path.name}:{instruction.line} reads it")
         for extraction in live:
             host = extraction.host_path
-            if not _under(host, image.context):
+            if not is_under(host, image.context):
                 continue
             if pattern:
                 if may_overlap(relative, posixpath.relpath(host, image.context)):
@@ -497,14 +498,14 @@ class FlowTracer:
                 continue
             target = posixpath.normpath(target)
             read_only = bool({"ro", "readonly"} & set(volume.options.split(",")))
-            if any(_under(target, m.target) or _under(m.target, target) for m in state.mounts):
+            if any(is_under(target, m.target) or is_under(m.target, target) for m in state.mounts):
                 state.problems.append(f"its bind mounts at {target} and below overlap")
                 continue
             prior = self._state_before(host)
-            if not self.facts.inside_root(host) and not any(_under(host, removed) for removed in self.removed):
+            if not self.facts.inside_root(host) and not any(is_under(host, removed) for removed in self.removed):
                 state.problems.append(f"it mounts {host}, outside the project, whose files before the run cannot be known")
                 continue
-            artifacts = [e for e in self._live() if _under(e.host_path, host) and e.member is None]
+            artifacts = [e for e in self._live() if is_under(e.host_path, host) and e.member is None]
             if artifacts:
                 state.problems.append(f"{self.facts.relative(host)} holds {self.facts.relative(artifacts[0].host_path)}, extracted by an earlier step")
                 continue
@@ -531,7 +532,7 @@ class FlowTracer:
 
     def _tracked_kind(self, path: str) -> str | None:
         """What git tracks at ``path`` that is still there at this point of the script."""
-        if any(_under(path, removed) for removed in self.removed):
+        if any(is_under(path, removed) for removed in self.removed):
             return None
         return self.facts.existed_before_run(path)
 
@@ -723,7 +724,7 @@ class FlowTracer:
 
     def _artifacts_at(self, path: str) -> list[Extraction]:
         """Live artifacts on the host at ``path`` or below it."""
-        return [e for e in self._live() if e.member is None and _under(e.host_path, path)]
+        return [e for e in self._live() if e.member is None and is_under(e.host_path, path)]
 
     def _chmod(self, op: HostCommand, words: list[str]) -> None:
         from migrate.trace.host import chmod_mode, read_chmod
@@ -801,9 +802,9 @@ class FlowTracer:
             for extraction in self._live():
                 if extraction.member is not None:
                     continue
-                if _under(extraction.host_path, path):
+                if is_under(extraction.host_path, path):
                     found.append((extraction, posixpath.normpath(posixpath.join(name, posixpath.relpath(extraction.host_path, path))), ""))
-                elif _under(path, extraction.host_path):
+                elif is_under(path, extraction.host_path):
                     found.append((extraction, name, posixpath.relpath(path, extraction.host_path)))
             if found and self._tracked_kind(path) is not None and not any(e.host_path == path for e, _, _ in found):
                 raise self.refuse(op.site, f"the archive packs {member}, which holds files besides the artifacts")
@@ -848,10 +849,6 @@ def _derived(extraction: Extraction, *, site: Site, **changes) -> Extraction:
         made_on_host=True,
     )
     return clone
-
-
-def _under(path: str, directory: str) -> bool:
-    return path == directory or directory == "/" or path.startswith(directory.rstrip("/") + "/")
 
 
 def _windows_reason(op: Build, dockerfile: Dockerfile) -> str | None:

@@ -105,6 +105,11 @@ def tar_extract_directory(words: list[str], cwd: str) -> str | None:
     return directory
 
 
+def is_under(path: str, directory: str) -> bool:
+    """Whether ``path`` is ``directory`` or inside it (both absolute and normalised, or both relative)."""
+    return path == directory or directory == "/" or path.startswith(directory.rstrip("/") + "/")
+
+
 @dataclass(frozen=True)
 class Relation:
     kind: str
@@ -117,9 +122,9 @@ def relate(copy_source: str, host_path: str) -> Relation | None:
     """How a COPY source (absolute host path) relates to an extracted host path."""
     if copy_source == host_path:
         return Relation("itself", "")
-    if host_path == "/" or copy_source.startswith(host_path.rstrip("/") + "/"):
+    if is_under(copy_source, host_path):
         return Relation("inside", posixpath.relpath(copy_source, host_path))
-    if copy_source == "/" or host_path.startswith(copy_source.rstrip("/") + "/"):
+    if is_under(host_path, copy_source):
         return Relation("directory", posixpath.relpath(host_path, copy_source))
     return None
 

@@ -22,7 +22,7 @@ from migrate.read.docker_cli import partition_known
 from migrate.read.ops import Word
 from migrate.trace.config import RunDefaults
 from migrate.trace.flow import ContainerState
-from migrate.trace.paths import STANDARD_DIRECTORIES
+from migrate.trace.paths import STANDARD_DIRECTORIES, is_under
 from migrate.trace.stages import OWNERSHIP_CHANGERS, is_root_user
 
 # Options of `docker run`/`docker create` that change nothing a build step could see.
@@ -102,12 +102,12 @@ def plan_run_stage(
         raise RunRefused(f"the user {state.reference} runs as cannot be known ({defaults.unknown})")
     workdir_now = defaults.workdir
     for mount in state.mounts:
-        if mount.target in STANDARD_DIRECTORIES or any(d.startswith(mount.target.rstrip("/") + "/") for d in STANDARD_DIRECTORIES):
+        if any(is_under(d, mount.target) for d in STANDARD_DIRECTORIES):
             raise RunRefused(f"the bind mount at {mount.target} hides what the image has there, which a stage cannot")
         if base_creates(mount.target):
             raise RunRefused(f"the build image already has files in {mount.target}, which the bind mount hid from the command")
         if mount.seeded:
-            if not (mount.host_path == context or mount.host_path.startswith(context.rstrip("/") + "/")):
+            if not is_under(mount.host_path, context):
                 raise RunRefused(
                     f"it mounts {mount.host_path}, outside the build context, and the files there before the run cannot be known"
                 )

@@ -6,6 +6,7 @@ import posixpath
 import re
 
 from migrate.read.dockerfile import Dockerfile, Stage
+from migrate.trace.paths import is_under
 
 RESERVED_STAGE_NAMES = frozenset({"scratch", "context"})
 _VALID_STAGE_NAME = re.compile(r"^[a-z][a-z0-9._-]*$")
@@ -90,7 +91,7 @@ def path_kind(stage: Stage, path: str, start_workdir: str | None = "/", *, befor
         nonlocal kind
         if made_path == path and made_kind is not None:
             kind = made_kind
-        elif made_path is not None and _below(made_path, path) and made_path != path:
+        elif made_path is not None and is_under(made_path, path) and made_path != path:
             kind = "dir"
 
     for instruction in stage.instructions:
@@ -215,19 +216,15 @@ def stage_writes_below(stage: Stage, path: str, start_workdir: str | None, *, al
             destination = joined(workdir, words[-1])
             if destination is None:
                 return True
-            if not (_below(destination, path) or _below(path, destination)):
+            if not (is_under(destination, path) or is_under(path, destination)):
                 continue
             plain = instruction.flag("from") is None and instruction.keyword == "COPY" and words[:-1] == ["."]
             if not (allow_context_copy and plain and destination == path):
                 return True
         elif instruction.keyword == "RUN":
-            if workdir is None or _below(workdir, path) or _mentions(instruction.arguments, path):
+            if workdir is None or is_under(workdir, path) or _mentions(instruction.arguments, path):
                 return True
     return False
-
-
-def _below(path: str, directory: str) -> bool:
-    return path == directory or directory == "/" or path.startswith(directory.rstrip("/") + "/")
 
 
 def _mentions(text: str, path: str) -> bool:
