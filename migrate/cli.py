@@ -72,7 +72,8 @@ def _show_version(value: bool) -> None:
 )
 def dmigrate(
     paths: Annotated[
-        list[Path],
+        # As text: typer would read an empty PATH ("$UNSET") as `.`, the directory dmigrate runs in.
+        list[str],
         typer.Argument(
             metavar="PATH...",
             show_default=False,
@@ -116,8 +117,10 @@ def dmigrate(
     Dockerfile is deleted. dmigrate refuses, and changes nothing, when it cannot
     prove the new build makes the same image.
     """
+    if "" in paths:
+        raise typer.Exit(_usage_error("an empty PATH names nothing (to migrate the current directory, name it: .)"))
     invocation = Invocation(
-        paths=paths,
+        paths=[Path(path) for path in paths],
         dry_run=dry_run,
         check=check,
         explain=explain,

@@ -122,6 +122,8 @@ def test_refusal_names_file_and_line_and_exits_2(project):
     [
         (["missing.sh"], "missing.sh: error: no such file or directory"),
         (["--dry-run", "--check", "build.sh"], "cannot be used together"),
+        ([""], "an empty PATH names nothing"),
+        (["--check", "build.sh", ""], "an empty PATH names nothing"),
     ],
 )
 def test_bad_input_is_a_clear_error(project, args, message):
@@ -129,6 +131,7 @@ def test_bad_input_is_a_clear_error(project, args, message):
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+    assert (project / "Dockerfile.build").exists() and (project / "build.sh").read_text() == DRIVER
 
 
 @pytest.mark.parametrize("mode", ["--dry-run", "--check", "--explain"])
