@@ -2,24 +2,24 @@
 
 Decides which builds become stages and what they are called, how each
 consuming COPY reads its artifact from a stage, how the two builds' args
-share one ``docker build``, and which driver steps go away.  Every case it
+share one ``docker build`` (:mod:`migrate.trace.args`), and which driver steps go away.  Every case it
 cannot prove equivalent is a :class:`~migrate.errors.Refusal`.
 """
 
 from __future__ import annotations
 
 import posixpath
-import re
 import shlex
 from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from migrate.errors import Location, Refusal
-from migrate.plan import ArgRename, Artifact, Consumer, CopySpec, DriverEdit, InstructionEdit, NothingToDo, Plan, StagePlan
-from migrate.read.dockerfile import Dockerfile, Instruction, Stage, Trivia
+from migrate.plan import Artifact, Consumer, CopySpec, DriverEdit, InstructionEdit, NothingToDo, Plan, StagePlan
+from migrate.read.dockerfile import Instruction, Stage
 from migrate.read.dockerignore import DockerIgnore
-from migrate.read.ops import Build, BuildArg, HostCommand, OtherDocker, Remove, RemoveImage, Site
+from migrate.read.ops import Build, HostCommand, OtherDocker, Remove, RemoveImage, Site
+from migrate.trace.args import ArgMerge, declared_args, fresh_arg_name, global_arg_values
 from migrate.trace.contexts import (
     ContextPlan,
     ContextRefused,
@@ -30,7 +30,7 @@ from migrate.trace.contexts import (
     plan_contexts,
     selects,
 )
-from migrate.trace.flow import BuiltImage, Consumption, ContainerState, Extraction, Flow, image_key
+from migrate.trace.flow import BuiltImage, Consumption, ContainerState, Extraction, Flow, image_key, instruction_site
 from migrate.trace.paths import STANDARD_DIRECTORIES, context_relative, is_directory_target, is_under
 from migrate.trace.stages import (
     earlier_stage,
@@ -39,8 +39,8 @@ from migrate.trace.stages import (
     official_runs_as_root,
     path_kind,
     stage_name_candidates,
-    stage_runs_as_root,
     joined,
+    stage_runs_as_root,
     stage_writes_below,
     valid_stage_name,
     workdir_before,
@@ -49,9 +49,6 @@ from migrate.trace.stages import (
 if TYPE_CHECKING:
     from migrate.trace.runs import RunStage
 
-PREDEFINED_ARGS = frozenset(
-    {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"}
-)
 # Docker subcommands that take files out of an image or a container other than by docker cp.
 _EXTRACTING_SUBCOMMANDS = frozenset({"export", "container export", "save", "image save", "commit", "container commit", "exec", "container exec"})
 # The flags of a consuming COPY or ADD that mean the same on a COPY --from.  Others (--exclude, --parents,
@@ -66,10 +63,6 @@ _IGNORED_BUILD_FLAGS = frozenset({"--no-cache", "--pull", "-q", "--quiet", "--rm
 
 def _refuse(site: Site | None, reason: str, fallback: Path) -> Refusal:
     return Refusal(Location(site.file, site.line) if site else Location(fallback), reason)
-
-
-def _at(path: Path, instruction: Instruction) -> Site:
-    return Site(path, instruction.line, None)
 
 
 class Assembler:
@@ -127,7 +120,7 @@ class Assembler:
         driver_edits = self._driver_edits(builders, final, names, add_args)
         artifacts = self._artifacts(names)
         deleted = tuple(
-            Path(image.dockerfile_path) for image in builders if image.dockerfile_path != final.dockerfile_path and not self._retargeted(image)
+            Path(image.dockerfile_path) for image in builders if image.dockerfile_path != final.dockerfile_path and not self.retargeted(image)
         )
         dockerignore = self._dockerignore_change(final, ignore_lines, contexts.ignore_lines)
         self._warn_changed_files_copied(final, deleted, dockerignore)
@@ -258,7 +251,7 @@ class Assembler:
         name must not be one its own Dockerfile uses for an image either.
         """
         references = {
-            image.position: image_references(image.dockerfile, _global_arg_values(image)) for image in merged
+            image.position: image_references(image.dockerfile, global_arg_values(image)) for image in merged
         }
         outside = {e.container.external.lower() for e in self.flow.extractions if e.container.external}
         everywhere = outside.union(*references.values())
@@ -273,7 +266,7 @@ class Assembler:
                 continue
             if stage.name.lower() in named_elsewhere(final):
                 raise self.refuse(
-                    _at(final.dockerfile.path, stage.from_instruction),
+                    instruction_site(final.dockerfile.path, stage.from_instruction),
                     f"the stage {stage.name} has the name of an image the build image's Dockerfile or the driver uses, "
                     "which in the merged Dockerfile would name this stage instead; rename the stage",
                 )
@@ -318,8 +311,8 @@ class Assembler:
     # -- run stages ------------------------------------------------------------------
     def _run_stages(self, merged: list[BuiltImage], final: BuiltImage, names) -> None:
         """A stage for every container whose files are read after its command ran."""
-        declared = {name for image in merged for name in _declared(image.dockerfile)}
-        declared |= {arg.name for image in merged for arg in image.build.build_args}
+        self.taken_args = {name for image in merged for name in declared_args(image.dockerfile)}
+        self.taken_args |= {arg.name for image in merged for arg in image.build.build_args}
         for state in self.states:
             if not any(e.from_run and (e.consumptions or e.via != "bind mount") for e in self.flow.extractions if e.container is state):
                 continue
@@ -347,17 +340,6 @@ class Assembler:
             candidates += [f"{base.split(':')[0].rsplit('/', 1)[-1]}-run", "run"]
             name = self._unique([c for c in candidates if c], self.taken_names)
             self.taken_names.add(name)
-            prefix = re.sub(r"[^A-Za-z0-9]+", "_", name).upper().strip("_")
-
-            def arg_name(variable: str, prefix=prefix) -> str:
-                candidate = f"{prefix}_{variable}"
-                number = 2
-                while candidate in declared:
-                    candidate = f"{prefix}_{variable}_{number}"
-                    number += 1
-                declared.add(candidate)
-                return candidate
-
             try:
                 run = plan_run_stage(
                     state,
@@ -367,7 +349,7 @@ class Assembler:
                     defaults=self.flow.defaults(state.image, state.external),
                     base_root=base_root,
                     context=final.context,
-                    arg_name=arg_name,
+                    arg_name=lambda variable, name=name: fresh_arg_name(name, variable, self.taken_args),
                     base_creates=lambda path, state=state: self._image_writes_below(state, path),
                 )
             except RunRefused as refused:
@@ -425,7 +407,7 @@ class Assembler:
                 count += len(self.runs)  # the run stages stand just before the runtime file's stages
             offsets[image.position] = count
             count += len(image.dockerfile.stages)
-        arg_plan = _ArgMerge(self, merged, final, names)
+        arg_plan = ArgMerge(self, merged, final, names, self.taken_args)
         arg_plan.run()
         plans: list[StagePlan] = []
         for image in merged:
@@ -433,7 +415,7 @@ class Assembler:
                 for run in self.runs.values():
                     plans.append(StagePlan(run.name, final.dockerfile, -1, "run", base=run.base, extra_lines=run.lines))
                     for text in run.build_args:
-                        arg_plan._add(text)
+                        arg_plan.add(text)
             renamed_stages = self._renamed_stages(image, names)
             chain_bases = {stage.index: base for chain_image, stage, base in self.flow.chains if chain_image is image}
             for stage in image.dockerfile.stages:
@@ -500,7 +482,7 @@ class Assembler:
                     elif value.lower() in renamed:
                         pairs.append((flag, f"{name}={renamed[value.lower()]}"))
                 elif name.lower() == "--mount" and "from=" in value:
-                    raise self.refuse(_at(image.dockerfile.path, instruction), "RUN --mount=from= is not supported yet")
+                    raise self.refuse(instruction_site(image.dockerfile.path, instruction), "RUN --mount=from= is not supported yet")
             if pairs:
                 found.append((instruction, pairs))
         return found
@@ -517,7 +499,7 @@ class Assembler:
     def _copy_edit(self, consumptions: list[Consumption], names) -> InstructionEdit:
         instruction = consumptions[0].instruction
         image = consumptions[0].image
-        site = _at(image.dockerfile.path, instruction)
+        site = instruction_site(image.dockerfile.path, instruction)
         words = instruction.words()
         sources, destination = words[:-1], words[-1]
         replaced = {c.source for c in consumptions if c.relation in ("itself", "inside", "unpacked") or self._made_by_flow(c)}
@@ -680,7 +662,7 @@ class Assembler:
                 if name in seen:
                     if seen[name] != value:
                         raise self.refuse(
-                            _at(image.dockerfile.path, Instruction("", (), "", "", directive.line, directive.line)),
+                            instruction_site(image.dockerfile.path, Instruction("", (), "", "", directive.line, directive.line)),
                             f"the parser directive `{name}` differs between the Dockerfiles ({seen[name]!r} and {value!r})",
                         )
                     continue
@@ -756,7 +738,7 @@ class Assembler:
                     )
 
     # -- the driver ---------------------------------------------------------------------
-    def _retargeted(self, image: BuiltImage) -> bool:
+    def retargeted(self, image: BuiltImage) -> bool:
         return image in self._tag_users()
 
     def _tag_users(self) -> dict[BuiltImage, list]:
@@ -862,221 +844,6 @@ class Assembler:
             op.site,
             f"`{what}` uses the extracted artifact on the host; dmigrate cannot carry that into the migrated build",
         )
-
-
-class _ArgMerge:
-    """How the build args of several builds share one ``docker build``.
-
-    A build arg reaches every stage that declares it, so when the builds
-    disagree about a name the build image's copy is renamed.
-    """
-
-    def __init__(self, assembler: Assembler, merged: list[BuiltImage], final: BuiltImage, names) -> None:
-        self.assembler = assembler
-        self.merged = merged
-        self.final = final
-        self.names = names
-        self.added: list[str] = []
-        self.renames: dict[int, dict[str, str]] = defaultdict(dict)
-        """Per image position: old name → new name."""
-
-    def run(self) -> None:
-        final_args = _passed(self.final.build)
-        taken = {name for image in self.merged for name in _declared(image.dockerfile)} | set(final_args)
-        for image in self.merged:
-            if image is self.final:
-                continue
-            own = _passed(image.build)
-            declared_here = _declared(image.dockerfile)
-            declared_elsewhere = set().union(*(_declared(other.dockerfile) for other in self.merged if other is not image))
-            passed_elsewhere = dict(final_args)
-            for other in self.merged:
-                if other is not image and other is not self.final:
-                    for name, arg in _passed(other.build).items():
-                        passed_elsewhere.setdefault(name, arg)
-            for name in list(own) + sorted(declared_here - set(own)):
-                mine = own.get(name)
-                theirs = passed_elsewhere.get(name)
-                if name in PREDEFINED_ARGS and name not in declared_here | declared_elsewhere:
-                    if mine is not None and theirs is None:
-                        self._add(mine.text)
-                    continue
-                if self._conflicts(image, name, mine, theirs, declared_here, declared_elsewhere):
-                    new = self._new_name(image, name, taken)
-                    taken.add(new)
-                    self.renames[image.position][name] = new
-                    if mine is not None:
-                        if mine.value is None:
-                            raise self.assembler.refuse(
-                                image.build.site,
-                                f"--build-arg {name} takes its value from the environment and clashes with the runtime build's {name}",
-                            )
-                        self._add(f"--build-arg {new}={mine.value.text}")
-                elif mine is not None and theirs is None:
-                    self._add(mine.text)
-            if self.renames[image.position] and self.assembler._retargeted(image):
-                renamed = ", ".join(self.renames[image.position])
-                raise self.assembler.refuse(
-                    image.build.site,
-                    f"the build image is still used, so it is now built from the merged Dockerfile, where its ARG {renamed} "
-                    "must be renamed: that build would no longer set it",
-                )
-
-    def _add(self, text: str) -> None:
-        if text not in self.added:
-            self.added.append(text)
-
-    def _conflicts(self, image, name, mine: BuildArg | None, theirs: BuildArg | None, declared_here, declared_elsewhere) -> bool:
-        mine_key = _arg_key(mine)
-        theirs_key = _arg_key(theirs)
-        if name in declared_here and theirs is not None and theirs_key != mine_key:
-            return True
-        if name in declared_elsewhere and mine is not None and theirs is None:
-            return True
-        my_global = _global_default(image.dockerfile, name)
-        for other in self.merged:
-            if other is image:
-                continue
-            their_global = _global_default(other.dockerfile, name)
-            if my_global is not _MISSING and their_global is not _MISSING and my_global != their_global:
-                return True
-            if my_global is not _MISSING and their_global is _MISSING and name in _declared_in_stages(other.dockerfile):
-                return True
-            if their_global is not _MISSING and my_global is _MISSING and name in _declared_in_stages(image.dockerfile):
-                return True
-        return False
-
-    def _new_name(self, image: BuiltImage, name: str, taken: set[str]) -> str:
-        prefix = re.sub(r"[^A-Za-z0-9]+", "_", self.assembler.stage_name(image, self.names)).upper().strip("_")
-        candidate = f"{prefix}_{name}"
-        number = 2
-        while candidate in taken:
-            candidate = f"{prefix}_{name}_{number}"
-            number += 1
-        return candidate
-
-    def stage_renames(self, image: BuiltImage, stage: Stage) -> tuple[ArgRename, ...]:
-        renames = self.renames.get(image.position, {})
-        if not renames:
-            return ()
-        found = []
-        own = _passed(image.build)
-        for instruction in stage.instructions:
-            if instruction.keyword != "ARG":
-                continue
-            pairs = instruction.key_values()
-            for name, default in pairs:
-                if name not in renames:
-                    continue
-                if len(pairs) > 1:
-                    raise self.assembler.refuse(
-                        _at(image.dockerfile.path, instruction), f"ARG {name} must be renamed; declare it on a line of its own"
-                    )
-                unset = default is None and name not in own and _global_default(image.dockerfile, name) is _MISSING
-                found.append(ArgRename(name, renames[name], instruction, default, keep_unset=unset))
-        if found and self._stage_is_a_base(image, stage):
-            raise self.assembler.refuse(
-                _at(image.dockerfile.path, found[0].instruction),
-                f"ARG {found[0].name} must be renamed, and the ENV that keeps its value would leak into the stages built on this one "
-                "(a later build FROM it, or a `docker run` of it turned into a stage)",
-            )
-        return tuple(found)
-
-    def renamed_base(self, image: BuiltImage, stage: Stage) -> str | None:
-        """The stage's FROM image with its renamed global ARGs written under their new names; None when it uses none."""
-        renames = self.renames.get(image.position, {})
-        if not renames:
-            return None
-        platform = stage.from_instruction.flag("platform") or ""
-        if any(name in renames for name in _variables(platform)):
-            raise self.assembler.refuse(
-                _at(image.dockerfile.path, stage.from_instruction), f"--platform={platform} uses a global ARG that must be renamed"
-            )
-        if not any(name in renames for name in _variables(stage.base)):
-            return None
-        return _VARIABLE.sub(lambda m: m.group(0).replace(m.group(2), renames.get(m.group(2), m.group(2)), 1), stage.base)
-
-    def _stage_is_a_base(self, image: BuiltImage, stage: Stage) -> bool:
-        if any(base is image and image.stage is stage for _i, _s, base in self.assembler.flow.chains):
-            return True
-        if image.stage is stage and any(run.state.image is image for run in self.assembler.runs.values()):
-            # A `docker run` of the image never saw the ARG; its stage would inherit the ENV.
-            return True
-        return any(other.base == stage.name for other in image.dockerfile.stages if stage.name)
-
-    def global_block(self) -> tuple[object, ...]:
-        """The merged pre-FROM block: each file's ARGs and comments, renamed where needed, without repeats."""
-        block: list[object] = []
-        seen: set[str] = set()
-        for image in self.merged:
-            renames = self.renames.get(image.position, {})
-            for item in image.dockerfile.preamble:
-                if isinstance(item, Trivia):
-                    if item.text.strip():
-                        block.append(item)
-                    continue
-                pairs = item.key_values()
-                if any(name in renames for name, _ in pairs):
-                    if len(pairs) > 1:
-                        raise self.assembler.refuse(_at(image.dockerfile.path, item), "a global ARG that must be renamed shares its line")
-                    name, default = pairs[0]
-                    block.append(ArgRename(name, renames[name], item, default))
-                    continue
-                text = item.text.strip()
-                if text in seen:
-                    continue
-                seen.add(text)
-                block.append(item)
-        return tuple(block)
-
-
-_MISSING = object()
-_VARIABLE = re.compile(r"\$(\{)?([A-Za-z_][A-Za-z0-9_]*)")
-
-
-def _variables(text: str) -> set[str]:
-    return {match.group(2) for match in _VARIABLE.finditer(text)}
-
-
-def _global_default(dockerfile: Dockerfile, name: str):
-    for instruction in dockerfile.global_args:
-        for arg, default in instruction.key_values():
-            if arg == name:
-                return default
-    return _MISSING
-
-
-def _global_arg_values(image: BuiltImage) -> dict[str, str]:
-    """The known values of a Dockerfile's global ARGs in its own build: the --build-arg passed, else the default."""
-    passed = {arg.name: arg.value.key for arg in image.build.build_args if arg.value is not None and arg.value.known}
-    values = {}
-    for instruction in image.dockerfile.global_args:
-        for name, default in instruction.key_values():
-            value = passed.get(name, default)
-            if value is not None:
-                values[name] = value
-    return values
-
-
-def _declared(dockerfile: Dockerfile) -> set[str]:
-    names = _declared_in_stages(dockerfile)
-    for instruction in dockerfile.global_args:
-        names.update(name for name, _ in instruction.key_values())
-    return names
-
-
-def _declared_in_stages(dockerfile: Dockerfile) -> set[str]:
-    return {name for stage in dockerfile.stages for i in stage.instructions if i.keyword == "ARG" for name, _ in i.key_values()}
-
-
-def _passed(build: Build) -> dict[str, BuildArg]:
-    return {arg.name: arg for arg in build.build_args}
-
-
-def _arg_key(arg: BuildArg | None) -> str | None:
-    if arg is None:
-        return None
-    return arg.value.key if arg.value is not None else f"\x00env:{arg.name}\x00"
 
 
 def _related(path: str, artifact: str) -> bool:

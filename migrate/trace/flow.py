@@ -924,5 +924,6 @@ def _links(command: str, path: str) -> bool:
     return path in words or any(word.endswith("/" + name) or word == name for word in after)
 
 
-def dockerfile_location(path: Path, instruction: Instruction) -> Location:
-    return Location(path, instruction.line)
+def instruction_site(path: Path, instruction: Instruction) -> Site:
+    """Where an instruction of the Dockerfile at ``path`` stands, for a refusal."""
+    return Site(path, instruction.line, None)

@@ -1,0 +1,239 @@
+"""How the build args of several builds share one ``docker build``.
+
+A ``--build-arg`` reaches every stage that declares it, so when the builds
+disagree about a name (their values, or a global ARG's default) the build
+image's copy is renamed: ``ARG BUILDER_VERSION=…`` then ``ENV VERSION=${BUILDER_VERSION}``
+in its stage, and ``${BUILDER_VERSION}`` in its FROM line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from migrate.plan import ArgRename
+from migrate.read.dockerfile import Dockerfile, Stage, Trivia
+from migrate.read.ops import Build, BuildArg
+from migrate.trace.flow import BuiltImage, instruction_site
+
+if TYPE_CHECKING:
+    from migrate.trace.assemble import Assembler
+
+PREDEFINED_ARGS = frozenset(
+    {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"}
+)
+
+
+class ArgMerge:
+    """The merged build's ``--build-arg``s, and the renames each build image's ARGs need."""
+
+    def __init__(self, assembler: Assembler, merged: list[BuiltImage], final: BuiltImage, names, taken: set[str]) -> None:
+        self.assembler = assembler
+        self.merged = merged
+        self.final = final
+        self.names = names
+        self.taken = taken
+        """Build arg names in use: declared by the Dockerfiles, passed by the builds or given to run stages."""
+        self.added: list[str] = []
+        self.renames: dict[int, dict[str, str]] = defaultdict(dict)
+        """Per image position: old name → new name."""
+
+    def run(self) -> None:
+        final_args = _passed(self.final.build)
+        for image in self.merged:
+            if image is self.final:
+                continue
+            own = _passed(image.build)
+            declared_here = declared_args(image.dockerfile)
+            declared_elsewhere = set().union(*(declared_args(other.dockerfile) for other in self.merged if other is not image))
+            passed_elsewhere = dict(final_args)
+            for other in self.merged:
+                if other is not image and other is not self.final:
+                    for name, arg in _passed(other.build).items():
+                        passed_elsewhere.setdefault(name, arg)
+            for name in list(own) + sorted(declared_here - set(own)):
+                mine = own.get(name)
+                theirs = passed_elsewhere.get(name)
+                if name in PREDEFINED_ARGS and name not in declared_here | declared_elsewhere:
+                    if mine is not None and theirs is None:
+                        self.add(mine.text)
+                    continue
+                if self._conflicts(image, name, mine, theirs, declared_here, declared_elsewhere):
+                    new = fresh_arg_name(self.assembler.stage_name(image, self.names), name, self.taken)
+                    self.renames[image.position][name] = new
+                    if mine is not None:
+                        if mine.value is None:
+                            raise self.assembler.refuse(
+                                image.build.site,
+                                f"--build-arg {name} takes its value from the environment and clashes with the runtime build's {name}",
+                            )
+                        self.add(f"--build-arg {new}={mine.value.text}")
+                elif mine is not None and theirs is None:
+                    self.add(mine.text)
+            if self.renames[image.position] and self.assembler.retargeted(image):
+                renamed = ", ".join(self.renames[image.position])
+                raise self.assembler.refuse(
+                    image.build.site,
+                    f"the build image is still used, so it is now built from the merged Dockerfile, where its ARG {renamed} "
+                    "must be renamed: that build would no longer set it",
+                )
+
+    def add(self, text: str) -> None:
+        if text not in self.added:
+            self.added.append(text)
+
+    def _conflicts(self, image, name, mine: BuildArg | None, theirs: BuildArg | None, declared_here, declared_elsewhere) -> bool:
+        mine_key = _arg_key(mine)
+        theirs_key = _arg_key(theirs)
+        if name in declared_here and theirs is not None and theirs_key != mine_key:
+            return True
+        if name in declared_elsewhere and mine is not None and theirs is None:
+            return True
+        my_global = _global_default(image.dockerfile, name)
+        for other in self.merged:
+            if other is image:
+                continue
+            their_global = _global_default(other.dockerfile, name)
+            if my_global is not _MISSING and their_global is not _MISSING and my_global != their_global:
+                return True
+            if my_global is not _MISSING and their_global is _MISSING and name in _declared_in_stages(other.dockerfile):
+                return True
+            if their_global is not _MISSING and my_global is _MISSING and name in _declared_in_stages(image.dockerfile):
+                return True
+        return False
+
+    def stage_renames(self, image: BuiltImage, stage: Stage) -> tuple[ArgRename, ...]:
+        renames = self.renames.get(image.position, {})
+        if not renames:
+            return ()
+        found = []
+        own = _passed(image.build)
+        for instruction in stage.instructions:
+            if instruction.keyword != "ARG":
+                continue
+            pairs = instruction.key_values()
+            for name, default in pairs:
+                if name not in renames:
+                    continue
+                if len(pairs) > 1:
+                    raise self.assembler.refuse(
+                        instruction_site(image.dockerfile.path, instruction), f"ARG {name} must be renamed; declare it on a line of its own"
+                    )
+                unset = default is None and name not in own and _global_default(image.dockerfile, name) is _MISSING
+                found.append(ArgRename(name, renames[name], instruction, default, keep_unset=unset))
+        if found and self._stage_is_a_base(image, stage):
+            raise self.assembler.refuse(
+                instruction_site(image.dockerfile.path, found[0].instruction),
+                f"ARG {found[0].name} must be renamed, and the ENV that keeps its value would leak into the stages built on this one "
+                "(a later build FROM it, or a `docker run` of it turned into a stage)",
+            )
+        return tuple(found)
+
+    def renamed_base(self, image: BuiltImage, stage: Stage) -> str | None:
+        """The stage's FROM image with its renamed global ARGs written under their new names; None when it uses none."""
+        renames = self.renames.get(image.position, {})
+        if not renames:
+            return None
+        platform = stage.from_instruction.flag("platform") or ""
+        if any(name in renames for name in _variables(platform)):
+            raise self.assembler.refuse(
+                instruction_site(image.dockerfile.path, stage.from_instruction), f"--platform={platform} uses a global ARG that must be renamed"
+            )
+        if not any(name in renames for name in _variables(stage.base)):
+            return None
+        return _VARIABLE.sub(lambda m: m.group(0).replace(m.group(2), renames.get(m.group(2), m.group(2)), 1), stage.base)
+
+    def _stage_is_a_base(self, image: BuiltImage, stage: Stage) -> bool:
+        if any(base is image and image.stage is stage for _i, _s, base in self.assembler.flow.chains):
+            return True
+        if image.stage is stage and any(run.state.image is image for run in self.assembler.runs.values()):
+            # A `docker run` of the image never saw the ARG; its stage would inherit the ENV.
+            return True
+        return any(other.base == stage.name for other in image.dockerfile.stages if stage.name)
+
+    def global_block(self) -> tuple[object, ...]:
+        """The merged pre-FROM block: each file's ARGs and comments, renamed where needed, without repeats."""
+        block: list[object] = []
+        seen: set[str] = set()
+        for image in self.merged:
+            renames = self.renames.get(image.position, {})
+            for item in image.dockerfile.preamble:
+                if isinstance(item, Trivia):
+                    if item.text.strip():
+                        block.append(item)
+                    continue
+                pairs = item.key_values()
+                if any(name in renames for name, _ in pairs):
+                    if len(pairs) > 1:
+                        raise self.assembler.refuse(instruction_site(image.dockerfile.path, item), "a global ARG that must be renamed shares its line")
+                    name, default = pairs[0]
+                    block.append(ArgRename(name, renames[name], item, default))
+                    continue
+                text = item.text.strip()
+                if text in seen:
+                    continue
+                seen.add(text)
+                block.append(item)
+        return tuple(block)
+
+
+_MISSING = object()
+_VARIABLE = re.compile(r"\$(\{)?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _variables(text: str) -> set[str]:
+    return {match.group(2) for match in _VARIABLE.finditer(text)}
+
+
+def _global_default(dockerfile: Dockerfile, name: str):
+    for instruction in dockerfile.global_args:
+        for arg, default in instruction.key_values():
+            if arg == name:
+                return default
+    return _MISSING
+
+
+def global_arg_values(image: BuiltImage) -> dict[str, str]:
+    """The known values of a Dockerfile's global ARGs in its own build: the --build-arg passed, else the default."""
+    passed = {arg.name: arg.value.key for arg in image.build.build_args if arg.value is not None and arg.value.known}
+    values = {}
+    for instruction in image.dockerfile.global_args:
+        for name, default in instruction.key_values():
+            value = passed.get(name, default)
+            if value is not None:
+                values[name] = value
+    return values
+
+
+def declared_args(dockerfile: Dockerfile) -> set[str]:
+    names = _declared_in_stages(dockerfile)
+    for instruction in dockerfile.global_args:
+        names.update(name for name, _ in instruction.key_values())
+    return names
+
+
+def _declared_in_stages(dockerfile: Dockerfile) -> set[str]:
+    return {name for stage in dockerfile.stages for i in stage.instructions if i.keyword == "ARG" for name, _ in i.key_values()}
+
+
+def _passed(build: Build) -> dict[str, BuildArg]:
+    return {arg.name: arg for arg in build.build_args}
+
+
+def _arg_key(arg: BuildArg | None) -> str | None:
+    if arg is None:
+        return None
+    return arg.value.key if arg.value is not None else f"\x00env:{arg.name}\x00"
+
+
+def fresh_arg_name(stage_name: str, variable: str, taken: set[str]) -> str:
+    """A build arg name for ``variable`` of the stage ``stage_name`` (``builder``, VERSION → ``BUILDER_VERSION``) not in ``taken``; it is taken then."""
+    prefix = re.sub(r"[^A-Za-z0-9]+", "_", stage_name).upper().strip("_")
+    candidate = f"{prefix}_{variable}"
+    number = 2
+    while candidate in taken:
+        candidate = f"{prefix}_{variable}_{number}"
+        number += 1
+    taken.add(candidate)
+    return candidate
