@@ -14,7 +14,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from migrate.errors import Location, Refusal
+from migrate.errors import Refusal
 from migrate.plan import Artifact, Consumer, CopySpec, DriverEdit, InstructionEdit, NothingToDo, Plan, StagePlan
 from migrate.read.dockerfile import Instruction, Stage
 from migrate.read.dockerignore import DockerIgnore
@@ -30,7 +30,7 @@ from migrate.trace.contexts import (
     plan_contexts,
     selects,
 )
-from migrate.trace.flow import BuiltImage, Consumption, ContainerState, Extraction, Flow, image_key, instruction_site
+from migrate.trace.flow import BuiltImage, Consumption, ContainerState, Extraction, Flow, image_key, instruction_site, where
 from migrate.trace.paths import STANDARD_DIRECTORIES, context_relative, is_directory_target, is_under
 from migrate.trace.stages import (
     earlier_stage,
@@ -61,10 +61,6 @@ _FINAL_ONLY_BUILD_FLAGS = frozenset(
 _IGNORED_BUILD_FLAGS = frozenset({"--no-cache", "--pull", "-q", "--quiet", "--rm", "--force-rm", "--compress", "--label", "--iidfile", "--progress", "--load"})
 
 
-def _refuse(site: Site | None, reason: str, fallback: Path) -> Refusal:
-    return Refusal(Location(site.file, site.line) if site else Location(fallback), reason)
-
-
 class Assembler:
     def __init__(self, flow: Flow) -> None:
         self.flow = flow
@@ -77,7 +73,7 @@ class Assembler:
         """Run stages by ``id`` of their container."""
 
     def refuse(self, site: Site | None, reason: str) -> Refusal:
-        return _refuse(site, reason, self.driver_path)
+        return self.flow.refusal(site, reason)
 
     # -- entry -------------------------------------------------------------------
     def assemble(self) -> Plan | NothingToDo:
@@ -95,7 +91,7 @@ class Assembler:
                 continue
             if extraction.derived:
                 self.decisions.append(
-                    f"{_where(extraction.site)}: {self.facts.relative(extraction.host_path)} was only the input of a host step "
+                    f"{where(extraction.site)}: {self.facts.relative(extraction.host_path)} was only the input of a host step "
                     "whose result the migrated build reads from the stage, so it is no longer left on the host"
                 )
                 continue
@@ -354,12 +350,12 @@ class Assembler:
                 )
             except RunRefused as refused:
                 raise self.refuse(site, f"this run cannot become a build stage: {refused}") from None
-            self.decisions.extend(f"{_where(site)}: {decision}" for decision in run.decisions)
-            self.decisions.append(f"{_where(site)}: the run of {state.reference} is now the stage {name}, which runs {shlex.join(argv)}")
+            self.decisions.extend(f"{where(site)}: {decision}" for decision in run.decisions)
+            self.decisions.append(f"{where(site)}: the run of {state.reference} is now the stage {name}, which runs {shlex.join(argv)}")
             self.runs[id(state)] = run
             for path, write_site, _reason in self.flow.unknown_writes:
                 if write_site == site:
-                    self.decisions.append(f"{_where(site)}: {self.facts.relative(path)} is no longer written on the host")
+                    self.decisions.append(f"{where(site)}: {self.facts.relative(path)} is no longer written on the host")
 
     def _image_writes_below(self, state: ContainerState, path: str) -> bool:
         """Whether the build image puts anything at ``path`` that a bind mount there hid."""
@@ -555,7 +551,7 @@ class Assembler:
         if mode is not None and not any(f.lower().startswith("--chmod") for f in base_flags):
             flags.append(f"--chmod={mode:o}")
             why = "the host wrote it itself, so it had mode 0644 (umask 022)" if extraction.chmod is None else "a host chmod gave it that mode"
-            self.decisions.append(f"{_where(extraction.site)}: {self.facts.relative(extraction.host_path)}: {why}; the COPY --from keeps it with --chmod={mode:o}")
+            self.decisions.append(f"{where(extraction.site)}: {self.facts.relative(extraction.host_path)}: {why}; the COPY --from keeps it with --chmod={mode:o}")
         return CopySpec(tuple(flags), (path,), target)
 
     def _renamed_target(self, consumption: Consumption, destination, source_count, host_name, site) -> str:
@@ -733,7 +729,7 @@ class Assembler:
                 inside = sorted(self.facts.relative(p) for p in changed if is_under(p, mount.host_path) and mount.seeded)
                 if inside:
                     self.decisions.append(
-                        f"{_where(mount.site)}: the stage {run.name} sees the project as migrated at {mount.target}: "
+                        f"{where(mount.site)}: the stage {run.name} sees the project as migrated at {mount.target}: "
                         f"{', '.join(inside)} changed or gone"
                     )
 
@@ -762,7 +758,7 @@ class Assembler:
             if image in users:
                 lines = ", ".join(str(op.site.line) for op in users[image])
                 self.decisions.append(
-                    f"{_where(image.build.site)}: the build image is still used (line {lines}), so it is now built "
+                    f"{where(image.build.site)}: the build image is still used (line {lines}), so it is now built "
                     f"from the merged Dockerfile with --target {self.stage_name(image, names)}"
                 )
                 edits.append(DriverEdit(image.build.site, "retarget", (merged_relative, self.stage_name(image, names))))
@@ -853,7 +849,3 @@ def _related(path: str, artifact: str) -> bool:
 
 def _is_destination_parent(path: str, artifacts: list[str], facts) -> bool:
     return any(is_under(a, path) and a != path for a in artifacts) and facts.existed_before_run(path) is None
-
-
-def _where(site: Site) -> str:
-    return f"{site.file.name}:{site.line}"

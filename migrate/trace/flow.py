@@ -169,6 +169,10 @@ class Flow:
     decisions: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
+    def refusal(self, site: Site | None, reason: str) -> Refusal:
+        """A refusal at ``site``, or at the driver when there is no better place."""
+        return Refusal(Location(site.file, site.line) if site else Location(self.reading.driver.path), reason)
+
     def defaults(self, image: BuiltImage | None, external: str | None) -> RunDefaults:
         """The ENTRYPOINT, CMD, WORKDIR and USER a container of this image starts with."""
         if image is None:
@@ -252,8 +256,7 @@ class FlowTracer:
         """Host paths the script removed: what git tracked there is gone."""
 
     def refuse(self, site: Site | None, reason: str) -> Refusal:
-        location = Location(site.file, site.line) if site else Location(self.reading.driver.path)
-        return Refusal(location, reason)
+        return self.flow.refusal(site, reason)
 
     def run(self) -> Flow:
         for position, operation in enumerate(self.reading.driver.operations):
@@ -479,7 +482,7 @@ class FlowTracer:
         letters = "".join(w.key.lstrip("-") for w in words[1:] if w.key.startswith("-") and not w.key.startswith("--"))
         if "p" not in letters and "--preserve-permissions" not in {w.key for w in words}:
             self.flow.decisions.append(
-                f"{_where(site)}: assumed the driver runs as root: for another user, `tar -x` applies the umask to the modes it unpacks"
+                f"{where(site)}: assumed the driver runs as root: for another user, `tar -x` applies the umask to the modes it unpacks"
             )
 
     def _mounts(self, state: ContainerState, site: Site) -> bool:
@@ -521,7 +524,7 @@ class FlowTracer:
                     )
                     continue
                 self.flow.decisions.append(
-                    f"{_where(site)}: assumed {self.facts.relative(host)} does not exist before the driver runs (git does not track it)"
+                    f"{where(site)}: assumed {self.facts.relative(host)} does not exist before the driver runs (git does not track it)"
                 )
             state.mounts.append(Mount(host, target, read_only, seeded=tracked is not None, site=site))
             if read_only:
@@ -587,7 +590,7 @@ class FlowTracer:
             if prior is None and destination not in self.host_state and self.facts.tracked is not None:
                 exists = host != destination and not source.contents_only
                 self.flow.decisions.append(
-                    f"{_where(op.site)}: assumed {self.facts.relative(destination)} "
+                    f"{where(op.site)}: assumed {self.facts.relative(destination)} "
                     + ("is a directory before the driver runs, as docker cp needs for a file" if exists else "does not exist before the driver runs")
                     + " (git does not track it)"
                 )
@@ -623,7 +626,7 @@ class FlowTracer:
                         "the migrated build would keep only one of them",
                     )
                 self.flow.warnings.append(
-                    f"{_where(extraction.site)}: {shown} is extracted a second time; the later copy wins"
+                    f"{where(extraction.site)}: {shown} is extracted a second time; the later copy wins"
                 )
                 earlier.removed_on_host = True
         self.flow.extractions.append(extraction)
@@ -825,7 +828,7 @@ class FlowTracer:
         self.host_state[archive] = "file"
         if not tar.root_owner:
             self.flow.decisions.append(
-                f"{_where(op.site)}: assumed the driver runs as root: `tar -c` records the owner of every file it packs, and ADD keeps it"
+                f"{where(op.site)}: assumed the driver runs as root: `tar -c` records the owner of every file it packs, and ADD keeps it"
             )
 
 
@@ -866,7 +869,7 @@ def _windows_reason(op: Build, dockerfile: Dockerfile) -> str | None:
     return None
 
 
-def _where(site: Site) -> str:
+def where(site: Site) -> str:
     return f"{site.file.name}:{site.line}"
 
 
