@@ -140,36 +140,76 @@ def check_clean(changes: Iterable[FileChange]) -> None:
 
 
 def write_changes(changes: Iterable[FileChange]) -> None:
-    """Write every change or none: new texts go to temporary files first, then replace the originals."""
+    """Write every change or none.
+
+    Each file must still hold the text the migration was made from. New
+    texts go to temporary files and files to delete are moved aside first;
+    only when all of that worked do the new texts replace the originals.
+    A file keeps its mode.
+    """
     import tempfile
 
     changes = [c for c in changes if c.before != c.after]
+    for change in changes:
+        _check_unchanged(change)
     staged: list[tuple[str, Path]] = []
+    set_aside: list[tuple[str, Path]] = []
     try:
         for change in changes:
-            if change.after is None:
-                continue
             target = Path(change.path)
             descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".dmigrate", dir=target.parent)
+            if change.after is None:
+                os.close(descriptor)
+                try:
+                    os.replace(target, temporary)
+                except OSError:
+                    _unlink_quietly(temporary)
+                    raise
+                set_aside.append((temporary, target))
+                continue
             staged.append((temporary, target))
             with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
                 handle.write(change.after)
                 handle.flush()
                 os.fsync(handle.fileno())
-            mode = stat.S_IMODE(os.stat(target).st_mode) if target.exists() else 0o666 & ~_umask()
+            mode = stat.S_IMODE(os.stat(target).st_mode) if change.before is not None else 0o666 & ~_umask()
             os.chmod(temporary, mode)
     except OSError as error:
-        for temporary, _ in staged:
-            _unlink_quietly(temporary)
+        _undo(staged, set_aside)
         raise InputError(Location(Path(error.filename or ".")), f"cannot write: {error.strerror}") from None
-    for temporary, target in staged:
-        os.replace(temporary, target)
-    for change in changes:
-        if change.after is None:
-            try:
-                os.unlink(change.path)
-            except FileNotFoundError:
-                pass
+    for index, (temporary, target) in enumerate(staged):
+        try:
+            os.replace(temporary, target)
+        except OSError as error:
+            _undo(staged[index:], set_aside)
+            written = ", ".join(str(path) for _, path in staged[:index])
+            raise InputError(Location(target), f"cannot write: {error.strerror}" + (f" (written already: {written})" if written else "")) from None
+    for temporary, _ in set_aside:
+        _unlink_quietly(temporary)
+
+
+def _undo(staged: list[tuple[str, Path]], set_aside: list[tuple[str, Path]]) -> None:
+    """Drop the new texts not in place yet, and put back the files moved aside."""
+    for temporary, _ in staged:
+        _unlink_quietly(temporary)
+    for temporary, target in set_aside:
+        try:
+            os.replace(temporary, target)
+        except OSError:
+            pass
+
+
+def _check_unchanged(change: FileChange) -> None:
+    """Refuse to write over a file that changed (or appeared) since the migration read it."""
+    try:
+        with open(change.path, "rb") as handle:
+            now: bytes | None = handle.read()
+    except FileNotFoundError:
+        now = None
+    except OSError as error:
+        raise InputError(Location(Path(change.path)), f"cannot read: {error.strerror}") from None
+    if now != (None if change.before is None else change.before.encode("utf-8", "surrogateescape")):
+        raise Refusal(Location(Path(change.path)), "changed since dmigrate read it; run dmigrate again")
 
 
 def _unlink_quietly(path: str) -> None:

@@ -116,6 +116,52 @@ def test_write_changes_is_all_or_nothing(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["good"]
 
 
+@pytest.mark.parametrize(
+    "on_disk, change",
+    [
+        ("edited meanwhile\n", FileChange(Path("f"), "read\n", "new\n")),
+        ("edited meanwhile\n", FileChange(Path("f"), "read\n", None)),
+        ("appeared meanwhile\n", FileChange(Path("f"), None, "new\n")),
+        (None, FileChange(Path("f"), "read\n", "new\n")),
+    ],
+    ids=["edited", "edited, to delete", "appeared", "deleted"],
+)
+def test_a_file_that_changed_since_it_was_read_is_not_written(tmp_path, on_disk, change):
+    kept = tmp_path / "kept"
+    kept.write_text("before\n")
+    target = tmp_path / change.path
+    if on_disk is not None:
+        target.write_text(on_disk)
+    with pytest.raises(Refusal, match="changed since dmigrate read it"):
+        write_changes([FileChange(kept, "before\n", "after\n"), FileChange(target, change.before, change.after)])
+    assert kept.read_text() == "before\n"
+    assert (target.read_text() if target.exists() else None) == on_disk
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["kept"] + (["f"] if on_disk is not None else []))
+
+
+def test_a_file_that_cannot_be_deleted_leaves_every_file_as_it_was(tmp_path, monkeypatch):
+    files = {name: tmp_path / name for name in ("build.sh", "Dockerfile.build", "Dockerfile.other")}
+    for path in files.values():
+        path.write_text(f"{path.name}\n")
+    real_replace = os.replace
+
+    def failing(source, destination):
+        if Path(source).name == "Dockerfile.other":
+            raise PermissionError(13, "Permission denied", str(source))
+        real_replace(source, destination)
+
+    monkeypatch.setattr(os, "replace", failing)
+    with pytest.raises(InputError, match="cannot write: Permission denied"):
+        write_changes(
+            [
+                FileChange(files["build.sh"], "build.sh\n", "new\n"),
+                FileChange(files["Dockerfile.build"], "Dockerfile.build\n", None),
+                FileChange(files["Dockerfile.other"], "Dockerfile.other\n", None),
+            ]
+        )
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == {name: f"{name}\n" for name in files}
+
+
 def test_check_clean(tmp_path):
     root = make_project(tmp_path / "repo", {"tracked": "a\n", "Dockerfile": "FROM x\n"})
     check_clean([FileChange(root / "tracked", "a\n", "b\n"), FileChange(root / "new-file", None, "x\n")])
