@@ -126,7 +126,7 @@ def check_clean(changes: Iterable[FileChange]) -> None:
     for directory, paths in by_directory.items():
         try:
             result = subprocess.run(
-                ["git", "-C", str(directory), "status", "--porcelain", "--ignored", "--", *[p.name for p in paths]],
+                ["git", "--literal-pathspecs", "-C", str(directory), "status", "--porcelain", "--ignored", "--", *[p.name for p in paths]],
                 capture_output=True, text=True, check=False,
             )  # fmt: skip
         except OSError:

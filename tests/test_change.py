@@ -175,6 +175,13 @@ def test_check_clean(tmp_path):
     assert "is not committed" in raised.value.reason
 
 
+def test_check_clean_takes_names_as_they_are_not_as_patterns(tmp_path):
+    root = make_project(tmp_path / "repo", {"Docker[f]ile": "FROM x\n", "*.sh": "echo\n"})
+    (root / "Dockerfile").write_text("untracked, and matched by the pattern Docker[f]ile\n")
+    (root / "build.sh").write_text("untracked, and matched by the pattern *.sh\n")
+    check_clean([FileChange(root / "Docker[f]ile", "FROM x\n", "FROM y\n"), FileChange(root / "*.sh", "echo\n", None)])
+
+
 def test_check_clean_outside_git(tmp_path):
     (tmp_path / "f").write_text("x\n")
     env_home = os.environ.get("GIT_CEILING_DIRECTORIES")
