@@ -328,3 +328,35 @@ CHANGED_VALUE_CASES = [
 def test_what_may_have_changed_is_unknown(text, destination):
     (copy,) = [op for op in read(text).operations if isinstance(op, Copy)]
     assert copy.destination.value == destination
+
+
+HOST_CASES = [
+    ("sed -i 's/a/b/' app", [("sed", "-i", "s/a/b/", "app")]),
+    ("echo x | tee -a app", [("tee", "-a", "app")]),
+    ("echo x >> app", [(">>", "app")]),
+    ("cat app > copy 2>/dev/null", [("cat", "app"), (">", "copy")]),
+    ("ls -la out/app", [("ls", "-la", "out/app")]),
+    ("[ -f app ] || exit 1", [("[", "-f", "app", "]")]),
+    ("test -x app && echo ok", [("test", "-x", "app")]),
+    ('[ -n "$CI" ] && [[ "$A" = b ]] && test 1 -eq 1', []),
+    ("while read -r line; do echo $line; done < out/list.txt", [("<", "out/list.txt")]),
+    ("echo done >&2 2>&1", []),
+]
+
+
+@pytest.mark.parametrize("text, host", HOST_CASES, ids=[case[0] for case in HOST_CASES])
+def test_commands_that_read_or_write_files_are_host_commands(text, host):
+    assert [summary(op)[1] for op in read(text).operations] == host
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("nice -n 5 docker build -t x .", ("build", ".", None, ("x",), (), None, ())),
+        ("sudo -u builder docker build -t x .", ("build", ".", None, ("x",), (), None, ())),
+        ("timeout -s KILL 10m docker build -t x .", ("build", ".", None, ("x",), (), None, ())),
+        ("echo extract | xargs docker rm -f", ("opaque", True)),
+    ],
+)
+def test_docker_behind_another_command(text, expected):
+    assert summary(read(text).operations[-1]) == expected

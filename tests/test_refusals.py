@@ -313,6 +313,41 @@ CASES = [
         2,
         "does not exist",
     ),
+    (
+        "the artifact edited in place on the host",
+        {"build.sh": flow("docker create --name c app:build\ndocker cp c:/out/app app\ndocker rm c\nsed -i 's/dev/prod/' app")},
+        "refused",
+        6,
+        "`sed -i 's/dev/prod/' app` uses the extracted artifact",
+    ),
+    (
+        "the artifact written by a redirect",
+        {"build.sh": flow("docker create --name c app:build\ndocker cp c:/out/app app\ndocker rm c\necho '# built' >> app")},
+        "refused",
+        6,
+        "`>> app` uses the extracted artifact",
+    ),
+    (
+        "a check on the artifact the migrated driver would fail",
+        {"build.sh": flow("docker create --name c app:build\ndocker cp c:/out/app app\ndocker rm c\n[ -x app ] || exit 1")},
+        "refused",
+        6,
+        "`[ -x app ]` uses the extracted artifact",
+    ),
+    (
+        "docker run fed a script on its standard input",
+        {"build.sh": flow("docker run --rm -i -v \"$PWD:/x\" app:build sh <<EOF\ncp /out/app /x/app\nEOF")},
+        "refused",
+        3,
+        "standard input",
+    ),
+    (
+        "a docker step behind xargs",
+        {"build.sh": flow("docker create --name c app:build\ndocker cp c:/out/app app\necho c | xargs docker rm")},
+        "refused",
+        5,
+        "`xargs` runs docker",
+    ),
 ]
 
 

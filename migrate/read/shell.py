@@ -24,20 +24,24 @@ from migrate.read.ops import UNKNOWN_MARK, DriverReading, HostCommand, Opaque, O
 
 _PARSER = None
 
-# Commands whose effect on files the flow moves is nil.
+# Commands that neither read nor write the files their arguments name, so they cannot tell an artifact
+# is gone (`cat app`, `[ -f app ]`, `sed -i` and `tee app` do; they are host commands for the tracer to judge).
 _INERT_COMMANDS = {
-    "echo", "printf", "true", ":", "false", "set", "shopt", "test", "[", "[[", "sleep", "exit", "return",
-    "trap", "wait", "read", "shift", "unset", "umask", "date", "uname", "whoami", "id", "hostname", "git",
-    "command", "type", "which", "hash", "local", "readonly", "declare", "typeset", "export", "alias",
-    "cd", "pushd", "popd", "pwd", "dirname", "basename", "realpath", "readlink", "cat", "grep", "sed",
-    "awk", "tee", "head", "tail", "wc", "sort", "uniq", "tr", "cut", "ls", "stat", "env", "printenv",
-    "docker-compose", "curl", "wget", "jq", "yq", "tput", "logger", "notify-send", "mapfile", "readarray", "getopts", "let",
-    "break", "continue",
+    "echo", "printf", "true", ":", "false", "set", "shopt", "sleep", "exit", "return", "trap", "wait", "read",
+    "shift", "unset", "umask", "date", "uname", "whoami", "id", "hostname", "command", "type", "which", "hash",
+    "local", "readonly", "declare", "typeset", "export", "alias", "cd", "pushd", "popd", "pwd", "dirname",
+    "basename", "realpath", "readlink", "env", "printenv", "docker-compose", "tput", "logger", "notify-send",
+    "mapfile", "readarray", "getopts", "let", "break", "continue",
 }  # fmt: skip
-_PREFIX_COMMANDS = {"sudo", "time", "exec", "command", "nice", "nohup", "builtin"}
+_PREFIX_COMMANDS = {"sudo": "ugChpDrtUT", "time": "fo", "exec": "a", "command": "", "nice": "n", "nohup": "", "builtin": "", "timeout": "sk"}
+"""Commands that run the command after them, with their short options that take a value."""
 _TRIVIAL_FALLBACKS = {"true", ":"}
 _DOUBLE_QUOTE_ESCAPES = '$`"\\\n'
 _TESTS = {"[", "test", "false", "grep", "egrep", "fgrep", "cmp", "diff"}
+_FILE_TESTS = {
+    "-a", "-b", "-c", "-d", "-e", "-f", "-g", "-h", "-k", "-p", "-r", "-s", "-u", "-w", "-x", "-G", "-L", "-N", "-O", "-S",
+    "-nt", "-ot", "-ef",
+}  # fmt: skip
 _SETS_VARIABLES = {"read": "adinNptu", "mapfile": "dnOsuCc", "readarray": "dnOsuCc", "printf": "v", "getopts": "", "let": "", "unset": ""}
 """Builtins that set the variables they name, with the options that take a value."""
 _EXPANSIONS = ("simple_expansion", "expansion", "command_substitution")
@@ -328,7 +332,9 @@ class _ShellReader:
             self._for(node, state)
         elif kind == "list":
             self._statement(node, state, anchor.statement)
-        # Test commands, arithmetic and bare words do not touch the flow.
+        elif kind == "test_command":
+            self._test(node, state, anchor)
+        # Arithmetic and bare words do not touch the flow.
 
     def _for(self, node, state: _State) -> None:
         variable = node.child_by_field_name("variable")
@@ -419,6 +425,7 @@ class _ShellReader:
         appends = False
         redirects = []
         heredocs = []
+        files: list[tuple[str, Word]] = []
         for redirect in node.named_children:
             if redirect == body:
                 continue
@@ -440,16 +447,23 @@ class _ShellReader:
             if destination is None:
                 continue
             fd = self._node_text(descriptor) if descriptor is not None else ""
+            target = self._word(destination, state)
             if operator in (">", ">|", ">>", "&>") and fd in ("", "1"):
-                target = self._word(destination, state)
                 stdout = None if target.key == "/dev/null" else target
                 appends = operator == ">>"
             elif operator in ("<", "<>") and fd in ("", "0"):
                 stdin = f"the file {self._node_text(destination)}"
+            if not (operator in (">&", "<&") and target.key.rstrip("-").isdigit()) and not target.key.startswith("/dev/"):
+                files.append((operator, target))
+        docker = False
         if body is not None and body.type == "command":
-            self._command(body, state, anchor, stdout=stdout, captured=captured, stdout_appends=appends, stdin=stdin)
+            docker = self._command(body, state, anchor, stdout=stdout, captured=captured, stdout_appends=appends, stdin=stdin)
         elif body is not None:
             self._element(body, state, anchor)
+        if not docker:
+            # The shell itself reads or writes these files around the command.
+            site = self._site(node, anchor, state)
+            self.operations += [HostCommand(site, (Word(operator, operator), target), state.cwd) for operator, target in files]
         for heredoc in heredocs:
             self._after_heredoc_start(heredoc, state, anchor)
 
@@ -524,9 +538,14 @@ class _ShellReader:
             scopes=anchor.scopes,
         )
         while argv and argv[0].key in _PREFIX_COMMANDS:
+            takes_value = _PREFIX_COMMANDS[argv[0].key]
+            positional = 1 if argv[0].key == "timeout" else 0  # the duration
             argv = argv[1:]
-            while argv and argv[0].key.startswith("-"):
-                argv = argv[1:]
+            while argv and argv[0].key.startswith("-") and argv[0].key != "-":
+                option = argv.pop(0).key
+                if len(option) == 2 and option[1] in takes_value and argv:
+                    argv.pop(0)
+            argv = argv[positional:]
         if argv and argv[0].key == "env":
             argv = argv[1:]
             while argv and ("=" in argv[0].key or argv[0].key.startswith("-")):
@@ -579,10 +598,29 @@ class _ShellReader:
         if command in ("shift", "set"):
             self._set_positional(command, argv[1:], state)
             return False
-        if command in _INERT_COMMANDS and not (stdout is not None and command in ("cat", "tar", "echo", "printf")):
+        if command in _INERT_COMMANDS or command in ("[", "test") and not _tests_files(argv):
+            return False
+        if any(word.key == "docker" or word.key.endswith("/docker") for word in argv[1:]):
+            self.operations.append(Opaque(site, f"`{command}` runs docker in a way dmigrate does not follow", True))
             return False
         self.operations.append(HostCommand(site, tuple(argv), state.cwd))
         return False
+
+    def _test(self, node, state: _State, anchor: ShellAnchor) -> None:
+        """``[ -f app ]``, ``[[ -d out ]]``: a host command that looks at the files it names."""
+        opening, closing = node.children[0].type, node.children[-1].type
+        words = [Word.literal(opening)]
+        pending = list(node.named_children)
+        while pending:
+            child = pending.pop(0)
+            if child.type == "test_operator":
+                words.append(Word.literal(self._node_text(child)))
+            elif child.type in ("word", "string", "raw_string", "concatenation", "simple_expansion", "expansion", "number"):
+                words.append(self._word(child, state))
+            else:
+                pending[:0] = child.named_children
+        if _tests_files(words):
+            self.operations.append(HostCommand(self._site(node, anchor, state), (*words, Word.literal(closing)), state.cwd))
 
     def _set_by_command(self, command: str, arguments: list[Word], state: _State, node) -> None:
         """``read X``, ``unset X``, ``printf -v X``...: what such a name holds afterwards is unknown (or unset)."""
@@ -996,6 +1034,11 @@ def _trim(value: str, operation: str) -> str:
 
 def _has_glob(value: str) -> bool:
     return any(ch in value for ch in "*?[")
+
+
+def _tests_files(argv) -> bool:
+    """Whether a ``test``/``[`` command looks at files (``-f app``), not only at strings and numbers."""
+    return any(word.key in _FILE_TESTS for word in argv[1:])
 
 
 def _stops_early(body) -> bool:
