@@ -680,3 +680,15 @@ def test_merged_lines(tmp_path, name):
     lines = texts_after(outcome, root)["Dockerfile"].splitlines()
     assert [line for line in present if line not in lines] == []
     assert [line for line in absent if line in lines] == []
+
+
+def test_a_directory_that_held_only_artifacts_is_reported(tmp_path):
+    files = {
+        "build.sh": extract("mkdir -p dist\ndocker cp c:/out/app dist/app"),
+        "Dockerfile.build": GO_BUILD,
+        "Dockerfile": "FROM alpine:3.19\nCOPY dist /opt/\n",
+    }
+    root = make_project(tmp_path / "project", files)
+    outcome = migrate(root / "build.sh")
+    assert "COPY --from=builder /out/app /opt/app" in texts_after(outcome, root)["Dockerfile"]
+    assert any("git tracks nothing in dist, so it held only the artifacts" in decision for decision in outcome.plan.decisions)

@@ -498,7 +498,13 @@ class Assembler:
         site = instruction_site(image.dockerfile.path, instruction)
         words = instruction.words()
         sources, destination = words[:-1], words[-1]
-        replaced = {c.source for c in consumptions if c.relation in ("itself", "inside", "unpacked") or self._made_by_flow(c)}
+        made_by_flow = {c.source for c in consumptions if self._made_by_flow(c)}
+        for source in made_by_flow:
+            self.decisions.append(
+                f"{image.dockerfile.path.name}:{instruction.line}: git tracks nothing in {source}, so it held only the artifacts, "
+                "which are now copied from their stage; anything else the driver put there is no longer copied"
+            )
+        replaced = {c.source for c in consumptions if c.relation in ("itself", "inside", "unpacked")} | made_by_flow
         kept_sources = [s for s in sources if s not in replaced]
         base_flags = list(instruction.flags)
         for flag in base_flags:
