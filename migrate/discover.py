@@ -88,6 +88,8 @@ class _Files:
         try:
             with path.open("rb") as handle:
                 raw = handle.read(limit)
+        except FileNotFoundError:
+            return b""  # gone since the directory was listed
         except OSError:
             return None
         if len(raw) < limit:
@@ -98,8 +100,9 @@ class _Files:
         return raw
 
     def calls_docker(self, path: Path) -> bool:
+        """Whether the file may call docker: a file that cannot be read may, and its migration says why it cannot read it."""
         head = self.head(path)
-        return head is not None and bool(_DOCKER_CALL.search(head))
+        return head is None or bool(_DOCKER_CALL.search(head))
 
     def scripts_followed(self, makefile: Path) -> set[Path]:
         """The scripts the Makefile's default goal runs; none when it cannot be read (its migration says why)."""

@@ -289,3 +289,18 @@ def test_a_file_to_change_that_is_a_symlink_is_refused_and_named(tmp_path, link,
         assert message in result.stderr
     assert tree(tmp_path) == before
     assert (root / link).is_symlink()
+
+
+def test_a_candidate_that_cannot_be_read_is_a_driver_whose_migration_says_why(tmp_path, monkeypatch):
+    from migrate.discover import drivers_among
+
+    root = make_project(tmp_path / "repo", {**project_files("x"), "tool.py": "print('hello')\n"})
+    real_open = Path.open
+
+    def unreadable(self, *args, **kwargs):
+        if self.name == "build.sh":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", unreadable)
+    assert drivers_among(root, ["build.sh", "tool.py"]) == [root / "build.sh"], "--check must not say there is nothing to do"
