@@ -43,12 +43,12 @@ from migrate.trace.paths import (
     landing_path,
     may_overlap,
     relate,
-    tar_extract_directory,
 )
 from migrate.trace.stages import earlier_stage, path_kind
 
 if TYPE_CHECKING:
     from migrate.trace.config import RunDefaults
+    from migrate.trace.host import TarExtract
 
 
 @dataclass(eq=False)
@@ -442,12 +442,11 @@ class FlowTracer:
                         op.site, f"{source.path} is a symbolic link in the build image; tar packs the link while COPY --from follows it"
                     )
             if op.stdout_pipe is not None:
-                destination = None
-                if all(w.known for w in op.stdout_pipe) and op.cwd.known:
-                    destination = tar_extract_directory([w.key for w in op.stdout_pipe], op.cwd.key)
-                if destination is None:
+                extract = self._tar_extract(op.stdout_pipe, op.cwd)
+                if extract is None:
                     raise self.refuse(op.site, "the tar stream of `docker run` is piped into a command other than a plain `tar -x`")
-                self._note_tar_extract(op.site, op.stdout_pipe)
+                self._note_tar_extract(op.site, extract)
+                destination = extract.directory
                 for source, name in members:
                     host = posixpath.normpath(posixpath.join(destination, name))
                     source = ContainerSource(source.path, name == ".")
@@ -478,9 +477,15 @@ class FlowTracer:
             path = posixpath.join(workdir, path)
         return container_source(path)
 
-    def _note_tar_extract(self, site: Site, words: tuple[Word, ...]) -> None:
-        letters = "".join(w.key.lstrip("-") for w in words[1:] if w.key.startswith("-") and not w.key.startswith("--"))
-        if "p" not in letters and "--preserve-permissions" not in {w.key for w in words}:
+    def _tar_extract(self, words: tuple[Word, ...] | None, cwd: Word) -> TarExtract | None:
+        if words is None or not cwd.known or not all(w.known for w in words):
+            return None
+        from migrate.trace.host import read_tar_extract
+
+        return read_tar_extract([w.key for w in words], cwd.key)
+
+    def _note_tar_extract(self, site: Site, extract: TarExtract) -> None:
+        if not extract.preserves_permissions:
             self.flow.decisions.append(
                 f"{where(site)}: assumed the driver runs as root: for another user, `tar -x` applies the umask to the modes it unpacks"
             )
@@ -563,12 +568,11 @@ class FlowTracer:
         if kind is None and not state.ran and state.image is not None:
             kind = self.flow.kind_in_image(state.image, source.path)
         if op.destination.key == "-":
-            destination = None
-            if op.stream_into is not None and all(w.known for w in op.stream_into) and op.cwd.known:
-                destination = tar_extract_directory([w.key for w in op.stream_into], op.cwd.key)
-            if destination is None:
+            extract = self._tar_extract(op.stream_into, op.cwd)
+            if extract is None:
                 raise self.refuse(op.site, "docker cp to standard output is supported only when piped into `tar -x`")
-            self._note_tar_extract(op.site, op.stream_into)
+            self._note_tar_extract(op.site, extract)
+            destination = extract.directory
             host = destination if source.contents_only else posixpath.join(destination, source.basename)
         else:
             destination = self._host_path(op.cwd, op.destination)

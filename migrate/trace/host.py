@@ -1,4 +1,4 @@
-"""What host commands do to files, as pure functions: ``chmod`` modes, ``tar -c`` members, ``cp`` options.
+"""What host commands do to files, as pure functions: ``chmod`` modes, ``tar -c`` members and ``tar -x`` targets, ``cp`` options.
 
 Only the forms whose effect is certain are read; everything else gives None
 and the tracer refuses to depend on it.
@@ -221,6 +221,67 @@ def read_tar_create(words: list[str]) -> TarCreate | None:
         return None
     root_owner = owner in ("0", "root", ":0") and group in ("0", "root", ":0")
     return TarCreate(archive if archive is not None else "-", directory, tuple(members), root_owner)
+
+
+@dataclass(frozen=True)
+class TarExtract:
+    directory: str
+    """The absolute directory it unpacks into."""
+    preserves_permissions: bool
+    """``-p``: the modes in the archive, not masked by the umask (what root gets anyway)."""
+
+
+def read_tar_extract(words: list[str], cwd: str) -> TarExtract | None:
+    """A plain ``tar -x`` from standard input, run in ``cwd``; None for anything else."""
+    if not words or posixpath.basename(words[0]) not in ("tar", "bsdtar", "gtar"):
+        return None
+    directory = cwd
+    archive = "-"
+    extracting = False
+    preserves = False
+    index = 1
+    while index < len(words):
+        word = words[index]
+        if word in ("-C", "--directory"):
+            if index + 1 >= len(words):
+                return None
+            directory = posixpath.normpath(posixpath.join(cwd, words[index + 1]))
+            index += 2
+            continue
+        if word.startswith("--directory="):
+            directory = posixpath.normpath(posixpath.join(cwd, word.split("=", 1)[1]))
+        elif word in ("-f", "--file"):
+            if index + 1 >= len(words):
+                return None
+            archive = words[index + 1]
+            index += 2
+            continue
+        elif word in ("--extract", "--get"):
+            extracting = True
+        elif word in ("--preserve-permissions", "--same-permissions"):
+            preserves = True
+        elif word.startswith("-") and not word.startswith("--") or (index == 1 and not word.startswith("-")):
+            letters = word.lstrip("-")
+            if "x" in letters:
+                extracting = True
+            if "p" in letters:
+                preserves = True
+            if "f" in letters:
+                # ``-xf -``: the archive name follows the bundle.
+                if index + 1 < len(words):
+                    archive = words[index + 1]
+                    index += 2
+                    continue
+            if set(letters) - set("xvfpoz"):
+                return None
+        elif word.startswith("--") and word not in ("--verbose", "--no-same-owner", "--same-owner"):
+            return None
+        else:
+            return None
+        index += 1
+    if not extracting or archive != "-":
+        return None
+    return TarExtract(directory, preserves)
 
 
 def member_name(member: str) -> str:

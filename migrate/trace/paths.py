@@ -57,54 +57,6 @@ def landing_path(
     return destination
 
 
-def tar_extract_directory(words: list[str], cwd: str) -> str | None:
-    """The directory ``tar -x`` unpacks into, or None when the words are not a plain extract from stdin."""
-    if not words or posixpath.basename(words[0]) not in ("tar", "bsdtar", "gtar"):
-        return None
-    directory = cwd
-    archive = "-"
-    extracting = False
-    index = 1
-    while index < len(words):
-        word = words[index]
-        if word in ("-C", "--directory"):
-            if index + 1 >= len(words):
-                return None
-            directory = posixpath.normpath(posixpath.join(cwd, words[index + 1]))
-            index += 2
-            continue
-        if word.startswith("--directory="):
-            directory = posixpath.normpath(posixpath.join(cwd, word.split("=", 1)[1]))
-        elif word in ("-f", "--file"):
-            if index + 1 >= len(words):
-                return None
-            archive = words[index + 1]
-            index += 2
-            continue
-        elif word in ("--extract", "--get"):
-            extracting = True
-        elif word.startswith("-") and not word.startswith("--") or (index == 1 and not word.startswith("-")):
-            letters = word.lstrip("-")
-            if "x" in letters:
-                extracting = True
-            if "f" in letters:
-                # ``-xf -``: the archive name follows the bundle.
-                if index + 1 < len(words):
-                    archive = words[index + 1]
-                    index += 2
-                    continue
-            if set(letters) - set("xvfpoz"):
-                return None
-        elif word.startswith("--") and word not in ("--verbose", "--no-same-owner", "--same-owner", "--preserve-permissions"):
-            return None
-        else:
-            return None
-        index += 1
-    if not extracting or archive != "-":
-        return None
-    return directory
-
-
 def is_under(path: str, directory: str) -> bool:
     """Whether ``path`` is ``directory`` or inside it (both absolute and normalised, or both relative)."""
     return path == directory or directory == "/" or path.startswith(directory.rstrip("/") + "/")
