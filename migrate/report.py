@@ -103,6 +103,7 @@ def print_summary(entries: list[dict]) -> None:
     totals = ", ".join(f"{count} {_RESULTS[status]}" for status, count in counts.items() if count)
     if sys.stderr.isatty() and not os.environ.get("NO_COLOR"):
         from rich.console import Console
+        from rich.markup import escape
         from rich.table import Table
 
         styles = {"migrated": "green", "pending": "yellow", "nothing to do": "dim", "refused": "red", "error": "bold red"}
@@ -110,7 +111,7 @@ def print_summary(entries: list[dict]) -> None:
         for column in ("project", "result", "files changed / reason"):
             table.add_column(column, overflow="fold")
         for project, result, detail in rows:
-            table.add_row(project, f"[{styles[result]}]{result}[/]", detail)
+            table.add_row(escape(project), f"[{styles[result]}]{result}[/]", escape(detail))
         Console(stderr=True, highlight=False).print(table)
         return
     width = max(len(row[0]) for row in rows + [("project", "", "")])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -193,3 +194,23 @@ def test_sarif_and_patch_agree_for_names_with_spaces_quotes_and_bytes_that_are_n
     for name, data in fixed.items():
         path = tmp_path / name
         assert (path.read_bytes() if path.exists() else b"") == data, name
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_summary_table_on_a_terminal_shows_brackets_as_they_are(monkeypatch):
+    from migrate.report import print_summary
+
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    entries = [
+        {"driver": "x[/y]/build.sh", "status": "refused", "location": "x[/y]/build.sh:3", "message": "reads [/out]", "changed_files": []},
+        {"driver": "[bold]/build.sh", "status": "pending", "location": None, "message": "", "changed_files": ["[bold]/Dockerfile"]},
+    ]
+    print_summary(entries)
+    shown = sys.stderr.getvalue()
+    for text in ("x[/y]/build.sh:3: reads [/out]", "[bold]/build.sh", "[bold]/Dockerfile"):
+        assert text in shown

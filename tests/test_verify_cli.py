@@ -14,6 +14,7 @@ import pytest
 
 from engine import flows
 from migrate import cli
+from migrate.verify import report as verify_report
 from migrate.verify import run as verify_run
 from migrate.verify.compare import Difference
 from migrate.verify.engine import DockerCommandFailed, Engine, EngineError
@@ -284,6 +285,12 @@ def test_the_difference_table_is_plain_aligned_text():
         "  /usr/local/bin/app  mode    0755    0644",
         '  Env                 MODE    "prod"  unset',
     ]
+
+
+def test_the_rich_table_shows_paths_with_brackets_as_they_are():
+    out = io.StringIO()
+    verify_report._print_rich_table((Difference("/srv/[/x]", "mode", "0755", "0644"), Difference("/srv/[red]", "presence", "present", "absent")), out)
+    assert "/srv/[/x]" in out.getvalue() and "/srv/[red]" in out.getvalue()
 
 
 def test_json_report_carries_everything():

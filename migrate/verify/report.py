@@ -130,11 +130,12 @@ def difference_table(differences: Sequence[Difference]) -> str:
 
 def _print_rich_table(differences: Sequence[Difference], out: TextIO) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(*TABLE_HEADER, title=f"{len(differences)} differences", title_justify="left")
     for difference in differences:
-        table.add_row(difference.path_or_field, difference.aspect, difference.legacy, difference.migrated)
+        table.add_row(*(escape(cell) for cell in (difference.path_or_field, difference.aspect, difference.legacy, difference.migrated)))
     Console(file=out, highlight=False).print(table)
 
 
