@@ -14,11 +14,9 @@ from pathlib import Path
 from migrate.change import display_path, unified_diff
 from migrate.migration import ERROR, MIGRATED, NOTHING, PENDING, REFUSED, Outcome
 
+STATUSES = (MIGRATED, PENDING, NOTHING, REFUSED, ERROR)
+"""In the order the summary counts them; each is also what the summary table calls the result."""
 _VERBS = {MIGRATED: "migrated", PENDING: "would migrate", NOTHING: "nothing to do for", REFUSED: "refused", ERROR: "error"}
-
-
-def exit_code(outcomes: list[Outcome], *, check: bool) -> int:
-    return exit_code_of([o.status for o in outcomes], check=check)
 
 
 def exit_code_of(statuses: list[str], *, check: bool) -> int:
@@ -27,11 +25,6 @@ def exit_code_of(statuses: list[str], *, check: bool) -> int:
     if check and any(status == PENDING for status in statuses):
         return 1
     return 0
-
-
-def render(outcomes: list[Outcome], output_format: str, *, dry_run: bool, check: bool, quiet: bool) -> None:
-    cwd = Path(os.getcwd())
-    render_entries([project_entry(o, cwd) for o in outcomes], output_format, dry_run=dry_run, check=check, quiet=quiet)
 
 
 def render_entries(entries: list[dict], output_format: str, *, dry_run: bool, quiet: bool) -> None:
@@ -79,9 +72,6 @@ def print_entry(entry: dict, quiet: bool) -> None:
         print(line, file=sys.stderr)
 
 
-_RESULTS = {MIGRATED: "migrated", PENDING: "pending", NOTHING: "nothing to do", REFUSED: "refused", ERROR: "error"}
-
-
 def summary_rows(entries: list[dict]) -> list[tuple[str, str, str]]:
     """Per project: where, the result, and the files changed or the reason."""
     rows = []
@@ -92,21 +82,20 @@ def summary_rows(entries: list[dict]) -> list[tuple[str, str, str]]:
             detail = ", ".join(entry["changed_files"])
         else:
             detail = entry["message"]
-        rows.append((entry["driver"], _RESULTS[entry["status"]], detail))
+        rows.append((entry["driver"], entry["status"], detail))
     return rows
 
 
 def print_summary(entries: list[dict]) -> None:
     """One row per project, then the count of each result."""
     rows = summary_rows(entries)
-    counts = {status: sum(1 for e in entries if e["status"] == status) for status in _RESULTS}
-    totals = ", ".join(f"{count} {_RESULTS[status]}" for status, count in counts.items() if count)
+    totals = ", ".join(f"{count} {status}" for status, count in _counts(entries).items() if count)
     if sys.stderr.isatty() and not os.environ.get("NO_COLOR"):
         from rich.console import Console
         from rich.markup import escape
         from rich.table import Table
 
-        styles = {"migrated": "green", "pending": "yellow", "nothing to do": "dim", "refused": "red", "error": "bold red"}
+        styles = {MIGRATED: "green", PENDING: "yellow", NOTHING: "dim", REFUSED: "red", ERROR: "bold red"}
         table = Table(title=None, caption=f"{len(entries)} projects: {totals}", caption_justify="left")
         for column in ("project", "result", "files changed / reason"):
             table.add_column(column, overflow="fold")
@@ -134,17 +123,17 @@ def _print_diff(diff: str) -> None:
     sys.stdout.flush()
 
 
-def json_report(outcomes: list[Outcome], cwd: Path) -> dict:
-    return entries_report([project_entry(outcome, cwd) for outcome in outcomes])
-
-
 def entries_report(entries: list[dict]) -> dict:
     """The ``--format json`` document (described by ``schemas/report-v1.json``)."""
     return {
         "version": 1,
         "projects": entries,
-        "summary": {status: sum(1 for e in entries if e["status"] == status) for status in _VERBS},
+        "summary": _counts(entries),
     }
+
+
+def _counts(entries: list[dict]) -> dict[str, int]:
+    return {status: sum(1 for entry in entries if entry["status"] == status) for status in STATUSES}
 
 
 def project_entry(outcome: Outcome, cwd: Path) -> dict:
