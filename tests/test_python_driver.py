@@ -575,3 +575,46 @@ def test_unknown_values_without_source_do_not_compare_equal(tmp_path):
     root = project(tmp_path, driver)
     build, create = operations(root)
     assert not build.tags[0].known and build.tags[0].key != create.image.key
+
+
+FLOW = (
+    "import os, pathlib, subprocess, sys\n"
+    'subprocess.run(["docker", "build", "-t", "b", "-f", "Dockerfile.build", "."], check=True)\n'
+    'subprocess.run(["docker", "create", "--name", "x", "b"], check=True)\n'
+    'subprocess.run(["docker", "cp", "x:/out/app", "app"], check=True)\n'
+)
+
+
+@pytest.mark.parametrize(
+    "code, host",
+    [
+        ('with open("app", "a") as f:\n    f.write("#")\n', (">", "app")),
+        ('digest = open("app", "rb").read()\n', ("<", "app")),
+        ('pathlib.Path("app").write_text("x")\n', (">", "app")),
+        ('assert os.path.exists("app")\n', ("test", "-e", "app")),
+        ('if not os.path.isfile("app"):\n    sys.exit(1)\n', ("test", "-e", "app")),
+    ],
+)
+def test_the_driver_reading_or_writing_a_file_itself_is_a_host_step(tmp_path, code, host):
+    root = project(tmp_path, FLOW + code + 'subprocess.run(["docker", "build", "-t", "app", "."], check=True)\n')
+    found = [op for op in read_driver(root / "build.py").operations if isinstance(op, HostCommand)]
+    assert [tuple(word.key for word in op.argv) for op in found] == [host]
+    outcome = migrate(root / "build.py")
+    assert outcome.status == "refused" and "uses the extracted artifact" in outcome.message
+
+
+@pytest.mark.parametrize(
+    "code, kind, guarded",
+    [
+        ('ok = subprocess.run(["docker", "rm", "x"]).returncode == 0 or sys.exit(1)\n', Remove, False),
+        ('assert subprocess.run(["docker", "rm", "x"]).returncode == 0\n', Remove, False),
+        ('if not subprocess.run(["docker", "rm", "x"]).returncode:\n    pass\n', Remove, False),
+        ('done = len(sys.argv) > 1 and subprocess.run(["docker", "rm", "x"])\n', Remove, True),
+        ('for name in ["x", "y"]:\n    subprocess.run(["docker", "rm", name])\n    break\n', Remove, True),
+        ('cleanup = [subprocess.run(["docker", "rm", n]) for n in ["x"]]\n', Opaque, False),
+    ],
+)
+def test_calls_inside_expressions_are_read(tmp_path, code, kind, guarded):
+    root = project(tmp_path, FLOW + code)
+    last = operations(root)[-1]
+    assert isinstance(last, kind) and (last.site.guard is not None) is guarded

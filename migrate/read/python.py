@@ -151,6 +151,12 @@ class _BoundMethod:
 
 _ABSENT = object()
 _LIST_MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse"})
+_FILE_METHODS = {"read": ("<",), "readlines": ("<",), "readline": ("<",), "write": (">",), "writelines": (">",)}
+_PATH_METHODS = {
+    "read_text": ("<",), "read_bytes": ("<",), "open": ("<",), "exists": ("test", "-e"), "is_file": ("test", "-f"), "is_dir": ("test", "-d"),
+    "stat": ("stat",), "write_text": (">",), "write_bytes": (">",), "touch": ("touch",), "unlink": ("rm", "-f"), "chmod": ("chmod",),
+}  # fmt: skip
+"""What the file-object and pathlib methods do to the file, as the shell command that would do the same."""
 
 
 class _Return(Exception):
@@ -281,7 +287,7 @@ class _PythonReader:
             self._for(node, frame)
         elif isinstance(node, cst.While):
             reason = "inside a `while` loop whose rounds cannot be known without running it"
-            self._sometimes(frame, reason, lambda inner: self._block(node.body.body, inner))
+            self._sometimes(frame, reason, lambda inner: (self._eval(node.test, inner), self._block(node.body.body, inner)))
         elif isinstance(node, cst.Try):
             self._block(node.body.body, frame)
             for handler in node.handlers:
@@ -298,7 +304,10 @@ class _PythonReader:
                     frame.env[item.asname.name.value] = value
             frame.statement = node
             self._block(node.body.body, frame)
-        # Other compound statements (match, async) do not run docker in the drivers dmigrate reads.
+        elif "docker" in self.source(node):
+            # match, async for/with, class bodies: not followed.
+            site = Site(self.path, self.position(node)[0], None, frame.guard)
+            self.operations.append(Opaque(site, f"dmigrate does not follow docker steps inside a `{type(node).__name__}` statement", True))
 
     def _if(self, node, frame: _Frame) -> None:
         cst = self.cst
@@ -334,6 +343,7 @@ class _PythonReader:
             return None
         if isinstance(test, cst.Name) and test.value in ("True", "False"):
             return test.value == "True"
+        self._eval(test, frame)
         return None
 
     def _for(self, node, frame: _Frame) -> None:
@@ -341,7 +351,7 @@ class _PythonReader:
         iterable = self._eval(node.iter, frame)
         if isinstance(iterable, _Seq) and isinstance(node.target, cst.Name) and all(
             isinstance(item, Word) and item.known for item in iterable.items
-        ):
+        ) and not self._stops_early(node.body):
             for item in iterable.items:
                 frame.env[node.target.value] = item
                 self._block(node.body.body, frame)
@@ -352,6 +362,30 @@ class _PythonReader:
             self._block(node.body.body, inner)
 
         self._sometimes(frame, f"inside a `for` loop over {self.source(node.iter)}, whose items cannot be known without running it", run)
+
+    def _stops_early(self, body) -> bool:
+        """Whether a loop body holds ``break`` or ``continue`` for this loop, so that unrolling it could run too much."""
+        cst = self.cst
+        found = []
+
+        class Finder(cst.CSTVisitor):
+            def visit_Break(self, node) -> None:
+                found.append(node)
+
+            def visit_Continue(self, node) -> None:
+                found.append(node)
+
+            def visit_For(self, node) -> bool:
+                return False
+
+            def visit_While(self, node) -> bool:
+                return False
+
+            def visit_FunctionDef(self, node) -> bool:
+                return False
+
+        body.visit(Finder())
+        return bool(found)
 
     def _small(self, node, frame: _Frame) -> None:
         cst = self.cst
@@ -397,6 +431,8 @@ class _PythonReader:
             raise _Return(self._eval(node.value, frame) if node.value is not None else None)
         elif isinstance(node, cst.Raise) and frame.guard is None:
             raise _Exit()
+        elif isinstance(node, cst.Assert):
+            self._eval(node.test, frame)
 
     def _overwritten(self, target, node, frame: _Frame) -> None:
         """``args[0] = ...``, ``del args[0]``: what the subscripted name held is unknown now."""
@@ -488,10 +524,12 @@ class _PythonReader:
             if isinstance(left, Word) and isinstance(right, Word):
                 return self._join_paths([left, right], node)
             return _Unknown(self.source(node))
-        if isinstance(node, cst.BooleanOperation) and isinstance(node.operator, cst.Or):
+        if isinstance(node, cst.BooleanOperation):
             left = self._eval(node.left, frame)
-            if isinstance(left, Word) and left.known:
+            if isinstance(node.operator, cst.Or) and isinstance(left, Word) and left.known:
                 return left if left.key else self._eval(node.right, frame)
+            reason = f"runs only when the left side of `{self.source(node.operator).strip()}` lets it"
+            self._sometimes(frame, reason, lambda inner: self._eval(node.right, inner))
             return _Unknown(self.source(node))
         if isinstance(node, cst.Attribute):
             return self._attribute(node, frame)
@@ -499,6 +537,29 @@ class _PythonReader:
             return self._subscript(node, frame)
         if isinstance(node, cst.Call):
             return self._call(node, frame)
+        return self._other_expression(node, frame)
+
+    def _other_expression(self, node, frame: _Frame):
+        """An expression with no value the reader knows: the calls in it still run, and one it cannot place is refused."""
+        cst = self.cst
+        if isinstance(node, cst.UnaryOperation):
+            self._eval(node.expression, frame)
+        elif isinstance(node, cst.Comparison):
+            self._eval(node.left, frame)
+            for comparison in node.comparisons:
+                self._eval(comparison.comparator, frame)
+        elif isinstance(node, cst.BinaryOperation):
+            self._eval(node.left, frame)
+            self._eval(node.right, frame)
+        elif isinstance(node, cst.IfExp):
+            self._eval(node.test, frame)
+            for branch in (node.body, node.orelse):
+                self._sometimes(frame, "inside a conditional expression", lambda inner, branch=branch: self._eval(branch, inner))
+        elif isinstance(node, cst.Await):
+            self._eval(node.expression, frame)
+        elif "docker" in self.source(node):
+            site = self._anchor(node, frame, [node], "argv")
+            self.operations.append(Opaque(site, "dmigrate does not follow what this expression runs (a lambda, a comprehension, ...)", True))
         return _Unknown(self.source(node))
 
     def _word(self, value, node) -> Word:
@@ -660,6 +721,8 @@ class _PythonReader:
             return self._join_paths(values, node)
         if name in ("os.path.dirname", "os.path.abspath", "os.path.realpath", "os.path.basename") and values and isinstance(values[0], Word):
             return self._path_function(short, values[0], node)
+        if name in ("os.path.exists", "os.path.isfile", "os.path.isdir", "os.path.getsize", "os.stat") and values and isinstance(values[0], Word):
+            return self._host_file(("test", "-e"), values[0], node, frame)
         if name in ("os.getcwd", "pathlib.Path.cwd"):
             return Word(self.source(node), self.cwd.key)
         if name == "os.chdir" and values and isinstance(values[0], Word):
@@ -730,7 +793,11 @@ class _PythonReader:
         if isinstance(receiver, _Ref):
             return self._library_call(f"{receiver.name}.{method.name}", node, frame)
         if isinstance(receiver, Word):
+            if method.name in _PATH_METHODS:
+                return self._host_file(_PATH_METHODS[method.name], receiver, node, frame)
             return self._string_method(receiver, method.name, values, node)
+        if isinstance(receiver, _OpenFile) and method.name in _FILE_METHODS:
+            return self._host_file(_FILE_METHODS[method.name], receiver.path, node, frame)
         if isinstance(receiver, _Result):
             if method.name in ("decode", "strip", "rstrip", "splitlines") and receiver.captured is not None:
                 return receiver.captured
@@ -1052,6 +1119,12 @@ class _PythonReader:
         site = self._anchor(node, frame, [arg.value for arg in node.args], "argv")
         self.operations.append(HostCommand(site, tuple(Word.literal(w) for w in command) + tuple(words), self.cwd))
         return None
+
+    def _host_file(self, command: tuple[str, ...], path: Word, node, frame: _Frame):
+        """A file the driver itself reads or writes (``open(p).read()``, ``Path(p).write_text()``): a host command for the tracer."""
+        site = self._anchor(node, frame, [node.func] + [arg.value for arg in node.args], "argv")
+        self.operations.append(HostCommand(site, (*map(Word.literal, command), path), self.cwd))
+        return _Unknown(self.source(node))
 
     # -- the docker SDK -----------------------------------------------------------------------------------
     def _sdk(self, name: str, node, positional, keywords, frame: _Frame):
