@@ -618,3 +618,16 @@ def test_calls_inside_expressions_are_read(tmp_path, code, kind, guarded):
     root = project(tmp_path, FLOW + code)
     last = operations(root)[-1]
     assert isinstance(last, kind) and (last.site.guard is not None) is guarded
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        'subprocess.run(["docker", "cp", "x:/out/app", "app"], cwd=pick())',
+        "os.system(f\"docker cp x:/out/app '{os.environ['OUT']}'\")",
+    ],
+)
+def test_a_destination_that_depends_on_the_run_is_unknown(tmp_path, call):
+    root = project(tmp_path, f"import os, subprocess\n{call}\n")
+    [copy] = operations(root)
+    assert isinstance(copy, Copy) and not (copy.destination.known and copy.cwd.known)

@@ -30,6 +30,7 @@ from migrate.read.ops import (
     Operation,
     Site,
     Word,
+    map_words,
 )
 from migrate.read.shell import ShellAnchor, read_shell, read_shell_fragment
 
@@ -986,7 +987,7 @@ class _Runner:
             MakeAnchor(target, recipe, anchor, rule.header) if isinstance(anchor, ShellAnchor) else None,
             operation.site.guard or guard,
         )
-        operation = _unknown_placeholders(replace(operation, site=site))
+        operation = map_words(replace(operation, site=site), _unknown_placeholder)
         if isinstance(anchor, ShellAnchor):
             operation = _with_source_texts(operation, recipe, anchor, self.makefile.text)
         if isinstance(operation, HostCommand):
@@ -1077,17 +1078,11 @@ class _Runner:
         self.operations.append(Opaque(operation.site, f"`{shown}` runs make in a way dmigrate does not follow", mentions))
 
 
-def _unknown_placeholders(value):
+def _unknown_placeholder(word: Word) -> Word:
     """A stand-in for unknown make text that the shell took literally (inside single quotes) is still unknown."""
-    if isinstance(value, Word):
-        if PLACEHOLDER_PREFIX in value.key.replace(UNKNOWN_MARK + "$" + PLACEHOLDER_PREFIX, ""):
-            return Word(value.text, UNKNOWN_MARK + value.text + UNKNOWN_MARK)
-        return value
-    if isinstance(value, tuple):
-        return tuple(_unknown_placeholders(item) for item in value)
-    if is_dataclass(value) and not isinstance(value, (Site, type)):
-        return replace(value, **{f.name: _unknown_placeholders(getattr(value, f.name)) for f in fields(value) if f.name != "site"})
-    return value
+    if PLACEHOLDER_PREFIX in word.key.replace(UNKNOWN_MARK + "$" + PLACEHOLDER_PREFIX, ""):
+        return Word(word.text, UNKNOWN_MARK + word.text + UNKNOWN_MARK)
+    return word
 
 
 def _with_source_texts(operation: Operation, recipe: RecipeText, anchor: ShellAnchor, source: str) -> Operation:

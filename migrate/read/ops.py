@@ -8,7 +8,8 @@ depend on something the reader cannot know are kept symbolically in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 
 UNKNOWN_MARK = "\x00"
@@ -190,6 +191,17 @@ class DriverReading:
     parts: tuple["DriverReading", ...] = ()
     """Other drivers this one runs whose steps are among ``operations`` (a Makefile calling ``./build.sh``)."""
 
+
+
+def map_words(value, change: Callable[[Word], Word]):
+    """``value`` (an operation, or any part of one) with ``change`` applied to each of its words; the site stays."""
+    if isinstance(value, Word):
+        return change(value)
+    if isinstance(value, tuple):
+        return tuple(map_words(item, change) for item in value)
+    if is_dataclass(value) and not isinstance(value, (Site, type)):
+        return replace(value, **{f.name: map_words(getattr(value, f.name), change) for f in fields(value) if f.name != "site"})
+    return value
 
 
 def build_paths(build: Build) -> tuple[str | None, str | None]:

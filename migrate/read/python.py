@@ -37,6 +37,7 @@ from migrate.read.ops import (
     RemoveImage,
     Site,
     Word,
+    map_words,
 )
 
 Position = tuple[int, int, int, int]
@@ -961,8 +962,9 @@ class _PythonReader:
             for name in ("capture_output", "stdout")
         )
         cwd = self.cwd
-        if "cwd" in keywords and isinstance(keywords["cwd"][0], Word):
-            cwd = self._host_path(keywords["cwd"][0])
+        if "cwd" in keywords:
+            value, value_node = keywords["cwd"]
+            cwd = self._host_path(value if isinstance(value, Word) else self.unknown(self.source(value_node)))
         if uses_shell:
             return self._shell_string(node, command, command_node, frame, capturing=capturing, cwd=cwd)
         if isinstance(command, Word):
@@ -1303,18 +1305,21 @@ def _holds_docker(value) -> bool:
     return isinstance(value, Word) and "docker" in value.key
 
 
-def _restore_unknowns(value, unknowns: list[str]):
-    """Put back the unknown parts a shell string stood in for with ``${__dmigrate_py_N}``."""
+def _restore_unknowns(operation: Operation, unknowns: list[str]) -> Operation:
+    """Put back the unknown parts a shell string stood in for with ``${__dmigrate_py_N}``.
+
+    A stand-in the shell took literally (inside single quotes) leaves its whole word unknown.
+    """
     import re
-    from dataclasses import fields, is_dataclass
 
     pattern = re.compile(UNKNOWN_MARK + r"\$\{?" + PLACEHOLDER_PREFIX + r"(\d+)\}?" + UNKNOWN_MARK)
-    if isinstance(value, Word):
-        if UNKNOWN_MARK not in value.key:
-            return value
-        return Word(value.text, pattern.sub(lambda m: UNKNOWN_MARK + unknowns[int(m.group(1))] + UNKNOWN_MARK, value.key))
-    if isinstance(value, tuple):
-        return tuple(_restore_unknowns(item, unknowns) for item in value)
-    if is_dataclass(value) and not isinstance(value, (Site, type)):
-        return replace(value, **{f.name: _restore_unknowns(getattr(value, f.name), unknowns) for f in fields(value) if f.name != "site"})
-    return value
+
+    def restore(word: Word) -> Word:
+        if PLACEHOLDER_PREFIX not in word.key:
+            return word
+        key = pattern.sub(lambda m: UNKNOWN_MARK + unknowns[int(m.group(1))] + UNKNOWN_MARK, word.key)
+        if PLACEHOLDER_PREFIX in key:
+            return Word(word.text, UNKNOWN_MARK + word.text + UNKNOWN_MARK)
+        return Word(word.text, key, word.splits)
+
+    return map_words(operation, restore)
