@@ -262,6 +262,21 @@ def walk(root: str) -> Iterator[tuple[str, IgnoreRules, list[str]]]:
         stack.extend(reversed(below))
 
 
+def _places(roots: Iterable[str], tally: _Tally | None = None) -> Iterator[Place]:
+    """The directories under ``roots`` that hold files which may be drivers, numbered in walk order; only these go to the workers."""
+    tally = tally or _Tally()
+    index = 0
+    for root_index, root in enumerate(roots):
+        for directory, rules, names in walk(root):
+            tally.walked += 1
+            if not names:
+                tally.skipped += 1
+                continue
+            ignored = frozenset(name for name in names if rules and is_ignored(rules, os.path.join(directory, name), False))
+            yield Place(index, directory, root_index, tuple(names), ignored)
+            index += 1
+
+
 def _is_directory(entry: os.DirEntry) -> bool:
     """A directory itself, not a link to one: the walk never follows a symlink."""
     try:
@@ -324,7 +339,7 @@ def _start_worker(job: Job) -> None:
 
 def _migrate_one(driver: str, root: int | None) -> Found:
     from migrate.errors import Location
-    from migrate.migration import ERROR, PENDING, Options, Outcome, migrate_driver
+    from migrate.migration import ERROR, PENDING, Options, migrate_driver
     from migrate.report import project_entry
 
     job = _job
@@ -337,9 +352,22 @@ def _migrate_one(driver: str, root: int | None) -> Found:
             outcome = _checked_targets(outcome, job, root)
         entry = project_entry(outcome, Path(job.cwd))
     except Exception as error:  # noqa: BLE001 - one project's bug must not stop the others
-        outcome = Outcome(path, ERROR, f"internal error: {type(error).__name__}: {error}", Location(path))
-        entry = project_entry(outcome, Path(job.cwd))
+        return _not_migrated(driver, ERROR, _internal_error(error), Location(path))
     return Found(driver, entry, outcome.changes if job.keep_changes and outcome.status == PENDING else ())
+
+
+def _not_migrated(path: str, status: str, message: str, location=None) -> Found:
+    """The result for ``path`` when there is no migration to report: an error, or nothing to do."""
+    from migrate.migration import Outcome
+    from migrate.report import project_entry
+
+    job = _job
+    assert job is not None
+    return Found(path, project_entry(Outcome(Path(path), status, message, location), Path(job.cwd)))
+
+
+def _internal_error(error: Exception) -> str:
+    return f"internal error: {type(error).__name__}: {error}"
 
 
 def _checked_targets(outcome, job: Job, root: int | None):
@@ -393,12 +421,16 @@ def _real_directory(directory: str) -> str:
 
 def _detect(place: Place, read_ahead: dict | None = None) -> list[str]:
     """The drivers of ``place`` to migrate; what discovery read of them goes to ``read_ahead``."""
-    from migrate.discover import drivers_among
-
     job = _job
     assert job is not None
+    return _drivers_of(place, job.real_roots[place.root], read_ahead)
+
+
+def _drivers_of(place: Place, real_root: str, read_ahead: dict | None = None) -> list[str]:
+    """The drivers among the files of ``place`` but those git ignores and links out of the root."""
+    from migrate.discover import drivers_among
+
     drivers = drivers_among(Path(place.directory), place.names, read_ahead)
-    real_root = job.real_roots[place.root]
     kept: list[str] = []
     for driver in drivers:
         path = str(driver)
@@ -437,24 +469,15 @@ def migrate_only(item: tuple[str, int]) -> Found:
 
 def _directory_error(place: Place, error: Exception) -> Found:
     from migrate.errors import Location, MigrationStop
-    from migrate.migration import ERROR, Outcome
-    from migrate.report import project_entry
+    from migrate.migration import ERROR
 
-    job = _job
-    assert job is not None
-    path = Path(place.directory)
     if isinstance(error, MigrationStop):
-        outcome = Outcome(path, ERROR, error.reason, error.location)
-    else:
-        outcome = Outcome(path, ERROR, f"internal error: {type(error).__name__}: {error}", Location(path))
-    return Found(place.directory, project_entry(outcome, Path(job.cwd)))
+        return _not_migrated(place.directory, ERROR, error.reason, error.location)
+    return _not_migrated(place.directory, ERROR, _internal_error(error), Location(Path(place.directory)))
 
 
 def find_drivers(paths: Iterable[Path]) -> Iterator[tuple[Path, str | None]]:
-    """Every driver under ``paths``, in this process: ``(driver, None)``, or ``(path, problem)``."""
-    from migrate.discover import drivers_among
-    from migrate.errors import MigrationStop
-
+    """Every driver under ``paths``, found as a batch finds them but in this process: ``(driver, None)``, or ``(path, problem)``."""
     for path in paths:
         absolute = os.path.abspath(path)
         if not os.path.isdir(absolute):
@@ -462,22 +485,15 @@ def find_drivers(paths: Iterable[Path]) -> Iterator[tuple[Path, str | None]]:
             continue
         real_root = os.path.realpath(absolute)
         found = False
-        for directory, rules, names in walk(absolute):
-            if not names:
-                continue
+        for place in _places([absolute]):
             try:
-                drivers = drivers_among(Path(directory), names)
-            except MigrationStop as stop:
-                yield Path(directory), stop.reason
+                drivers = _drivers_of(place, real_root)
+            except Exception as error:  # noqa: BLE001 - as in a batch, one directory's failure is its own
+                yield Path(place.directory), getattr(error, "reason", None) or _internal_error(error)
                 continue
             for driver in drivers:
-                name = str(driver)
-                if rules and is_ignored(rules, name, False):
-                    continue
-                if os.path.islink(name) and not inside(os.path.realpath(name), real_root):
-                    continue
                 found = True
-                yield driver, None
+                yield Path(driver), None
         if not found:
             yield path, NO_DRIVER
 
@@ -538,30 +554,18 @@ def run(
 
     by_file = {path: _named_file(path) for path in files}
     root_of_place: dict[int, int] = {}
-    rules_of_place: dict[int, IgnoreRules] = {}
     tally = _Tally()
 
     def places() -> Iterator[Place]:
-        """Only directories with files that may be drivers go to the workers."""
-        index = 0
-        for root_index, root in enumerate(roots):
-            for directory, rules, names in walk(root):
-                tally.walked += 1
-                if not names:
-                    tally.skipped += 1
-                    continue
-                root_of_place[index] = root_index
-                rules_of_place[index] = rules
-                ignored = frozenset(name for name in names if rules and is_ignored(rules, os.path.join(directory, name), False))
-                yield Place(index, directory, root_index, tuple(names), ignored)
-                index += 1
+        for place in _places(roots, tally):
+            root_of_place[place.index] = place.root
+            yield place
 
     walked: list[tuple[int, list[Found]]] = []
     _run_places(places(), jobs or default_jobs(), task, walked, progress, tally)
     by_root: dict[int, list[Found]] = {index: [] for index in range(len(roots))}
     for place_index, found in sorted(walked, key=lambda item: item[0]):
-        rules = rules_of_place[place_index]
-        by_root[root_of_place[place_index]] += [f for f in found if not (rules and is_ignored(rules, f.driver, False))]
+        by_root[root_of_place[place_index]] += found
 
     ordered: list[Found] = []
     for path in paths:
@@ -599,22 +603,18 @@ def named_file_problem(path: str) -> str | None:
 
 def _named_file(path: str) -> Found:
     from migrate.errors import Location
-    from migrate.migration import ERROR, Outcome
-    from migrate.report import project_entry
+    from migrate.migration import ERROR
 
     problem = named_file_problem(path)
     if problem is None:
         return _migrate_one(path, None)
-    outcome = Outcome(Path(path), ERROR, problem, Location(Path(path)))
-    return Found(path, project_entry(outcome, Path(os.getcwd())))
+    return _not_migrated(path, ERROR, problem, Location(Path(path)))
 
 
 def _no_driver(root: str) -> Found:
-    from migrate.migration import NOTHING, Outcome
-    from migrate.report import project_entry
+    from migrate.migration import NOTHING
 
-    outcome = Outcome(Path(root), NOTHING, NO_DRIVER)
-    return Found(root, project_entry(outcome, Path(os.getcwd())))
+    return _not_migrated(root, NOTHING, NO_DRIVER)
 
 
 def _chunks(places: Iterator[Place], size: int) -> Iterator[list[Place]]:
@@ -741,12 +741,12 @@ def _isolated(chunk: list[Place], task) -> list[tuple[int, list[Found]]]:
                 continue
             ok, drivers = worker.call(detect_only, place)
             if not ok:
-                results.append((place.index, [_crash(place.directory, drivers)]))
+                results.append((place.index, [_crash(place.directory)]))
                 continue
             found: list[Found] = []
             for driver in drivers:
                 ok, value = worker.call(migrate_only, (driver, place.root))
-                found.append(value if ok else _crash(driver, value))
+                found.append(value if ok else _crash(driver))
             results.append((place.index, found))
         return results
     finally:
@@ -767,25 +767,21 @@ class _Solo:
             self.executor = ProcessPoolExecutor(1, mp_context=_fork_context(), initializer=_start_worker, initargs=(_job,))
         try:
             return True, self.executor.submit(function, argument).result()
-        except BrokenProcessPool as error:
+        except BrokenProcessPool:
             self.executor.shutdown(wait=False)
             self.executor = None
-            return False, str(error) or "the worker process died"
+            return False, None
 
     def close(self) -> None:
         if self.executor is not None:
             self.executor.shutdown(wait=True)
 
 
-def _crash(path: str, detail: str) -> Found:
+def _crash(path: str) -> Found:
     from migrate.errors import Location
-    from migrate.migration import ERROR, Outcome
-    from migrate.report import project_entry
+    from migrate.migration import ERROR
 
-    job = _job
-    assert job is not None
-    outcome = Outcome(Path(path), ERROR, "dmigrate crashed on this project (the worker process died)", Location(Path(path)))
-    return Found(path, project_entry(outcome, Path(job.cwd)))
+    return _not_migrated(path, ERROR, "dmigrate crashed on this project (the worker process died)", Location(Path(path)))
 
 
 def _fork_context():
