@@ -668,6 +668,16 @@ MERGED_LINES = {
         ["COPY --from=builder /src/go.mod /go.mod", "COPY --from=builder /out/app /usr/local/bin/app"],
         ["COPY --from=app:build /src/go.mod /go.mod"],
     ),
+    "a COPY of several sources keeps their order, so a later source still wins": (
+        {
+            "build.sh": extract(),
+            "Dockerfile": "FROM alpine:3.19\nCOPY README app config/ /opt/\n",
+            "README": "r\n",
+            "config/app": "a file named like the artifact\n",
+        },
+        ["COPY README /opt/\nCOPY --from=builder /out/app /opt/\nCOPY config/ /opt/"],
+        [],
+    ),
 }
 
 
@@ -677,8 +687,9 @@ def test_merged_lines(tmp_path, name):
     root = make_project(tmp_path / "project", {"Dockerfile.build": GO_BUILD, **files})
     outcome = migrate(root / "build.sh")
     assert outcome.status == "pending", outcome.message
-    lines = texts_after(outcome, root)["Dockerfile"].splitlines()
-    assert [line for line in present if line not in lines] == []
+    text = texts_after(outcome, root)["Dockerfile"]
+    lines = text.splitlines()
+    assert [line for line in present if line not in lines and line not in text] == []
     assert [line for line in absent if line in lines] == []
 
 

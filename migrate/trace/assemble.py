@@ -505,21 +505,40 @@ class Assembler:
                 "which are now copied from their stage; anything else the driver put there is no longer copied"
             )
         replaced = {c.source for c in consumptions if c.relation in ("itself", "inside", "unpacked")} | made_by_flow
-        kept_sources = [s for s in sources if s not in replaced]
         base_flags = list(instruction.flags)
         for flag in base_flags:
             if flag.split("=", 1)[0].lower() not in _COPY_FLAGS:
                 raise self.refuse(
                     site, f"{instruction.keyword} {flag} reads the extracted artifact, and dmigrate does not carry {flag.split('=', 1)[0]} into a COPY --from"
                 )
+        if not replaced:
+            # The COPY stays as it is; each artifact it held is copied after it.
+            specs = [self._artifact_spec(c, base_flags, destination, len(sources), names, site) for c in consumptions]
+            return InstructionEdit(instruction, tuple(specs), keep_original=True)
+        # Sources are copied in order and a later one wins, so the kept ones and the artifacts keep their order.
         specs: list[CopySpec] = []
-        keep_original = not replaced
-        if replaced and kept_sources:
-            specs.append(CopySpec(tuple(base_flags), tuple(kept_sources), destination, instruction.keyword))
+        kept: list[str] = []
+        held: list[CopySpec] = []  # artifacts inside the kept sources, copied right after them
+
+        def flush() -> None:
+            if kept:
+                specs.append(CopySpec(tuple(base_flags), tuple(kept), destination, instruction.keyword))
+                specs.extend(held)
+                kept.clear()
+                held.clear()
+
         for source in sources:
-            for consumption in (c for c in consumptions if c.source == source):
-                specs.append(self._artifact_spec(consumption, base_flags, destination, len(sources), names, site))
-        return InstructionEdit(instruction, tuple(specs), keep_original=keep_original)
+            artifact_specs = [
+                self._artifact_spec(c, base_flags, destination, len(sources), names, site) for c in consumptions if c.source == source
+            ]
+            if source in replaced:
+                flush()
+                specs.extend(artifact_specs)
+            else:
+                kept.append(source)
+                held.extend(artifact_specs)
+        flush()
+        return InstructionEdit(instruction, tuple(specs))
 
     def _made_by_flow(self, consumption: Consumption) -> bool:
         """A directory COPY source that holds nothing but artifacts: it no longer exists, so the COPY goes."""
