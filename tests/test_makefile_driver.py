@@ -281,6 +281,13 @@ def test_rules_stay_with_a_no_op_recipe_and_the_final_build_keeps_make_variables
     assert texts_after(outcome, root) == {"Dockerfile": MERGED, "Makefile": MIGRATED, "Dockerfile.build": None}
 
 
+def test_a_crlf_makefile_is_read_as_make_reads_it_and_keeps_its_line_endings(tmp_path):
+    root = project(tmp_path, LEGACY.replace("\n", "\r\n"), **{"main.go": "package main\n"})
+    outcome = migrate(root / "Makefile")
+    assert outcome.status == "pending", outcome.message
+    assert texts_after(outcome, root)["Makefile"] == MIGRATED.replace("\n", "\r\n")
+
+
 def test_keep_legacy_keeps_the_prerequisite_on_the_legacy_dockerfile(tmp_path):
     root = project(tmp_path, LEGACY, **{"main.go": "package main\n"})
     after = texts_after(migrate(root / "Makefile", keep_legacy=True), root)["Makefile"]

@@ -327,7 +327,7 @@ class _MakefileEmitter:
             except _Overlap:
                 raise self.refuse(self.makefile.line_of(span[0]), "two rewrites of this recipe line overlap") from None
             if _is_empty_recipe_line(new_line):
-                stop = span[1] + 1 if span[1] < len(text) and text[span[1]] == "\n" else span[1]
+                stop = span[1] + len(_line_break_at(text, span[1]))
                 final.append((span[0], stop, ""))
                 emptied.add(span)
             else:
@@ -335,7 +335,7 @@ class _MakefileEmitter:
         for rule in self.makefile.all_rules:
             spans = [(line.start, line.end) for line in rule.recipe]
             if spans and all(span in emptied for span in spans):
-                final.append((spans[0][0], spans[0][0], "\t" + NO_OP_RECIPE + "\n"))
+                final.append((spans[0][0], spans[0][0], "\t" + NO_OP_RECIPE + (_line_break_at(text, spans[0][1]) or "\n")))
         final.sort(key=lambda item: (item[0], item[1]))
         out = []
         position = 0
@@ -370,8 +370,13 @@ class _Overlap(Exception):
     """Two rewrites of one recipe line overlap."""
 
 
+def _line_break_at(text: str, position: int) -> str:
+    """The line ending at ``position``: ``\\r\\n``, ``\\n`` or none (the end of the text)."""
+    return "\r\n" if text.startswith("\r\n", position) else "\n" if text.startswith("\n", position) else ""
+
+
 def _is_empty_recipe_line(line: str) -> bool:
-    rest = line.replace("\\\n", " ").strip().lstrip("@-+").strip()
+    rest = line.replace("\\\r\n", " ").replace("\\\n", " ").strip().lstrip("@-+").strip()
     return rest in ("", "\\", ";")
 
 

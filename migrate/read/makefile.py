@@ -186,7 +186,8 @@ class _Parser:
         return None if self.active() is True else "inside a Makefile conditional that depends on the environment"
 
     def run(self) -> None:
-        lines = self.text.split("\n")
+        # make drops the CR of a CRLF line ending; the spans still count it, so a rewrite keeps it.
+        lines = [line.removesuffix("\r") for line in self.text.split("\n")]
         offsets = self.makefile.line_starts
         rule: _Rule | None = None
         index = 0
@@ -197,7 +198,7 @@ class _Parser:
                 last = index
                 while _continues(lines[last]) and last + 1 < len(lines):
                     last += 1
-                end = offsets[last] + len(lines[last])
+                end = self._line_end(last)
                 if self.active() is not False:
                     rule.recipe.append(_RecipeLine(start, end, index + 1, self.text[start:end]))
                 index = last + 1
@@ -207,7 +208,7 @@ class _Parser:
                 last += 1
             logical = " ".join(_strip_continuation(lines[i]) for i in range(index, last + 1))
             number = index + 1
-            end = offsets[last] + len(lines[last])
+            end = self._line_end(last)
             index = last + 1
             stripped = _strip_comment(logical).strip()
             if not stripped:
@@ -231,6 +232,12 @@ class _Parser:
             if word in ("vpath", "unexport", "undefine"):
                 continue
             rule = self._statement(stripped, number, (start, end))
+
+    def _line_end(self, index: int) -> int:
+        """Where line ``index`` ends in the text, before its newline and the CR of a CRLF."""
+        starts = self.makefile.line_starts
+        end = starts[index + 1] - 1 if index + 1 < len(starts) else len(self.text)
+        return end - 1 if end > starts[index] and self.text[end - 1] == "\r" else end
 
     def _include(self, names: str, number: int, *, optional: bool) -> None:
         """Read an included file's variables and rules; its rules' recipes are the included file's, not this one's."""
@@ -925,6 +932,9 @@ class _Runner:
         index = 1  # the recipe prefix tab
         while index < len(source):
             char = source[index]
+            if char == "\r" and source.startswith("\n", index + 1):
+                index += 1  # make drops the CR of a CRLF line ending
+                continue
             kept.append((char, index))
             if char == "\n" and index + 1 < len(source) and source[index + 1] == "\t":
                 index += 2
