@@ -6,10 +6,10 @@ stage); the emitters turn it into text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from migrate.read.dockerfile import Dockerfile, Instruction
+from migrate.read.dockerfile import Dockerfile, Instruction, Trivia
 from migrate.read.ops import DriverReading, Site
 
 
@@ -112,8 +112,8 @@ class Plan:
     driver: DriverReading
     merged_dockerfile: Path
     directives: tuple[str, ...]
-    global_args: tuple[object, ...]
-    """Instructions and comments of the merged pre-FROM block, in order."""
+    global_args: tuple[Instruction | Trivia | ArgRename, ...]
+    """Instructions and comments of the merged pre-FROM block, in order; an ARG that must be renamed as its rename."""
     stages: tuple[StagePlan, ...]
     artifacts: tuple[Artifact, ...]
     driver_edits: tuple[DriverEdit, ...]
@@ -122,7 +122,7 @@ class Plan:
     """``.dockerignore`` files to extend: path, current text (None when absent), lines to add."""
     decisions: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
-    build_args: tuple[str, ...] = field(default=())
+    build_args: tuple[str, ...] = ()
     """Every build arg the new ``docker build`` passes, as ``NAME`` or ``NAME=value``."""
 
 

@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from migrate.plan import ArgRename
-from migrate.read.dockerfile import Dockerfile, Stage, Trivia
+from migrate.read.dockerfile import Dockerfile, Instruction, Stage, Trivia
 from migrate.read.ops import Build, BuildArg
 from migrate.trace.flow import BuiltImage, instruction_site
 
@@ -152,9 +152,9 @@ class ArgMerge:
             return True
         return any(other.base == stage.name for other in image.dockerfile.stages if stage.name)
 
-    def global_block(self) -> tuple[object, ...]:
+    def global_block(self) -> tuple[Instruction | Trivia | ArgRename, ...]:
         """The merged pre-FROM block: each file's ARGs and comments, renamed where needed, without repeats."""
-        block: list[object] = []
+        block: list[Instruction | Trivia | ArgRename] = []
         seen: set[str] = set()
         for image in self.merged:
             renames = self.renames.get(image.position, {})
