@@ -95,7 +95,7 @@ def _glob_regex(pattern: str) -> str:
         elif char == "[":
             closing = _class_end(pattern, index)
             if closing is None:
-                out.append(re.escape(char))
+                return "(?!)"  # git's wildmatch gives up on a class that never closes: the rule matches nothing
             else:
                 body = pattern[index + 1 : closing]
                 if body.startswith(("!", "^")):

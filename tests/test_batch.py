@@ -304,3 +304,28 @@ def test_a_candidate_that_cannot_be_read_is_a_driver_whose_migration_says_why(tm
 
     monkeypatch.setattr(Path, "open", unreadable)
     assert drivers_among(root, ["build.sh", "tool.py"]) == [root / "build.sh"], "--check must not say there is nothing to do"
+
+
+IGNORE_PATTERNS = [
+    "*.sh", "/build", "build/", "a/**/b", "**/c", "d/**", "!keep.sh", "\\!bang", "\\#hash", "trail\\ ", "trail  ", "x?y",
+    "[ab]z", "[!ab]w", "[^ab]w", "dir/sub", "*/mid", "e*/f", "**", "name with space", "g\\*h", "[]]k", "l[", "m/", "/n/o",
+]
+IGNORE_PATHS = [
+    "x.sh", "build", "sub/build", "a/b", "a/x/b", "a/x/y/b", "c", "q/c", "d/x", "keep.sh", "!bang", "#hash", "trail ",
+    "trail", "xzy", "x/y", "az", "cz", "cw", "aw", "dir/sub", "z/dir/sub", "q/mid", "q/r/mid", "ex/f", "name with space",
+    "g*h", "gXh", "]k", "l[", "m", "n/o", "z/n/o",
+]
+
+
+@pytest.mark.parametrize("pattern", IGNORE_PATTERNS)
+def test_ignore_rules_match_as_git_check_ignore_does(tmp_path, pattern):
+    from migrate.gitignore import IgnoreFile, is_ignored
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".gitignore").write_text(pattern + "\n")
+    rules = (IgnoreFile(str(tmp_path), pattern + "\n"),)
+    for path in IGNORE_PATHS:
+        for is_dir in (False, True):
+            asked = path + ("/" if is_dir else "")
+            git = subprocess.run(["git", "check-ignore", "-q", "--no-index", asked], cwd=tmp_path).returncode == 0
+            assert is_ignored(rules, f"{tmp_path}/{path}", is_dir) == git, (pattern, asked)
