@@ -360,3 +360,16 @@ def test_commands_that_read_or_write_files_are_host_commands(text, host):
 )
 def test_docker_behind_another_command(text, expected):
     assert summary(read(text).operations[-1]) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cleanup() { docker rm -f tmp; }\ntrap cleanup EXIT\ndocker create --name tmp img\n",
+        'tmp=$(docker create img)\ntrap "docker rm -f $tmp" EXIT\n',
+    ],
+)
+def test_a_trap_handler_through_a_function_or_with_a_captured_id_runs_at_the_end(text):
+    create, remove = read(text).operations
+    assert summary(create)[0] == "create" and isinstance(remove, Remove)
+    assert remove.containers[0].key == (create.name.key if create.name else "\0container-id tmp 0\0")

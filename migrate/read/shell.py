@@ -13,7 +13,7 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -225,7 +225,8 @@ class _ShellReader:
         )
 
     def _node_text(self, node) -> str:
-        return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+        # The node's own tree holds its text: a trap handler is parsed on its own and read by this reader.
+        return node.text.decode("utf-8", "replace")
 
     def _site(self, node, anchor: ShellAnchor | None, state: _State) -> Site:
         return Site(self.path, node.start_point[0] + 1, anchor, state.guard)
@@ -473,11 +474,7 @@ class _ShellReader:
         trailing = [c for c in heredoc.named_children if c.type not in inert]
         if not trailing:
             return
-        reader = _ShellReader(self.path, self.text)
-        reader.functions = self.functions
-        for child in trailing:
-            reader._element(child, state.fork(), anchor)
-        if reader.operations or reader.deferred:
+        if self._read_aside(lambda: [self._element(child, state.fork(), anchor) for child in trailing]):
             site = self._site(trailing[0], anchor, state)
             reason = "dmigrate cannot read commands that follow a here-document's `<<` on the same line; move them to a line of their own"
             self.operations.append(Opaque(site, reason, True))
@@ -722,26 +719,36 @@ class _ShellReader:
         state.cwd = resolve_host_path(state.cwd, arguments[0])
 
     def _trap(self, node, arguments: list[Word], state: _State, site: Site) -> None:
-        if len(arguments) < 2 or not arguments[0].known:
+        """A handler runs at the end; its steps are read in place of the ``trap`` line."""
+        if len(arguments) < 2:
             return
-        handler = arguments[0].key
-        if "docker" not in handler:
+        # An unknown part (``trap "docker rm -f $cid" EXIT``) stands in the handler as a variable that holds it.
+        pieces = arguments[0].key.split(UNKNOWN_MARK)
+        unknowns = {f"__dmigrate_trap_{i}": Word(f"${i}", _unknown(piece)) for i, piece in enumerate(pieces) if i % 2}
+        handler = "".join(piece if i % 2 == 0 else "${__dmigrate_trap_%d}" % i for i, piece in enumerate(pieces))
+        if "docker" not in handler and not any(word in self.functions for word in re.findall(r"[\w.-]+", handler)):
             return
-        sub = _parser().parse(handler.encode("utf-8"))
-        if _first_error(sub.root_node) is not None:
+        tree = _parser().parse(handler.encode("utf-8"))
+        if _first_error(tree.root_node) is not None:
             self.operations.append(Opaque(site, "a `trap` handler that cannot be read", True))
             return
-        reader = _ShellReader(self.path, handler)
-        reader.functions = self.functions
         inner = state.fork(depth=state.depth + 1)
-        reader._block(sub.root_node.children, inner)
-        trap_anchor = site.anchor
-        for operation in reader.operations:
-            self.deferred.append(type(operation)(**{**operation.__dict__, "site": Site(self.path, site.line, trap_anchor, state.guard)}))
+        inner.variables.update(unknowns)
+        found = self._read_aside(lambda: self._block(tree.root_node.children, inner))
+        in_place = Site(self.path, site.line, site.anchor, state.guard)
+        self.deferred += [replace(operation, site=in_place) for operation in found]
+
+    def _read_aside(self, read) -> list[Operation]:
+        """Run ``read`` and hand back the operations it found instead of adding them to the flow."""
+        operations, deferred = len(self.operations), len(self.deferred)
+        read()
+        found = self.operations[operations:] + self.deferred[deferred:]
+        del self.operations[operations:], self.deferred[deferred:]
+        return found
 
     # -- words -----------------------------------------------------------------
     def _mentions_docker(self, node) -> bool:
-        return b"docker" in self.source[node.start_byte : node.end_byte]
+        return b"docker" in node.text
 
     def _fields(self, node, state: _State) -> list[Word]:
         """The words one argument stands for: unquoted expansions split at whitespace, ``"$@"`` one word per argument.
@@ -824,20 +831,22 @@ class _ShellReader:
 
     def _string_key(self, node, state: _State) -> str:
         pieces: list[str] = []
-        position = node.start_byte + 1
+        raw = node.text
+        base = node.start_byte
+        position = base + 1
         end = node.end_byte - 1
         for child in node.children:
             if child.type == '"':
                 continue
             if child.start_byte > position:
-                pieces.append(_unescape(self.source[position : child.start_byte].decode("utf-8", "replace"), _DOUBLE_QUOTE_ESCAPES))
+                pieces.append(_unescape(raw[position - base : child.start_byte - base].decode("utf-8", "replace"), _DOUBLE_QUOTE_ESCAPES))
             if child.type == "string_content":
                 pieces.append(_unescape(self._node_text(child), _DOUBLE_QUOTE_ESCAPES))
             else:
                 pieces.append(self._key(child, state))
             position = child.end_byte
         if end > position:
-            pieces.append(_unescape(self.source[position:end].decode("utf-8", "replace"), _DOUBLE_QUOTE_ESCAPES))
+            pieces.append(_unescape(raw[position - base : end - base].decode("utf-8", "replace"), _DOUBLE_QUOTE_ESCAPES))
         return "".join(pieces)
 
     def _variable(self, name: str, state: _State) -> str:
