@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from migrate.change import display_path
 from migrate.verify.compare import Difference
 from migrate.verify.run import DIFFERENT, EQUIVALENT, NOTHING, FlowRun, Leftovers, Verification
 
@@ -33,7 +34,7 @@ def write_verification(
     verification: Verification, out: TextIO, err: TextIO, *, quiet: bool = False, rich_table: bool = False
 ) -> None:
     cwd = Path(os.getcwd())
-    shown = _display(verification.driver, cwd)
+    shown = display_path(verification.driver, cwd)
     if verification.status not in (EQUIVALENT, DIFFERENT):
         where = verification.location.render(cwd) if verification.location else shown
         stream = out if verification.status == NOTHING else err
@@ -157,12 +158,6 @@ def _size(size: int) -> str:
     return f"{size} B"
 
 
-def _display(path: Path, cwd: Path) -> str:
-    from migrate.change import display_path
-
-    return display_path(path, cwd)
-
-
 def verifications_json(verifications: Sequence[Verification], cwd: Path) -> dict:
     return {"version": 1, "verifications": [_verification_json(v, cwd) for v in verifications]}
 
@@ -183,7 +178,7 @@ def _verification_json(verification: Verification, cwd: Path) -> dict:
         }
 
     return {
-        "driver": _display(verification.driver, cwd),
+        "driver": display_path(verification.driver, cwd),
         "status": verification.status,
         "message": verification.message,
         "location": verification.location.render(cwd) if verification.location else None,
