@@ -342,6 +342,16 @@ CASES = [
         "standard input",
     ),
     (
+        "the directory for the artifact made after `||`",
+        {
+            "build.sh": flow("mkdir -p out || echo no out\ndocker create --name c app:build\ndocker cp c:/out/app out/app\ndocker rm c"),
+            "Dockerfile": "FROM alpine:3.19\nCOPY out/app /usr/local/bin/app\n",
+        },
+        "refused",
+        3,
+        "from an `||` chain",
+    ),
+    (
         "a docker step behind xargs",
         {"build.sh": flow("docker create --name c app:build\ndocker cp c:/out/app app\necho c | xargs docker rm")},
         "refused",

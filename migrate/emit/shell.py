@@ -53,7 +53,7 @@ def _apply(source: bytes, driver: DriverReading, edits: tuple[DriverEdit, ...], 
     last_start = len(source) + 1
     for start, end, new in replacements:
         if end > last_start:
-            raise Refusal(Location(driver.path), "two rewrites of the driver overlap")
+            raise Refusal(Location(driver.path, _line_of(source, start)), "two rewrites of the driver overlap")
         out[start:end] = new
         last_start = start
     return bytes(out)
@@ -129,7 +129,8 @@ def _remove_elements(source: bytes, chain: ShellAnchor, indexes: set[int], place
     for index in gone:
         neighbours = [chain.operators[i] for i in (index - 1, index) if 0 <= i < len(chain.operators)]
         if any(op != "&&" for op in neighbours):
-            raise Refusal(Location(driver.path), "cannot remove a command from an `||` chain without changing what runs")
+            line = _line_of(source, chain.elements[index][0])
+            raise Refusal(Location(driver.path, line), "cannot remove a command from an `||` chain without changing what runs")
     pieces = [source[chain.elements[kept[0]][0] : chain.elements[kept[0]][1]]]
     for index in kept[1:]:
         separator = source[chain.elements[index - 1][1] : chain.elements[index][0]]
@@ -137,6 +138,10 @@ def _remove_elements(source: bytes, chain: ShellAnchor, indexes: set[int], place
     first = chain.elements[0][0]
     last = chain.elements[-1][1]
     return [(first, last, b"".join(pieces))]
+
+
+def _line_of(source: bytes, offset: int) -> int:
+    return source.count(b"\n", 0, offset) + 1
 
 
 def _remove_statement(source: bytes, span: tuple[int, int], placeholder: bool) -> tuple[int, int, bytes]:
