@@ -483,6 +483,17 @@ CASES["a .dockerignore with CRLF line endings keeps them"] = _with_crlf_dockerig
 )
 
 
+def _with_continued_arg(case):
+    before, expected = case
+    written = {**before, "Dockerfile.build": before["Dockerfile.build"].replace("ARG VERSION=dev", "ARG \\\n    VERSION=dev")}
+    return written, {**expected, "Dockerfile": expected["Dockerfile"].replace("ARG BUILDER_VERSION=dev", "ARG \\\n    BUILDER_VERSION=dev")}
+
+
+CASES["an ARG continued on the next line is renamed there"] = _with_continued_arg(
+    CASES["the same build arg with different values: the build stage's copy is renamed"]
+)
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_case(tmp_path, name):
     before, expected = CASES[name]

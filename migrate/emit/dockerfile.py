@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 
+from migrate.errors import Location, Refusal
 from migrate.plan import ArgRename, CopySpec, InstructionEdit, Plan, StagePlan
 from migrate.read.dockerfile import BOM, Instruction, Trivia
 
@@ -21,7 +22,7 @@ def emit_dockerfile(plan: Plan) -> str:
     out: list[str] = [BOM] if final.bom else []
     out += [line + newline for line in plan.directives]
     for item in plan.global_args:
-        out.append(_render_global(item, newline))
+        out.append(_render_global(plan, item, newline))
     if plan.global_args:
         out.append(newline)
     previous_file = None
@@ -52,27 +53,47 @@ def emit_dockerfile(plan: Plan) -> str:
             elif item.line in edits:
                 out.append(_render_edit(edits[item.line], newline))
             elif item.line in renames:
-                out.append(_render_stage_rename(renames[item.line], newline))
+                out.append(_render_stage_rename(plan, renames[item.line], newline))
             else:
                 out.append(item.text)
     return "".join(out)
 
 
-def _render_global(item: object, newline: str) -> str:
+def _render_global(plan: Plan, item: object, newline: str) -> str:
     if isinstance(item, ArgRename):
-        return _renamed_arg_line(item)
+        return _renamed_arg_line(plan, item)
     return item.text if item.text.endswith(("\n", "\r")) else item.text + newline
 
 
-def _renamed_arg_line(rename: ArgRename) -> str:
-    return re.sub(rf"^(\s*\S+\s+){re.escape(rename.name)}\b", lambda m: m.group(1) + rename.new_name, rename.instruction.text, count=1)
+_ARG_NAME_PREFIX = r"^(\s*\S+(?:\s|[\\`]\r?\n|#[^\n]*\n)+)"
+"""``ARG`` and what stands between it and the name: blanks, and line continuations with the comments Docker skips in them."""
 
 
-def _render_stage_rename(rename: ArgRename, newline: str) -> str:
+def _renamed_arg_line(plan: Plan, rename: ArgRename) -> str:
+    text, found = re.subn(
+        _ARG_NAME_PREFIX + re.escape(rename.name) + r"(?=[=\s]|$)",
+        lambda m: m.group(1) + rename.new_name,
+        rename.instruction.text,
+        count=1,
+    )
+    if not found:
+        # The ENV written after it would read a build arg nothing declares.
+        path = next((p.dockerfile.path for p in plan.stages if rename.instruction in _instructions(p.dockerfile)), plan.merged_dockerfile)
+        raise Refusal(Location(path, rename.instruction.line), f"cannot find the name {rename.name} in this ARG to rename it; write `ARG {rename.name}` on a line of its own")
+    return text
+
+
+def _instructions(dockerfile):
+    yield from dockerfile.preamble
+    for stage in dockerfile.stages:
+        yield from stage.body
+
+
+def _render_stage_rename(plan: Plan, rename: ArgRename, newline: str) -> str:
     if rename.keep_unset:
         # The stage never had a value for it; leaving it undeclared keeps it unset.
         return ""
-    text = _renamed_arg_line(rename)
+    text = _renamed_arg_line(plan, rename)
     if not text.endswith(("\n", "\r")):
         text += newline
     return text + f"ENV {rename.name}=${{{rename.new_name}}}{newline}"
