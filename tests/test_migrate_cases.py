@@ -494,6 +494,21 @@ CASES["an ARG continued on the next line is renamed there"] = _with_continued_ar
 )
 
 
+def _behind_sudo(case):
+    before, expected = case
+    final = "docker build --build-arg VERSION=2.0 -t acme/app ."
+    merged = "docker build --build-arg BUILDER_VERSION=sdk-7 --build-arg VERSION=2.0 -t acme/app ."
+    return (
+        {**before, "build.sh": before["build.sh"].replace(final, "sudo -u build " + final)},
+        {**expected, "build.sh": expected["build.sh"].replace(merged, "sudo -u build " + merged)},
+    )
+
+
+CASES["build args join the docker build word, not a build user of sudo"] = _behind_sudo(
+    CASES["the same build arg with different values: the build stage's copy is renamed"]
+)
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_case(tmp_path, name):
     before, expected = CASES[name]

@@ -16,6 +16,7 @@ import shlex
 from collections import defaultdict
 from pathlib import Path
 
+from migrate.emit.shell import build_word_index
 from migrate.errors import Location, MigrationStop, Refusal
 from migrate.plan import DriverEdit
 from migrate.read.makefile import PLACEHOLDER_PREFIX, MakeAnchor, Makefile, RecipeText, _Scope, parse_makefile
@@ -185,11 +186,10 @@ class _MakefileEmitter:
     # -- the final build ---------------------------------------------------------------------------
     def _build_word_end(self, anchor: MakeAnchor, line: int) -> int:
         recipe = anchor.recipe
-        for index, (start, end) in enumerate(anchor.shell.words):
-            if index > 0 and recipe.shell[start:end] == b"build":
-                span = recipe.source_span(start, end)
-                if span is not None:
-                    return span[1]
+        index = build_word_index([recipe.shell[start:end] for start, end in anchor.shell.words])
+        span = recipe.source_span(*anchor.shell.words[index]) if index is not None else None
+        if span is not None:
+            return span[1]
         raise self.refuse(line, "cannot find the `build` word of this docker command in the Makefile text to extend it")
 
     def _add_build_args(self, edit: DriverEdit, anchor: MakeAnchor) -> tuple[int, int, str]:

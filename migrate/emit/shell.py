@@ -167,18 +167,24 @@ def _insert_after_subcommand(source: bytes, anchor: ShellAnchor, texts, line, dr
 
 
 def _subcommand_end(source: bytes, anchor: ShellAnchor, line: int, driver) -> int:
-    words = [source[a:b] for a, b in anchor.words]
-    for index, word in enumerate(words):
-        if word == b"build" and index > 0:
-            return anchor.words[index][1]
-    raise Refusal(Location(driver.path, line), "cannot find the `build` word of this docker command to extend it")
+    index = build_word_index([source[a:b] for a, b in anchor.words])
+    if index is None:
+        raise Refusal(Location(driver.path, line), "cannot find the `build` word of this docker command to extend it")
+    return anchor.words[index][1]
+
+
+def build_word_index(words: list[bytes]) -> int | None:
+    """Which of a command's words is docker's ``build`` (``sudo -u build docker build .`` has two)."""
+    start = next((index + 1 for index, word in enumerate(words) if word == b"docker" or word.endswith(b"/docker")), 1)
+    return next((index for index in range(start, len(words)) if words[index] == b"build"), None)
 
 
 def _retarget(source: bytes, anchor: ShellAnchor, texts, line, driver) -> list[tuple[int, int, bytes]]:
     dockerfile, target = texts
     words = [source[a:b] for a, b in anchor.words]
     replacements = []
-    for index, word in enumerate(words):
+    first = (build_word_index(words) or 0) + 1
+    for index, word in enumerate(words[first:], start=first):
         if word in (b"-f", b"--file") and index + 1 < len(words):
             a, b = anchor.words[index + 1]
             replacements.append((a, b, _quote(dockerfile)))
