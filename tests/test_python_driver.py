@@ -631,3 +631,20 @@ def test_a_destination_that_depends_on_the_run_is_unknown(tmp_path, call):
     root = project(tmp_path, f"import os, subprocess\n{call}\n")
     [copy] = operations(root)
     assert isinstance(copy, Copy) and not (copy.destination.known and copy.cwd.known)
+
+
+def test_build_args_for_a_shell_string_with_two_builds_are_refused(tmp_path):
+    driver = d(
+        """
+        import os, subprocess
+        subprocess.run(["docker", "build", "--build-arg", "V=1", "-t", "b", "-f", "Dockerfile.build", "."], check=True)
+        subprocess.run(["docker", "create", "--name", "x", "b"], check=True)
+        subprocess.run(["docker", "cp", "x:/out/app", "app"], check=True)
+        subprocess.run(["docker", "rm", "x"], check=True)
+        os.system("docker build -t tools tools && docker build -t app .")
+        """
+    )
+    root = project(tmp_path, driver, **{"tools/Dockerfile": "FROM alpine:3.19\n"})
+    outcome = migrate(root / "build.py")
+    assert (outcome.status, outcome.location.line) == ("refused", 6)
+    assert "more than one `docker build`" in outcome.message

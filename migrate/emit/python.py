@@ -784,42 +784,40 @@ def _edit_shell_string(emitter: _PythonEmitter, edit: DriverEdit, call):
     if edit.action != "add-build-args":
         raise emitter.refuse(line, "the build image is still used; dmigrate cannot yet retarget a build written as a shell string")
     words = " " + " ".join(emitter.shell_words(text, line) for text in edit.texts)
-    command_index = 0
     node = call.args[0].value if call.args else None
     if isinstance(node, cst.SimpleString):
-        new = _insert_into_simple(node, words)
-        if new is None:
-            raise emitter.refuse(line, "cannot find `docker build` in this string to extend it")
-        return call.with_changes(args=[call.args[command_index].with_changes(value=new), *call.args[1:]])
-    if isinstance(node, cst.FormattedString):
+        texts = [node.value]
+    elif isinstance(node, cst.FormattedString):
+        texts = [part.value for part in node.parts if isinstance(part, cst.FormattedStringText)]
+    else:
+        texts = []
+    found = sum(len(_BUILD_IN_STRING.findall(text)) for text in texts)
+    if found != 1:
+        what = "more than one `docker build`" if found else "no `docker build` dmigrate can find"
+        raise emitter.refuse(line, f"this string holds {what}; dmigrate cannot tell where to add the build args")
+    literal = node.value if isinstance(node, cst.SimpleString) else node.start + node.end
+    escaped = _escape_for(literal, words)
+    if escaped is None:
+        raise emitter.refuse(line, "the build args would need quotes or backslashes this raw string cannot hold")
+    if isinstance(node, cst.SimpleString):
+        match = _BUILD_IN_STRING.search(node.value)
+        new = cst.SimpleString(node.value[: match.end()] + escaped + node.value[match.end() :])
+    else:
         parts = list(node.parts)
         for index, part in enumerate(parts):
-            if isinstance(part, cst.FormattedStringText):
-                match = _BUILD_IN_STRING.search(part.value)
-                if match:
-                    escaped = _escape_for(node.start + node.end, words).replace("{", "{{").replace("}", "}}")
-                    parts[index] = part.with_changes(value=part.value[: match.end()] + escaped + part.value[match.end() :])
-                    return call.with_changes(args=[call.args[0].with_changes(value=node.with_changes(parts=parts)), *call.args[1:]])
-    raise emitter.refuse(line, "cannot find `docker build` in this string to extend it")
+            match = _BUILD_IN_STRING.search(part.value) if isinstance(part, cst.FormattedStringText) else None
+            if match:
+                escaped = escaped.replace("{", "{{").replace("}", "}}")
+                parts[index] = part.with_changes(value=part.value[: match.end()] + escaped + part.value[match.end() :])
+        new = node.with_changes(parts=parts)
+    return call.with_changes(args=[call.args[0].with_changes(value=new), *call.args[1:]])
 
 
-def _insert_into_simple(node, words: str):
-    import libcst as cst
-
-    raw = node.value
-    match = _BUILD_IN_STRING.search(raw)
-    if match is None:
-        return None
-    return cst.SimpleString(raw[: match.end()] + _escape_for(raw, words) + raw[match.end() :])
-
-
-def _escape_for(literal: str, text: str) -> str:
-    """``text`` written inside the Python string literal ``literal`` so that it evaluates to itself."""
+def _escape_for(literal: str, text: str) -> str | None:
+    """``text`` written inside the Python string literal ``literal`` so that it evaluates to itself; None when it cannot be."""
     prefix = literal[: len(literal) - len(literal.lstrip("rRbBuUfF"))].lower()
     body = literal[len(prefix) :]
     quote = body[:3] if body[:3] in ('"""', "'''") else body[:1]
     if "r" in prefix:
-        if "\\" in text or quote[0] in text:
-            return text.replace(quote[0], "")  # unreachable for the words dmigrate writes; kept safe
-        return text
+        return None if "\\" in text or quote[0] in text else text
     return text.replace("\\", "\\\\").replace(quote[0], "\\" + quote[0])
