@@ -648,3 +648,10 @@ def test_build_args_for_a_shell_string_with_two_builds_are_refused(tmp_path):
     outcome = migrate(root / "build.py")
     assert (outcome.status, outcome.location.line) == ("refused", 6)
     assert "more than one `docker build`" in outcome.message
+
+
+def test_a_build_arg_from_env_is_refused(tmp_path):
+    call = 'subprocess.run(["docker", "build", "--build-arg", "V", "-t", "b", "."], env={"V": "1"})'
+    root = project(tmp_path, f"import subprocess\n{call}\n")
+    [op] = operations(root)
+    assert isinstance(op, Opaque) and "from env=" in op.reason

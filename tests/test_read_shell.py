@@ -373,3 +373,17 @@ def test_a_trap_handler_through_a_function_or_with_a_captured_id_runs_at_the_end
     create, remove = read(text).operations
     assert summary(create)[0] == "create" and isinstance(remove, Remove)
     assert remove.containers[0].key == (create.name.key if create.name else "\0container-id tmp 0\0")
+
+
+@pytest.mark.parametrize(
+    "text, value, written",
+    [
+        ("VERSION=1.2 docker build --build-arg VERSION -t x .", "1.2", "--build-arg VERSION=1.2"),
+        ('env VERSION="1 2" docker build --build-arg=VERSION -t x .', "1 2", '--build-arg=VERSION="1 2"'),
+        ("docker build --build-arg VERSION -t x .", None, "--build-arg VERSION"),
+    ],
+)
+def test_a_build_arg_from_the_command_line_environment_carries_its_value(text, value, written):
+    (build,) = read(text).operations
+    (arg,) = build.build_args
+    assert (arg.value.value if arg.value else None, arg.text) == (value, written)

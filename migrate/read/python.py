@@ -989,7 +989,13 @@ class _PythonReader:
         site = self._anchor(node, frame, [arg.value for arg in node.args if arg.keyword is None or arg.keyword.value == "args"], form)
         stdout = keywords.get("stdout", (None, None))[0]
         written = stdout.path if isinstance(stdout, _OpenFile) and stdout.writes else None
-        return self._argv(argv, site, cwd, capturing and written is None, written, self._stdin(keywords))
+        result = self._argv(argv, site, cwd, capturing and written is None, written, self._stdin(keywords))
+        build = self.operations[-1] if self.operations else None
+        if "env" in keywords and isinstance(build, Build) and build.site is site and any(arg.value is None for arg in build.build_args):
+            name = next(arg.name for arg in build.build_args if arg.value is None)
+            reason = f"--build-arg {name} takes its value from env=, which another docker build would not see; write --build-arg {name}=VALUE"
+            self.operations[-1] = Opaque(site, reason, True)
+        return result
 
     def _stdin(self, keywords) -> str | None:
         """What the call feeds the command's standard input (``input=``, ``stdin=``), or None."""

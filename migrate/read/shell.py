@@ -20,7 +20,7 @@ from pathlib import Path
 from migrate.read import read_source_text
 from migrate.errors import InputError, Location, Refusal
 from migrate.read.docker_cli import parse_docker_command
-from migrate.read.ops import UNKNOWN_MARK, DriverReading, HostCommand, Opaque, Operation, Site, Word
+from migrate.read.ops import UNKNOWN_MARK, Build, BuildArg, DriverReading, HostCommand, Opaque, Operation, Site, Word
 
 _PARSER = None
 
@@ -543,9 +543,13 @@ class _ShellReader:
                 if len(option) == 2 and option[1] in takes_value and argv:
                     argv.pop(0)
             argv = argv[positional:]
+        environment = self._command_environment(node, state)
         if argv and argv[0].key == "env":
             argv = argv[1:]
             while argv and ("=" in argv[0].key or argv[0].key.startswith("-")):
+                name, equals, value = argv[0].key.partition("=")
+                if equals:
+                    environment[name] = Word(argv[0].text.partition("=")[2], value)
                 argv = argv[1:]
         if not argv:
             return False
@@ -567,6 +571,8 @@ class _ShellReader:
                 stdout_appends=stdout_appends,
                 stdin=stdin,
             )
+            if isinstance(operation, Build) and environment:
+                operation = _with_values_from(operation, environment)
             self.operations.append(operation)
             return True
         if command in self.functions:
@@ -602,6 +608,15 @@ class _ShellReader:
             return False
         self.operations.append(HostCommand(site, tuple(argv), state.cwd))
         return False
+
+    def _command_environment(self, node, state: _State) -> dict[str, Word]:
+        """``NAME=value`` words before the command: they are in its environment only."""
+        environment = {}
+        for child in node.named_children:
+            name, value = child.child_by_field_name("name"), child.child_by_field_name("value")
+            if child.type == "variable_assignment" and name is not None:
+                environment[self._node_text(name)] = self._word(value, state) if value is not None else Word.literal("")
+        return environment
 
     def _test(self, node, state: _State, anchor: ShellAnchor) -> None:
         """``[ -f app ]``, ``[[ -d out ]]``: a host command that looks at the files it names."""
@@ -1043,6 +1058,15 @@ def _trim(value: str, operation: str) -> str:
 
 def _has_glob(value: str) -> bool:
     return any(ch in value for ch in "*?[")
+
+
+def _with_values_from(build: Build, environment: dict[str, Word]) -> Build:
+    """``VERSION=1 docker build --build-arg VERSION``: the value is the command's own, so it is written out to travel."""
+    args = []
+    for arg in build.build_args:
+        value = environment.get(arg.name) if arg.value is None else None
+        args.append(BuildArg(arg.name, value, f"{arg.text}={value.text}") if value is not None else arg)
+    return replace(build, build_args=tuple(args))
 
 
 def _tests_files(argv) -> bool:
