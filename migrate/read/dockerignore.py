@@ -20,9 +20,12 @@ class DockerIgnore:
     @cached_property
     def rules(self) -> tuple[tuple[re.Pattern[str], bool], ...]:
         rules = []
-        for raw in self.text.splitlines():
+        # As Docker reads it: lines end at \n (a CR before it dropped), a BOM goes, `#` is a comment only in column 1.
+        for raw in self.text.removeprefix("\ufeff").split("\n"):
+            if raw.startswith("#"):
+                continue
             line = raw.strip()
-            if not line or line.startswith("#"):
+            if not line:
                 continue
             negated = line.startswith("!")
             if negated:
@@ -78,10 +81,8 @@ def _translate(pattern: str) -> str:
             if end == -1:
                 out.append(re.escape(char))
             else:
-                body = pattern[index + 1 : end]
-                if body.startswith("^") or body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append(f"[{body}]")
+                # Go's regexp reads the class: `[^a]` is the negation, `[!a]` a class holding `!`.
+                out.append(f"[{pattern[index + 1 : end]}]")
                 index = end
         elif char == "\\" and index + 1 < len(pattern):
             index += 1
