@@ -92,3 +92,13 @@ def test_garbage_is_not_an_index():
         gitindex.parse_index(b"DIRC\x00\x00\x00\x09" + bytes(40))
     with pytest.raises(gitindex.Unsupported):
         gitindex.parse_index(b"DIRC\x00\x00\x00\x02\x00\x00\x00\x05" + bytes(30))
+
+
+def test_a_damaged_index_is_left_to_git(repository):
+    index = repository / ".git" / "index"
+    data = bytearray(index.read_bytes())
+    # The first entry's path is long (its length field full) and never ends in a NUL.
+    data[12 + 60 : 12 + 62] = b"\x0f\xff"
+    data[12 + 62 :] = b"x" * (len(data) - 12 - 62)
+    index.write_bytes(bytes(data))
+    assert gitindex.tracked_files(str(repository)) is None

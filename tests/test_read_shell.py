@@ -387,3 +387,18 @@ def test_a_build_arg_from_the_command_line_environment_carries_its_value(text, v
     (build,) = read(text).operations
     (arg,) = build.build_args
     assert (arg.value.value if arg.value else None, arg.text) == (value, written)
+
+
+@pytest.mark.parametrize(
+    "mount, options",
+    [
+        ("type=bind,src=/x,dst=/out", ""),
+        ("type=bind,src=/x,dst=/out,readonly", "ro"),
+        ("type=bind,source=/x,target=/out,ro=true", "ro"),
+        ("type=bind,src=/x,dst=/out,readonly=false", ""),
+        ("src=/x,dst=/out", "volume"),
+    ],
+)
+def test_mount_options(mount, options):
+    (run,) = read(f"docker run --rm --mount {mount} img make").operations
+    assert run.volumes[0].options == options

@@ -308,7 +308,9 @@ def _mount(value: Word) -> Volume:
     target = fields.get("target", fields.get("dst", fields.get("destination", "")))
     if fields.get("type", "volume") != "bind":
         return Volume(Word("", ""), target, "volume")
-    return Volume(Word(source, source), target, "ro" if "readonly" in fields or "ro" in fields else "")
+    # `readonly`, `ro`, `readonly=true|1`; `readonly=false` is writable.
+    readonly = fields.get("readonly", fields.get("ro"))
+    return Volume(Word(source, source), target, "ro" if readonly is not None and readonly.lower() in ("", "1", "t", "true") else "")
 
 
 def _copy(words: list[Word], site: Site, cwd: Word, stdout_pipe: tuple[Word, ...] | None) -> Copy:

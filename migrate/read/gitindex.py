@@ -119,7 +119,10 @@ def _read_index_cached(git_dir: str) -> frozenset[str]:
             data = handle.read()
     except OSError:
         raise Unsupported("unreadable index") from None
-    names = parse_index(data)
+    try:
+        names = parse_index(data)
+    except (ValueError, IndexError, struct.error):
+        raise Unsupported("an index this reader cannot parse") from None
     _cache[path] = (stamp, names)
     return names
 
