@@ -157,7 +157,11 @@ class OtherDocker:
 
 @dataclass(frozen=True)
 class HostCommand:
-    """A non-docker command that can touch the files the flow moves (rm, mkdir, chmod, mv, cp, tar, ...)."""
+    """A non-docker command that can touch the files the flow moves (rm, mkdir, chmod, mv, cp, tar, ...).
+
+    A file the shell itself opens for a command is one too, named by the redirect: ``(">", "app")`` for
+    ``... > app``, ``(">>", ...)``, ``("<", ...)``.
+    """
 
     site: Site
     argv: tuple[Word, ...]
