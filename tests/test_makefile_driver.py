@@ -483,3 +483,23 @@ def test_a_recipe_that_still_reads_the_deleted_dockerfile_is_refused(tmp_path):
     assert outcome.status == "refused" and "still reads Dockerfile.build" in outcome.message
     assert outcome.location.line == makefile.count("\n")
     assert migrate(root / "Makefile", keep_legacy=True).status == "pending"
+
+
+RECIPES = "all:\n\tdocker build -t b -f Dockerfile.build .\n\tdocker create --name x b\n\tdocker cp x:/out/app app\n\tdocker rm x\n\tdocker build -t app .\n"
+
+
+@pytest.mark.parametrize(
+    "head, status, message",
+    [
+        ("$(info building)\nifndef CI\n$(warning not in CI)\nendif\n", "pending", ""),
+        ("SHELL := /bin/bash\n.SHELLFLAGS := -eu -c\n", "pending", ""),
+        ("$(eval $(call rules,app))\n", "refused", "does not follow $(eval ...)"),
+        ("# the shell\nSHELL := python3\n", "refused", "run in python3"),
+    ],
+)
+def test_lines_around_the_rules(tmp_path, head, status, message):
+    root = project(tmp_path, head + RECIPES)
+    outcome = migrate(root / "Makefile")
+    assert outcome.status == status and message in outcome.message
+    if status == "refused":
+        assert outcome.location.line == head.count("\n")

@@ -42,6 +42,7 @@ _ASSIGNMENT = re.compile(r"(:::=|::=|:=|\?=|\+=|!=|=)")
 _CONDITIONALS = ("ifeq", "ifneq", "ifdef", "ifndef")
 _BUILTIN_VARIABLES = {"RM": "rm -f", "MAKE": "make", "SHELL": "/bin/sh", "CC": "cc", "CXX": "g++", "AR": "ar", "ECHO": "echo"}
 _SCRIPT_RUNNERS = {"sh", "bash", "dash", "/bin/sh", "/bin/bash", "/usr/bin/env"}
+_POSIX_SHELLS = {"sh", "bash", "dash", "ash", "ksh", "mksh", "zsh"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -369,6 +370,12 @@ class _Parser:
                 else:
                     self.makefile.variables[name] = _Variable("", True, exported=True, origin="undefined")
             return None
+        function = re.match(r"\$[({](\w+)[\s)}]", line)
+        if function is not None and line.endswith((")", "}")):
+            # A function call on a line of its own: messages print, `$(eval ...)` may make rules and variables.
+            if function.group(1) in ("info", "warning", "error"):
+                return None
+            raise Refusal(Location(self.path, number), f"dmigrate does not follow $({function.group(1)} ...) on a line of its own, which may define rules")
         raise self.fail(number, f"make cannot read this line: {line!r}")
 
     def _assign(self, name: str, operator: str, value: str, *, exported: bool, table: dict | None = None) -> None:
@@ -808,6 +815,11 @@ _FUNCTIONS = {
 
 def read_makefile(path: Path, text: str, target_rule: str | None = None) -> DriverReading:
     makefile = parse_makefile(path, text)
+    shell = _Scope(makefile, {}, None).lookup("SHELL") or ""
+    if posixpath.basename(shell.split(" ")[0]) not in _POSIX_SHELLS:
+        line = next((makefile.line_of(m.start()) for m in re.finditer(r"^[ \t]*(?:export\s+|override\s+)?SHELL\b", text, re.M)), None)
+        shown = "a shell only known when make runs" if _PLACEHOLDER.search(shell) else shell
+        raise Refusal(Location(path, line), f"the recipes run in {shown}, not a POSIX shell dmigrate reads")
     return _Runner(makefile, target_rule).run()
 
 
