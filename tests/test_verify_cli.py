@@ -130,6 +130,16 @@ def test_host_leftovers_name_new_changed_and_deleted_paths(tmp_path):
     assert host_leftovers(before, before) == ()
 
 
+def test_a_flow_sees_its_copy_as_pwd_not_the_working_tree(tmp_path):
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    (copy / "Makefile").write_text("all:\n\t@echo $(PWD)\n")
+    env = verify_run.flow_environment({**os.environ, "PWD": str(REPOSITORY), "OLDPWD": str(REPOSITORY)}, copy)
+    shown = subprocess.run(["make", "-s"], cwd=copy, env=env, capture_output=True, text=True, check=True).stdout
+    assert shown == f"{copy}\n"
+    assert "OLDPWD" not in env and env["DOCKER_BUILDKIT"] == "1"
+
+
 def test_the_copy_holds_what_git_tracks_as_it_is_in_the_working_tree(tmp_path):
     root = small_project(tmp_path / "repo", **{"sub/tool.sh": "#!/bin/sh\n"})
     os.symlink("Dockerfile", root / "Dockerfile.link")

@@ -729,12 +729,10 @@ class _Verifier:
         self.last_flow = label
         files_before = tree_state(root)
         containers_before = _container_ids(self.engine)
-        env = dict(self.environ)
-        env.setdefault("DOCKER_BUILDKIT", "1")
         started = time.perf_counter()
         try:
             done = subprocess.run(
-                argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                argv, cwd=cwd, env=flow_environment(self.environ, cwd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 timeout=self.options.flow_timeout,
             )  # fmt: skip
             returncode, output = done.returncode, done.stdout.decode("utf-8", "replace")
@@ -798,6 +796,20 @@ class _Verifier:
                     f"the driver names {root} itself; --verify runs drivers only in temporary copies",
                     Location(self.driver, number),
                 )
+
+
+def flow_environment(environ: Mapping[str, str], cwd: Path) -> dict[str, str]:
+    """The environment a flow runs in: the user's, but with ``PWD`` in the copy.
+
+    A shell sets ``PWD`` itself, but make's ``$(PWD)`` and Python's
+    ``os.environ["PWD"]`` take it as it comes: the directory dmigrate was
+    started in, which may be the working tree itself.
+    """
+    env = dict(environ)
+    env.setdefault("DOCKER_BUILDKIT", "1")
+    env["PWD"] = str(cwd)
+    env.pop("OLDPWD", None)
+    return env
 
 
 def migrate_copy(driver: Path, options: VerifyOptions, copy: ProjectCopy):
