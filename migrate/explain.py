@@ -15,11 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from migrate.change import display_path
+from migrate.migration import ERROR, NOTHING, REFUSED
 
 MIGRATION = "migration"
-REFUSED = "refused"
-NOTHING = "nothing to do"
-ERROR = "error"
 
 
 def explain_paths(paths: list[Path], *, target_rule: str | None = None) -> list[dict]:
