@@ -503,3 +503,11 @@ def test_lines_around_the_rules(tmp_path, head, status, message):
     assert outcome.status == status and message in outcome.message
     if status == "refused":
         assert outcome.location.line == head.count("\n")
+
+
+@pytest.mark.parametrize("head, line", [("X := $(subst a)\n", 1), ("\nY := $(filter a)\n", 1), ("# the tag\nT = $(word 2)\n", 4)])
+def test_a_function_with_too_few_arguments_is_bad_input_at_its_line(tmp_path, head, line):
+    root = project(tmp_path, head + "all:\n\tdocker build -t app:$(X)$(Y)$(T) .\n")
+    outcome = migrate(root / "Makefile")
+    assert (outcome.status, outcome.location.line) == ("error", line)
+    assert "needs" in outcome.message

@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import posixpath
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 
@@ -216,10 +217,12 @@ class _Parser:
                 continue
             word = stripped.split(None, 1)[0]
             if word in _CONDITIONALS or word in ("else", "endif"):
-                self._conditional(word, stripped, number)
+                with self._at(number):
+                    self._conditional(word, stripped, number)
                 continue
             if word == "define" or (word in ("override", "export", "private") and stripped.split()[1:2] == ["define"]):
-                index = self._define(stripped, lines, index, number)
+                with self._at(number):
+                    index = self._define(stripped, lines, index, number)
                 rule = None
                 continue
             if self.active() is False:
@@ -227,12 +230,24 @@ class _Parser:
                     rule = None
                 continue
             if word in ("include", "-include", "sinclude"):
-                self._include(stripped[len(word) :], number, optional=word != "include")
+                with self._at(number):
+                    self._include(stripped[len(word) :], number, optional=word != "include")
                 rule = None
                 continue
             if word in ("vpath", "unexport", "undefine"):
                 continue
-            rule = self._statement(stripped, number, (start, end))
+            with self._at(number):
+                rule = self._statement(stripped, number, (start, end))
+
+    @contextmanager
+    def _at(self, number: int):
+        """A problem met while reading line ``number`` (an expansion make rejects) names that line."""
+        try:
+            yield
+        except InputError as error:
+            if error.location.line is not None:
+                raise
+            raise self.fail(number, error.reason) from None
 
     def _line_end(self, index: int) -> int:
         """Where line ``index`` ends in the text, before its newline and the CR of a CRLF."""
@@ -530,18 +545,8 @@ def _is_rule_line(line: str) -> bool:
 def _split_test(text: str) -> tuple[str | None, str]:
     text = text.strip()
     if text.startswith("("):
-        inner = text[1:-1] if text.endswith(")") else None
-        if inner is None:
-            return None, ""
-        depth = 0
-        for index, char in enumerate(inner):
-            if char in "({":
-                depth += 1
-            elif char in ")}":
-                depth -= 1
-            elif char == "," and depth == 0:
-                return inner[:index].strip(), inner[index + 1 :].strip()
-        return None, ""
+        parts = _split_arguments(text[1:-1], 2) if text.endswith(")") else []
+        return (parts[0].strip(), parts[1].strip()) if len(parts) == 2 else (None, "")
     match = re.match(r"""^(['"])(.*?)\1\s+(['"])(.*?)\3$""", text)
     if match:
         return match.group(2), match.group(4)
@@ -659,20 +664,29 @@ class _Scope:
         name = self.expand(inner)
         return self._variable_value(name)
 
-    def arguments(self, text: str, count: int) -> list[str]:
-        parts: list[str] = []
-        depth = 0
-        start = 0
-        for index, char in enumerate(text):
-            if char in "({":
-                depth += 1
-            elif char in ")}":
-                depth -= 1
-            elif char == "," and depth == 0 and len(parts) < count - 1:
-                parts.append(text[start:index])
-                start = index + 1
-        parts.append(text[start:])
-        return parts
+
+def _split_arguments(text: str, count: int) -> list[str]:
+    """A function's arguments: ``text`` split at the commas outside parentheses, into ``count`` parts at most."""
+    parts: list[str] = []
+    depth = 0
+    start = 0
+    for index, char in enumerate(text):
+        if char in "({":
+            depth += 1
+        elif char in ")}":
+            depth -= 1
+        elif char == "," and depth == 0 and len(parts) < count - 1:
+            parts.append(text[start:index])
+            start = index + 1
+    parts.append(text[start:])
+    return parts
+
+
+def _arguments(scope: _Scope, text: str, count: int, function: str) -> list[str]:
+    parts = _split_arguments(text, count)
+    if len(parts) < count:
+        raise InputError(Location(scope.makefile.path), f"$({function} ...) needs {count} arguments; make stops here")
+    return parts
 
 
 def _matching(text: str, opening: int) -> int | None:
@@ -714,25 +728,25 @@ def _words_function(transform):
 
 
 def _subst(scope: _Scope, rest: str) -> str:
-    old, new, text = (scope.expand(part) for part in scope.arguments(rest, 3))
+    old, new, text = (scope.expand(part) for part in _arguments(scope, rest, 3, "subst"))
     return text.replace(old, new) if old else text
 
 
 def _patsubst(scope: _Scope, rest: str) -> str:
-    pattern, replacement, text = (scope.expand(part) for part in scope.arguments(rest, 3))
+    pattern, replacement, text = (scope.expand(part) for part in _arguments(scope, rest, 3, "patsubst"))
     return " ".join(_patsubst_word(pattern.strip(), replacement.strip(), word) for word in text.split())
 
 
 def _affix(prepend: bool):
     def run(scope: _Scope, rest: str) -> str:
-        affix, text = (scope.expand(part) for part in scope.arguments(rest, 2))
+        affix, text = (scope.expand(part) for part in _arguments(scope, rest, 2, "addprefix" if prepend else "addsuffix"))
         return " ".join((affix + word) if prepend else (word + affix) for word in text.split())
 
     return run
 
 
 def _if(scope: _Scope, rest: str) -> str:
-    parts = scope.arguments(rest, 3)
+    parts = _split_arguments(rest, 3)
     condition = scope.expand(parts[0]).strip()
     if _PLACEHOLDER.search(condition):
         return scope.makefile.placeholder(f"$(if {rest})")
@@ -742,7 +756,7 @@ def _if(scope: _Scope, rest: str) -> str:
 
 
 def _or(scope: _Scope, rest: str) -> str:
-    for part in scope.arguments(rest, 1000):
+    for part in _split_arguments(rest, 1000):
         value = scope.expand(part).strip()
         if _PLACEHOLDER.search(value):
             return scope.makefile.placeholder(f"$(or {rest})")
@@ -752,7 +766,7 @@ def _or(scope: _Scope, rest: str) -> str:
 
 
 def _word(scope: _Scope, rest: str) -> str:
-    number, text = (scope.expand(part) for part in scope.arguments(rest, 2))
+    number, text = (scope.expand(part) for part in _arguments(scope, rest, 2, "word"))
     words = text.split()
     try:
         position = int(number.strip())
@@ -771,7 +785,7 @@ def _abspath(scope: _Scope, rest: str) -> str:
 
 def _filter(keep: bool):
     def run(scope: _Scope, rest: str) -> str:
-        patterns, text = (scope.expand(part).split() for part in scope.arguments(rest, 2))
+        patterns, text = (scope.expand(part).split() for part in _arguments(scope, rest, 2, "filter" if keep else "filter-out"))
 
         def matches(word: str) -> bool:
             return any(_patsubst_word(p, "\0", word) == "\0" or (("%" not in p) and p == word) for p in patterns)
