@@ -68,7 +68,7 @@ def _show_version(value: bool) -> None:
 
 @app.command(
     no_args_is_help=True,
-    epilog="Exit codes: 0 done or nothing to do, 1 --check found a pending migration, 2 bad input or a refusal.",
+    epilog="Exit codes: 0 done or nothing to do, 1 --check found a pending migration or --verify a difference, 2 bad input or a refusal.",
 )
 def dmigrate(
     paths: Annotated[

@@ -207,5 +207,6 @@ def test_help_and_version():
     assert result.returncode == 0
     for option in ("--dry-run", "--check", "--allow-dirty", "--keep-legacy", "--format"):
         assert option in result.stdout
+    assert "1 --check found a pending migration or --verify a difference" in " ".join(result.stdout.split())
     version = subprocess.run([sys.executable, "-m", "migrate", "--version"], capture_output=True, text=True)
     assert version.stdout.startswith("dmigrate ")
