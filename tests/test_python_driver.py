@@ -655,3 +655,19 @@ def test_a_build_arg_from_env_is_refused(tmp_path):
     root = project(tmp_path, f"import subprocess\n{call}\n")
     [op] = operations(root)
     assert isinstance(op, Opaque) and "from env=" in op.reason
+
+
+def test_a_bom_and_crlf_line_endings_stay(tmp_path):
+    driver = (
+        "\ufeffimport subprocess\r\n"
+        'subprocess.run(["docker", "build", "-t", "b", "-f", "Dockerfile.build", "."], check=True)\r\n'
+        'subprocess.run(["docker", "create", "--name", "x", "b"], check=True)\r\n'
+        'subprocess.run(["docker", "cp", "x:/out/app", "app"], check=True)\r\n'
+        'subprocess.run(["docker", "rm", "x"], check=True)\r\n'
+        'subprocess.run(["docker", "build", "-t", "app", "."], check=True)\r\n'
+    )
+    root = project(tmp_path, driver)
+    outcome = migrate(root / "build.py")
+    assert outcome.status == "pending", outcome.message
+    expected = '\ufeffimport subprocess\r\nsubprocess.run(["docker", "build", "-t", "app", "."], check=True)\r\n'
+    assert texts_after(outcome, root)["build.py"] == expected

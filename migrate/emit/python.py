@@ -20,6 +20,7 @@ import shlex
 from migrate.errors import Location, Refusal
 from migrate.plan import DriverEdit
 from migrate.read.ops import Build, BuildArg, DriverReading
+from migrate.read.dockerfile import BOM
 from migrate.read.python import PythonAnchor
 
 _SIMPLE_EXPRESSION = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
@@ -37,7 +38,10 @@ class _PythonEmitter:
         self.edits = edits
         self.deleted = tuple(deleted)
         self.origin: PythonAnchor | None = None
-        self.tree = ast.parse(driver.text)
+        # Python and libcst read a source's BOM and drop it; ast.parse of text does not, so it goes here and comes back at the end.
+        self.bom = driver.text.startswith(BOM)
+        self.text = driver.text.removeprefix(BOM)
+        self.tree = ast.parse(self.text)
         self.module_names = _module_names(self.tree)
 
     def refuse(self, line: int | None, reason: str) -> Refusal:
@@ -65,7 +69,7 @@ class _PythonEmitter:
             for statement in removals:
                 if statement[:2] <= call[:2] and call[2:] <= statement[2:]:
                     raise self.refuse(call[0], "a call that goes away was also to be rewritten")
-        module = cst.parse_module(self.driver.text)
+        module = cst.parse_module(self.text)
         wrapper = MetadataWrapper(module)
         rewriter = _Rewriter(self, removals, call_edits)
         new_module = wrapper.visit(rewriter)
@@ -75,7 +79,7 @@ class _PythonEmitter:
         if set(call_edits) - rewriter.found_calls:
             raise self.refuse(min(set(call_edits) - rewriter.found_calls)[0], "cannot find this call again in the driver")
         new_module = _drop_emptied_functions(new_module, rewriter.emptied_functions)
-        new_module = _drop_orphans(self.driver.text, new_module)
+        new_module = _drop_orphans(self.text, new_module)
         code = new_module.code
         try:
             compile(code, str(self.driver.path), "exec")
@@ -83,7 +87,7 @@ class _PythonEmitter:
             raise self.refuse(error.lineno, f"the rewritten driver would not compile: {error.msg}") from None
         self._check_names(code, rewriter.removed_names)
         self._check_deleted_still_read(code)
-        return code
+        return BOM + code if self.bom else code
 
     def _check_deleted_still_read(self, code: str) -> None:
         """Code that stays and names a Dockerfile the migration deletes would break."""
@@ -122,7 +126,7 @@ class _PythonEmitter:
     def _original_line(self, code: str, line: int) -> int | None:
         """Where a line of the rewritten text stood in the driver (the rewrite only removes lines around it)."""
         wanted = code.splitlines()[line - 1]
-        original = self.driver.text.splitlines()
+        original = self.text.splitlines()
         candidates = [index + 1 for index, text in enumerate(original) if text == wanted]
         later = [number for number in candidates if number >= line]
         return later[0] if later else (candidates[0] if candidates else None)
