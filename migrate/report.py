@@ -39,6 +39,13 @@ def render_entries(entries: list[dict], output_format: str, *, dry_run: bool, qu
         return
     if dry_run:
         _print_diff("".join(entry["diff"] for entry in entries))
+        outside = next((name for entry in entries for name in entry["changed_files"] if name.startswith("../")), None)
+        if outside is not None:
+            print(
+                f"warning: the patch names {outside}, outside the directory dmigrate ran in; git apply and patch take "
+                "no such path: run dmigrate from a directory that holds every project",
+                file=sys.stderr,
+            )
     for entry in entries:
         print_entry(entry, quiet)
     if len(entries) > 1 and not quiet:

@@ -57,6 +57,15 @@ def test_dry_run_paths_are_relative_to_where_it_runs(project):
     assert applied.returncode == 0, applied.stderr
 
 
+def test_a_patch_that_names_files_outside_where_it_runs_says_so(project):
+    (project / "elsewhere").mkdir()
+    result = dmigrate("--dry-run", "../build.sh", cwd=project / "elsewhere")
+    assert result.returncode == 0
+    assert "diff --git a/../Dockerfile b/../Dockerfile" in result.stdout
+    assert "warning: the patch names ../Dockerfile, outside the directory dmigrate ran in" in result.stderr
+    assert "warning: the patch" not in dmigrate("--dry-run", "build.sh", cwd=project).stderr
+
+
 def test_default_applies_the_migration(project):
     result = dmigrate("build.sh", cwd=project)
     assert result.returncode == 0, result.stderr
