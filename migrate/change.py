@@ -172,8 +172,10 @@ def write_changes(changes: Iterable[FileChange]) -> None:
                 handle.write(change.after)
                 handle.flush()
                 os.fsync(handle.fileno())
-            mode = stat.S_IMODE(os.stat(target).st_mode) if change.before is not None else 0o666 & ~_umask()
-            os.chmod(temporary, mode)
+            if change.before is None:
+                os.chmod(temporary, 0o666 & ~_umask())
+            else:
+                _keep_mode_and_owner(temporary, os.stat(target))
     except OSError as error:
         _undo(staged, set_aside)
         raise InputError(Location(Path(error.filename or ".")), f"cannot write: {error.strerror}") from None
@@ -197,6 +199,16 @@ def _undo(staged: list[tuple[str, Path]], set_aside: list[tuple[str, Path]]) -> 
             os.replace(temporary, target)
         except OSError:
             pass
+
+
+def _keep_mode_and_owner(path: str, original: os.stat_result) -> None:
+    """The new file keeps the mode of the one it replaces, and its owner when we may set it (run as root in a user's tree)."""
+    os.chmod(path, stat.S_IMODE(original.st_mode))
+    if (original.st_uid, original.st_gid) != (os.geteuid(), os.getegid()):
+        try:
+            os.chown(path, original.st_uid, original.st_gid)
+        except OSError:
+            pass  # a user who may not give a file away writes it as their own, as an editor does
 
 
 def _check_unchanged(change: FileChange) -> None:

@@ -106,6 +106,15 @@ def test_write_changes_replaces_deletes_creates_and_keeps_modes(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".dmigrate")]
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file away")
+def test_write_changes_keeps_the_owner_when_run_as_root(tmp_path):
+    kept = tmp_path / "Dockerfile"
+    kept.write_text("old\n")
+    os.chown(kept, 1234, 5678)
+    write_changes([FileChange(kept, "old\n", "new\n")])
+    assert (kept.stat().st_uid, kept.stat().st_gid) == (1234, 5678)
+
+
 def test_write_changes_is_all_or_nothing(tmp_path):
     good = tmp_path / "good"
     good.write_text("before\n")
