@@ -402,3 +402,28 @@ def test_a_build_arg_from_the_command_line_environment_carries_its_value(text, v
 def test_mount_options(mount, options):
     (run,) = read(f"docker run --rm --mount {mount} img make").operations
     assert run.volumes[0].options == options
+
+
+@pytest.mark.parametrize(
+    "text, tags",
+    [
+        ("die() { exit 1; }\ndocker build -t a .\ndie\ndocker build -t b .\n", ["a"]),
+        ("f() { docker build -t a .; return; docker build -t b .; }\nf\ndocker build -t c .\n", ["a", "c"]),
+        ("( cd sub && exit 0 )\ndocker build -t c .\n", ["c"]),
+        ("V=$(exit 3)\ndocker build -t c .\n", ["c"]),
+    ],
+)
+def test_exit_and_return_end_what_they_end(text, tags):
+    assert [op.tags[0].value for op in read(text).operations] == tags
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'docker build --build-arg V="$(docker run --rm app:build cat /v)" -t app .',
+        'V="v-$(docker run --rm app:build cat /v)"',
+        'echo "$(docker run --rm app:build cat /v)" > VERSION',
+    ],
+)
+def test_a_docker_command_inside_a_substitution_is_read(text):
+    assert ("run", "app:build", None, None, ("cat", "/v"), None) in [summary(op) for op in read(text).operations]

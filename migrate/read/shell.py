@@ -113,6 +113,8 @@ class _State:
     scopes: tuple[FunctionScope, ...] = ()
     local_names: set[str] | None = None
     """Inside a function call: the names ``local`` made its own, which the caller gets back afterwards."""
+    in_trap: bool = False
+    """Reading a ``trap`` handler: its ``exit`` ends the handler, not the reading."""
 
     def fork(self, **changes) -> "_State":
         state = _State(
@@ -125,6 +127,7 @@ class _State:
             depth=self.depth,
             scopes=self.scopes,
             local_names=self.local_names,
+            in_trap=self.in_trap,
         )
         for key, value in changes.items():
             setattr(state, key, value)
@@ -132,7 +135,11 @@ class _State:
 
 
 class _Stop(Exception):
-    """``exit`` at the top level: nothing after it runs."""
+    """``exit``: nothing after it runs (in its subshell)."""
+
+
+class _Return(Exception):
+    """``return``: the rest of the function does not run."""
 
 
 def read_shell(
@@ -319,7 +326,10 @@ class _ShellReader:
         elif kind in ("compound_statement", "do_group", "else_clause", "elif_clause", "case_item"):
             self._block(node.children, state)
         elif kind == "subshell":
-            self._block(node.children, state.fork())
+            try:
+                self._block(node.children, state.fork())
+            except _Stop:
+                pass  # `exit` in ( ... ) ends only the subshell
         elif kind == "negated_command":
             for child in node.named_children:
                 self._element(child, state, anchor)
@@ -378,7 +388,7 @@ class _ShellReader:
                 state.local_names.add(self._node_text(child))
                 state.variables[self._node_text(child)] = Word.literal("")
 
-    def _assign(self, node, state: _State, anchor: ShellAnchor | None, *, local_to: dict | None = None) -> None:
+    def _assign(self, node, state: _State, anchor: ShellAnchor | None) -> None:
         name_node = node.child_by_field_name("name")
         value_node = node.child_by_field_name("value")
         if name_node is None:
@@ -400,6 +410,7 @@ class _ShellReader:
             value = Word(self._node_text(value_node), _unknown(self._node_text(value_node)))
         else:
             value = self._word(value_node, state)
+            self._substituted_commands(value_node, state, anchor)
         if self._node_text(node)[len(name) :].startswith("+="):
             previous = state.variables.get(name, Word.literal(""))
             value = Word(previous.text + value.text, previous.key + value.key)
@@ -418,7 +429,28 @@ class _ShellReader:
             self._element(inner[0], state, anchor or _single_anchor(node), captured=captured_as)
             if self.first_position + len(self.operations) > before:
                 return Word(self._node_text(node), _unknown(f"container-id {captured_as} {before}"))
+            return self._word(node, state)
+        self._substituted_commands(node, state, anchor)
         return self._word(node, state)
+
+    def _substituted_commands(self, node, state: _State, anchor: ShellAnchor | None) -> None:
+        """The docker commands inside ``$(...)`` in ``node`` run when it is expanded: read them, each in its subshell.
+
+        They stand on the line of the command or assignment that holds them, so
+        one of them going away would take that line along (and is refused).
+        """
+        pending = [node]
+        while pending:
+            child = pending.pop()
+            if child.type != "command_substitution":
+                pending += child.named_children
+            elif self._mentions_docker(child):
+                inner = state.fork()
+                try:
+                    for statement in (c for c in child.named_children if c.type != "comment"):
+                        self._element(statement, inner, anchor or _single_anchor(child))
+                except _Stop:
+                    pass  # `exit` ends only the subshell
 
     def _redirected(self, node, state: _State, anchor: ShellAnchor, captured: str | None = None, stdin: str | None = None) -> None:
         body = node.child_by_field_name("body")
@@ -525,6 +557,9 @@ class _ShellReader:
         if any(child.type == "herestring_redirect" for child in node.named_children):
             stdin = "a here-string"
         word_nodes = [c for c in node.named_children if c.type not in ("variable_assignment", "file_redirect", "comment")]
+        for child in node.named_children:
+            if child.type != "comment":
+                self._substituted_commands(child, state, anchor)
         anchor = ShellAnchor(
             statement=anchor.statement,
             elements=anchor.elements,
@@ -581,8 +616,10 @@ class _ShellReader:
         if command in ("cd", "pushd", "popd"):
             self._change_directory(command, argv[1:], state)
             return False
-        if command in ("exit",) and state.depth == 0 and state.guard is None:
+        if command == "exit" and state.guard is None and not state.in_trap:
             raise _Stop()
+        if command == "return" and state.guard is None and state.local_names is not None:
+            raise _Return()
         if command in ("source", "."):
             mentions = self._sourced_file_mentions_docker(argv[1:], state)
             self.operations.append(Opaque(site, f"`{command}` reads another file, which dmigrate does not follow", mentions))
@@ -708,14 +745,20 @@ class _ShellReader:
         scope = FunctionScope(name, definition_span, statements, call)
         positional = None if any(word.splits for word in arguments) else tuple(arguments)
         inner = state.fork(positional=positional, depth=state.depth + 1, scopes=state.scopes + (scope,), local_names=set())
-        self._block(body.children, inner)
+        try:
+            self._block(body.children, inner)
+        except _Return:
+            pass
+        except _Stop:
+            if body.type == "compound_statement":
+                raise
         # Functions share the caller's variables and directory unless they run in a subshell; `local` names go back.
         if body.type == "compound_statement":
-            for name in inner.local_names:
-                if name in state.variables:
-                    inner.variables[name] = state.variables[name]
+            for local in inner.local_names:
+                if local in state.variables:
+                    inner.variables[local] = state.variables[local]
                 else:
-                    inner.variables.pop(name, None)
+                    inner.variables.pop(local, None)
             state.variables.clear()
             state.variables.update(inner.variables)
             state.cwd = inner.cwd
@@ -747,7 +790,7 @@ class _ShellReader:
         if _first_error(tree.root_node) is not None:
             self.operations.append(Opaque(site, "a `trap` handler that cannot be read", True))
             return
-        inner = state.fork(depth=state.depth + 1)
+        inner = state.fork(depth=state.depth + 1, in_trap=True)
         inner.variables.update(unknowns)
         found = self._read_aside(lambda: self._block(tree.root_node.children, inner))
         in_place = Site(self.path, site.line, site.anchor, state.guard)
@@ -756,7 +799,10 @@ class _ShellReader:
     def _read_aside(self, read) -> list[Operation]:
         """Run ``read`` and hand back the operations it found instead of adding them to the flow."""
         operations, deferred = len(self.operations), len(self.deferred)
-        read()
+        try:
+            read()
+        except _Stop:
+            pass  # the handler, or the rest of the line, ends there
         found = self.operations[operations:] + self.deferred[deferred:]
         del self.operations[operations:], self.deferred[deferred:]
         return found
