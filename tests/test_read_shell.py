@@ -427,3 +427,11 @@ def test_exit_and_return_end_what_they_end(text, tags):
 )
 def test_a_docker_command_inside_a_substitution_is_read(text):
     assert ("run", "app:build", None, None, ("cat", "/v"), None) in [summary(op) for op in read(text).operations]
+
+
+def test_what_a_sourced_file_or_eval_assigns_is_unknown(tmp_path):
+    (tmp_path / "env.sh").write_text("export IMAGE=acme/app\nVERSION=1.21\n")
+    text = "TAG=1\nDIR=out\n. ./env.sh\neval 'TAG=2'\ndocker build --build-arg V=${VERSION:-1.20} -t $IMAGE:$TAG -f $DIR/Dockerfile .\n"
+    build = [op for op in read_shell(tmp_path / "build.sh", text).operations if isinstance(op, Build)][0]
+    assert not build.tags[0].known and not build.build_args[0].value.known
+    assert build.dockerfile.value == "out/Dockerfile"

@@ -38,6 +38,9 @@ _PREFIX_COMMANDS = {"sudo": "ugChpDrtUT", "time": "fo", "exec": "a", "command": 
 _TRIVIAL_FALLBACKS = {"true", ":"}
 _DOUBLE_QUOTE_ESCAPES = '$`"\\\n'
 _TESTS = {"[", "test", "false", "grep", "egrep", "fgrep", "cmp", "diff"}
+_ASSIGNED = re.compile(r"(?:^|[\s;&|(])(?:export\s+|readonly\s+|declare\s+(?:-\w+\s+)*)?([A-Za-z_]\w*)\+?=")
+"""Names that shell code assigns, read from its text."""
+_CHANGES_DIRECTORY = re.compile(r"(?:^|[\s;&|(])(?:cd|pushd|popd)(?:\s|;|$)")
 _FILE_TESTS = {
     "-a", "-b", "-c", "-d", "-e", "-f", "-g", "-h", "-k", "-p", "-r", "-s", "-u", "-w", "-x", "-G", "-L", "-N", "-O", "-S",
     "-nt", "-ot", "-ef",
@@ -115,6 +118,8 @@ class _State:
     """Inside a function call: the names ``local`` made its own, which the caller gets back afterwards."""
     in_trap: bool = False
     """Reading a ``trap`` handler: its ``exit`` ends the handler, not the reading."""
+    environment_known: bool = True
+    """Whether a name never assigned is taken as unset (false after sourcing a file that cannot be read)."""
 
     def fork(self, **changes) -> "_State":
         state = _State(
@@ -128,6 +133,7 @@ class _State:
             scopes=self.scopes,
             local_names=self.local_names,
             in_trap=self.in_trap,
+            environment_known=self.environment_known,
         )
         for key, value in changes.items():
             setattr(state, key, value)
@@ -621,12 +627,17 @@ class _ShellReader:
         if command == "return" and state.guard is None and state.local_names is not None:
             raise _Return()
         if command in ("source", "."):
-            mentions = self._sourced_file_mentions_docker(argv[1:], state)
+            code = self._sourced_text(argv[1:], state)
+            mentions = code is None or "docker" in code
             self.operations.append(Opaque(site, f"`{command}` reads another file, which dmigrate does not follow", mentions))
+            self._forget_what_code_sets(code, state, node)
             return False
         if command == "eval" or command in ("sh", "bash") and "-c" in [w.key for w in argv[1:2]]:
             mentions = "docker" in self._node_text(node)
             self.operations.append(Opaque(site, f"`{command}` runs code that cannot be read statically", mentions))
+            if command == "eval":
+                code = " ".join(word.key for word in argv[1:])
+                self._forget_what_code_sets(None if UNKNOWN_MARK in code else code, state, node)
             return False
         if command == "trap":
             self._trap(node, argv[1:], state, site)
@@ -728,14 +739,26 @@ class _ShellReader:
         new = tuple(arguments[index:])
         state.positional = None if any(word.splits for word in new) else new
 
-    def _sourced_file_mentions_docker(self, arguments: list[Word], state: _State) -> bool:
-        if not arguments or not arguments[0].known:
-            return True
+    def _sourced_text(self, arguments: list[Word], state: _State) -> str | None:
+        """The text of a sourced file, or None when it cannot be read now."""
+        if not arguments or not arguments[0].known or not state.cwd.known:
+            return None
         path = Path(resolve_host_path(state.cwd, arguments[0]).key)
         try:
-            return "docker" in path.read_text(encoding="utf-8", errors="replace")
+            return path.read_text(encoding="utf-8", errors="replace")
         except OSError:
-            return True
+            return None
+
+    def _forget_what_code_sets(self, code: str | None, state: _State, node) -> None:
+        """After ``source FILE`` or ``eval CODE``: the names it assigns are unknown (all of them, when its text is)."""
+        after = f"after line {node.start_point[0] + 1}"
+        names = set(state.variables) if code is None else set(_ASSIGNED.findall(code))
+        for name in names:
+            state.variables[name] = Word(f"${name}", _unknown(f"${name} {after}"))
+        if code is None:
+            state.environment_known = False
+        elif _CHANGES_DIRECTORY.search(code):
+            state.cwd = Word("$PWD", _unknown(f"the directory {after}"))
 
     def _call(self, name: str, arguments: list[Word], state: _State, call: ShellAnchor) -> None:
         if state.depth > 20:
@@ -949,6 +972,8 @@ class _ShellReader:
                 default = self._key(default_node, state) if default_node is not None else rest[len(operator) :]
                 if value is not None and (operator in ("-", "=") or value != ""):
                     return value
+                if value is None and not name.isdigit() and not state.environment_known:
+                    return _unknown(text)
                 if value is None:
                     unset = f"the driver gets no argument ${name}" if name.isdigit() else f"{name} is not set in the environment"
                     state.notes.append(f"assumed {unset}, so {text} is {default!r}")
