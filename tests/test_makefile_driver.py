@@ -511,3 +511,11 @@ def test_a_function_with_too_few_arguments_is_bad_input_at_its_line(tmp_path, he
     outcome = migrate(root / "Makefile")
     assert (outcome.status, outcome.location.line) == ("error", line)
     assert "needs" in outcome.message
+
+
+@pytest.mark.parametrize("head", ["V := $(shell docker run --rm b cat /v)\n", "V != docker run --rm b cat /v\n", "# v\nV = $(shell docker run --rm b cat /v)\n"])
+def test_docker_run_by_a_shell_function_is_refused(tmp_path, head):
+    root = project(tmp_path, head + RECIPES.replace("docker build -t app .", "docker build --build-arg V=$(V) -t app ."))
+    outcome = migrate(root / "Makefile")
+    assert (outcome.status, outcome.location.line) == ("refused", head.count("\n"))
+    assert "$(shell ...) runs docker" in outcome.message

@@ -859,6 +859,7 @@ class _Runner:
         if self.goal is None:
             self.notes.append(f"followed the default goal {goal!r}")
         self._make(goal, set(), {}, None)
+        self._shell_calls_with_docker()
         return DriverReading(
             path=self.path,
             kind="make",
@@ -868,6 +869,15 @@ class _Runner:
             notes=tuple(dict.fromkeys(self.notes)),
             parts=tuple(self.parts.values()),
         )
+
+    def _shell_calls_with_docker(self) -> None:
+        """``$(shell docker ...)`` runs docker while make expands text, outside any recipe: refused."""
+        for expression in self.makefile.unknowns:
+            command = expression.removeprefix("$(shell ").removesuffix(")")
+            if expression.startswith("$(shell ") and "docker" in command:
+                found = self.makefile.text.find(command)
+                site = Site(self.path, self.makefile.line_of(found) if found >= 0 else None, None)
+                self.operations.append(Opaque(site, "$(shell ...) runs docker while make expands text, outside the recipes dmigrate follows", True))
 
     def _make(self, target: str, done: set[str], inherited: dict[str, _Variable], guard: str | None) -> None:
         if target in done:
