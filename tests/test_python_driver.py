@@ -671,3 +671,16 @@ def test_a_bom_and_crlf_line_endings_stay(tmp_path):
     assert outcome.status == "pending", outcome.message
     expected = '\ufeffimport subprocess\r\nsubprocess.run(["docker", "build", "-t", "app", "."], check=True)\r\n'
     assert texts_after(outcome, root)["build.py"] == expected
+
+
+@pytest.mark.parametrize(
+    "call, kinds",
+    [
+        ('subprocess.run(["sh", "-c", "docker create --name x b && docker cp x:/out/app app"])', ["Container", "Copy"]),
+        ('subprocess.run(["./extract.sh"])', ["Opaque"]),
+        ('subprocess.run(["bash", "extract.sh"])', ["Opaque"]),
+    ],
+)
+def test_a_shell_or_a_script_that_runs_docker(tmp_path, call, kinds):
+    root = project(tmp_path, f"import subprocess\n{call}\n", **{"extract.sh": "#!/bin/sh\ndocker cp x:/out/app app\n"})
+    assert [type(op).__name__ for op in operations(root)] == kinds

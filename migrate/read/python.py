@@ -151,6 +151,7 @@ class _BoundMethod:
 
 
 _ABSENT = object()
+_SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh"})
 _LIST_MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse"})
 _FILE_METHODS = {"read": ("<",), "readlines": ("<",), "readline": ("<",), "write": (">",), "writelines": (">",)}
 _PATH_METHODS = {
@@ -985,6 +986,9 @@ class _PythonReader:
                 self.operations.append(Opaque(site, f"the command {self.source(command_node)} cannot be known without running the driver", True))
             return _Result(None, capturing)
         argv = [self._word(item, None) for item in command.items]
+        if len(argv) > 2 and argv[0].known and posixpath.basename(argv[0].key) in _SHELLS and argv[1].key == "-c":
+            # ["sh", "-c", "docker ..."] hands a string to a shell, as shell=True does.
+            return self._shell_string(node, argv[2], command_node, frame, capturing=capturing, cwd=cwd)
         form = "argv"
         site = self._anchor(node, frame, [arg.value for arg in node.args if arg.keyword is None or arg.keyword.value == "args"], form)
         stdout = keywords.get("stdout", (None, None))[0]
@@ -1021,7 +1025,11 @@ class _PythonReader:
                 self.operations.append(Opaque(site, f"the command {name.text} cannot be known without running the driver", True))
             return _Result(None, capturing)
         if posixpath.basename(name.key) != "docker":
-            self.operations.append(HostCommand(site, tuple(argv), cwd))
+            script = argv[1] if posixpath.basename(name.key) in _SHELLS and len(argv) > 1 else name
+            if self._runs_docker(script, cwd):
+                self.operations.append(Opaque(site, f"{script.text} runs docker, and dmigrate does not follow a script a Python driver runs", True))
+            else:
+                self.operations.append(HostCommand(site, tuple(argv), cwd))
             return _Result(None, capturing)
         captured_as = self.capture_into if capturing else None
         operation = parse_docker_command(argv[1:], site, cwd, captured_as=captured_as, stdout=stdout, stdin=stdin)
@@ -1033,6 +1041,17 @@ class _PythonReader:
             holder = self.capture_into or "output"
             return _Result(Word(holder, UNKNOWN_MARK + f"container-id {holder} {position}" + UNKNOWN_MARK), True)
         return _Result(None, capturing)
+
+    def _runs_docker(self, program: Word, cwd: Word) -> bool:
+        """Whether ``program`` names a script of the project that mentions docker."""
+        if not program.known or not cwd.known or "/" not in program.key and not program.key.endswith((".sh", ".bash")):
+            return False
+        path = Path(posixpath.normpath(posixpath.join(cwd.key, program.key)))
+        try:
+            with path.open("rb") as handle:
+                return b"docker" in handle.read(1 << 20)
+        except OSError:
+            return False
 
     def _python_build_arg(self, arg: BuildArg, argv: list[Word]) -> BuildArg:
         """Build args read from Python words: ``text`` is Python source of the list elements, the value a Python expression."""
