@@ -673,14 +673,16 @@ def test_a_bom_and_crlf_line_endings_stay(tmp_path):
     assert texts_after(outcome, root)["build.py"] == expected
 
 
-@pytest.mark.parametrize(
-    "call, kinds",
-    [
-        ('subprocess.run(["sh", "-c", "docker create --name x b && docker cp x:/out/app app"])', ["Container", "Copy"]),
-        ('subprocess.run(["./extract.sh"])', ["Opaque"]),
-        ('subprocess.run(["bash", "extract.sh"])', ["Opaque"]),
-    ],
-)
-def test_a_shell_or_a_script_that_runs_docker(tmp_path, call, kinds):
-    root = project(tmp_path, f"import subprocess\n{call}\n", **{"extract.sh": "#!/bin/sh\ndocker cp x:/out/app app\n"})
-    assert [type(op).__name__ for op in operations(root)] == kinds
+def test_a_shell_string_in_a_list_is_read(tmp_path):
+    call = 'subprocess.run(["sh", "-c", "docker create --name x b && docker cp x:/out/app app"])'
+    root = project(tmp_path, f"import subprocess\n{call}\n")
+    assert [type(op).__name__ for op in operations(root)] == ["Container", "Copy"]
+
+
+@pytest.mark.parametrize("call", ['subprocess.run(["./extract.sh"])', 'subprocess.run(["bash", "extract.sh"])', 'os.system("sh extract.sh")'])
+def test_a_script_that_runs_docker_is_refused(tmp_path, call):
+    driver = FLOW + call + '\nsubprocess.run(["docker", "build", "-t", "app", "."], check=True)\n'
+    root = project(tmp_path, driver, **{"extract.sh": "#!/bin/sh\ndocker rm x\n"})
+    outcome = migrate(root / "build.py")
+    assert (outcome.status, outcome.location.line) == ("refused", 5)
+    assert "extract.sh runs docker" in outcome.message

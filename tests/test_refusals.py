@@ -352,6 +352,13 @@ CASES = [
         "from an `||` chain",
     ),
     (
+        "a script of the project that runs docker",
+        {"build.sh": flow("./extract.sh\ndocker rm c"), "extract.sh": "#!/bin/sh\ndocker create --name c app:build\ndocker cp c:/out/app app\n"},
+        "refused",
+        3,
+        "./extract.sh runs docker",
+    ),
+    (
         "a docker step behind xargs",
         {"build.sh": flow("docker create --name c app:build\ndocker cp c:/out/app app\necho c | xargs docker rm")},
         "refused",

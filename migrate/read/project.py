@@ -12,13 +12,13 @@ import stat
 import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from migrate.read import read_source_text
 from migrate.errors import InputError, Location
 from migrate.read.dockerfile import Dockerfile, read_dockerfile
-from migrate.read.ops import Build, Container, Copy, DriverReading, HostCommand, build_paths
+from migrate.read.ops import Build, Container, Copy, DriverReading, HostCommand, Opaque, Word, build_paths
 
 MAKEFILE_NAMES = ("GNUmakefile", "makefile", "Makefile")
 
@@ -130,7 +130,7 @@ def _driver_text(path: Path) -> str:
 
 
 def read_project(driver_path: Path, target_rule: str | None = None) -> ProjectReading:
-    driver = read_driver(driver_path, target_rule)
+    driver = _unfollowed_scripts(read_driver(driver_path, target_rule))
     dockerfiles: dict[str, Dockerfile] = {}
     for operation in driver.operations:
         if isinstance(operation, Build):
@@ -138,6 +138,41 @@ def read_project(driver_path: Path, target_rule: str | None = None) -> ProjectRe
             if dockerfile is not None and dockerfile not in dockerfiles and os.path.isfile(dockerfile):
                 dockerfiles[dockerfile] = read_dockerfile(Path(dockerfile))
     return ProjectReading(driver, dockerfiles, _host_facts(driver, dockerfiles))
+
+
+def _unfollowed_scripts(driver: DriverReading) -> DriverReading:
+    """A host command that runs a script of the project that says docker hides docker steps: it is refused.
+
+    (A Makefile's recipes follow the shell scripts they run; what is left here was not followed.)
+    """
+    operations = list(driver.operations)
+    changed = False
+    for index, operation in enumerate(operations):
+        script = _script_of(operation)
+        if script is not None and _mentions_docker(posixpath.join(operation.cwd.key, script.key)):
+            reason = f"{script.key} runs docker, and dmigrate does not follow a script {driver.path.name} runs"
+            operations[index] = Opaque(operation.site, reason, True)
+            changed = True
+    return replace(driver, operations=tuple(operations)) if changed else driver
+
+
+def _script_of(operation) -> Word | None:
+    """The file a host command runs as a program: ``./extract.sh``, ``sh extract.sh``."""
+    if not isinstance(operation, HostCommand) or not operation.cwd.known or not operation.argv[0].known:
+        return None
+    argv = operation.argv
+    program = argv[1] if posixpath.basename(argv[0].key) in ("sh", "bash", "dash") and len(argv) > 1 else argv[0]
+    if not program.known or "/" not in program.key and not program.key.endswith((".sh", ".bash")):
+        return None
+    return program
+
+
+def _mentions_docker(path: str) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return b"docker" in handle.read(1 << 20)
+    except OSError:
+        return False
 
 
 def _host_facts(driver: DriverReading, dockerfiles: Mapping[str, Dockerfile]) -> HostFacts:

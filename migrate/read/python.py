@@ -1025,11 +1025,7 @@ class _PythonReader:
                 self.operations.append(Opaque(site, f"the command {name.text} cannot be known without running the driver", True))
             return _Result(None, capturing)
         if posixpath.basename(name.key) != "docker":
-            script = argv[1] if posixpath.basename(name.key) in _SHELLS and len(argv) > 1 else name
-            if self._runs_docker(script, cwd):
-                self.operations.append(Opaque(site, f"{script.text} runs docker, and dmigrate does not follow a script a Python driver runs", True))
-            else:
-                self.operations.append(HostCommand(site, tuple(argv), cwd))
+            self.operations.append(HostCommand(site, tuple(argv), cwd))
             return _Result(None, capturing)
         captured_as = self.capture_into if capturing else None
         operation = parse_docker_command(argv[1:], site, cwd, captured_as=captured_as, stdout=stdout, stdin=stdin)
@@ -1041,17 +1037,6 @@ class _PythonReader:
             holder = self.capture_into or "output"
             return _Result(Word(holder, UNKNOWN_MARK + f"container-id {holder} {position}" + UNKNOWN_MARK), True)
         return _Result(None, capturing)
-
-    def _runs_docker(self, program: Word, cwd: Word) -> bool:
-        """Whether ``program`` names a script of the project that mentions docker."""
-        if not program.known or not cwd.known or "/" not in program.key and not program.key.endswith((".sh", ".bash")):
-            return False
-        path = Path(posixpath.normpath(posixpath.join(cwd.key, program.key)))
-        try:
-            with path.open("rb") as handle:
-                return b"docker" in handle.read(1 << 20)
-        except OSError:
-            return False
 
     def _python_build_arg(self, arg: BuildArg, argv: list[Word]) -> BuildArg:
         """Build args read from Python words: ``text`` is Python source of the list elements, the value a Python expression."""
