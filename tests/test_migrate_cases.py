@@ -72,6 +72,31 @@ CASES = {
             "Dockerfile.build": None,
         },
     ),
+    "a stale copy checked and removed before the extraction stays as it was": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/sh
+                set -e
+                [ -f app ] && rm app
+                test -e app || echo "no stale copy"
+                docker build -t acme/app:build -f Dockerfile.build .
+                docker create --name extract acme/app:build
+                docker cp extract:/out/app ./app
+                docker rm extract
+                docker build -t acme/app:latest .
+                rm ./app
+                """
+            ),
+            "Dockerfile.build": GO_BUILD,
+            "Dockerfile": RUNTIME,
+        },
+        {
+            "Dockerfile": MERGED_APP,
+            "build.sh": '#!/bin/sh\nset -e\n[ -f app ] && rm app\ntest -e app || echo "no stale copy"\ndocker build -t acme/app:latest .\n',
+            "Dockerfile.build": None,
+        },
+    ),
     "anonymous id from $(docker create), -f after the context, rm -v": (
         {
             "build.sh": d(

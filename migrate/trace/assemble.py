@@ -840,6 +840,10 @@ class Assembler:
             if op.site not in removed and op.site.place in removed_places:
                 raise self.refuse(op.site, "this line runs both a step that goes away and one that stays (a function called twice?)")
 
+    def _position(self, op) -> int:
+        """Where an operation runs in the driver's order (a function's line can come before its call)."""
+        return next(index for index, candidate in enumerate(self.reading.driver.operations) if candidate is op)
+
     def _host_edit(self, op: HostCommand, final: BuiltImage) -> DriverEdit | None:
         name = posixpath.basename(op.argv[0].key) if op.argv[0].known else ""
         arguments = [w for w in op.argv[1:] if not w.key.startswith("-")]
@@ -850,12 +854,14 @@ class Assembler:
         touched = [p for p in paths if p is not None and any(_related(p, a) for a in artifacts)]
         if not touched:
             return None
-        first = min((e for e in self.flow.extractions if e.container in self.states), key=lambda e: e.site.line)
-        after_extraction = op.site.line > first.site.line or op.site.file != first.site.file
-        if name == "rm" and after_extraction and all(p is not None and any(_related(p, a) for a in artifacts) for p in paths):
-            return DriverEdit(op.site, "remove", reason="cleans up the extracted artifact")
-        if name == "rm" and not after_extraction:
+        after_extraction = self._position(op) > min(
+            self._position(e.copy or e.container.op) for e in self.flow.extractions if e.container in self.states
+        )
+        if not after_extraction and (name == "rm" or name in _READS_ONLY):
+            # Before anything is extracted it can only meet a stale copy from an earlier run.
             return None
+        if name == "rm" and all(p is not None and any(_related(p, a) for a in artifacts) for p in paths):
+            return DriverEdit(op.site, "remove", reason="cleans up the extracted artifact")
         # A directory the artifact's contents were unpacked or mounted into.
         mounts = {e.host_path for e in self.flow.extractions if e.source.contents_only and e.container in self.states}
         if name == "mkdir" and all(p is not None and _is_destination_parent(p, artifacts, self.facts) or p in mounts for p in paths):
@@ -865,6 +871,10 @@ class Assembler:
             op.site,
             f"`{what}` uses the extracted artifact on the host; dmigrate cannot carry that into the migrated build",
         )
+
+
+# Host commands that only look at files: harmless before the artifact exists.
+_READS_ONLY = frozenset({"[", "test", "ls", "cat", "stat", "grep", "head", "tail", "wc", "file", "du", "<", "readlink", "realpath", "sha256sum", "md5sum"})
 
 
 def _related(path: str, artifact: str) -> bool:
