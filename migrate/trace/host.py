@@ -162,65 +162,84 @@ class TarCreate:
     """``--owner=0``/``root`` and ``--group=0``/``root``: every entry is recorded as owned by root."""
 
 
-def read_tar_create(words: list[str]) -> TarCreate | None:
-    """A plain ``tar -c`` of paths (one ``-C`` before them), or None for anything else."""
+@dataclass(frozen=True)
+class _TarWords:
+    """A tar command's words sorted out, before deciding what the command does."""
+
+    letters: frozenset[str]
+    """Short options, from bundles such as ``-czf`` and the traditional first word ``xvf``."""
+    long_options: tuple[str, ...]
+    archive: str | None
+    directories: tuple[tuple[str, int], ...]
+    """Each ``-C DIR`` with how many operands came before it."""
+    operands: tuple[str, ...]
+
+
+def _tar_words(words: list[str]) -> _TarWords | None:
+    """Split a ``tar`` command into options, the archive, ``-C`` directories and operands; None when it cannot be read."""
     if not words or posixpath.basename(words[0]) not in ("tar", "gtar", "bsdtar"):
         return None
+    letters: set[str] = set()
+    long_options: list[str] = []
     archive = None
-    directory = None
-    creating = False
-    members: list[str] = []
-    owner = group = None
+    directories: list[tuple[str, int]] = []
+    operands: list[str] = []
     index = 1
     while index < len(words):
         word = words[index]
-        bundle = index == 1 and not word.startswith("-")
-        if word in ("-C", "--directory"):
-            if members or index + 1 >= len(words):
+        takes_value = word in ("-C", "--directory", "-f", "--file")
+        if takes_value:
+            if index + 1 >= len(words):
                 return None
-            directory = words[index + 1]
+            value = words[index + 1]
+            if word in ("-C", "--directory"):
+                directories.append((value, len(operands)))
+            else:
+                archive = value
             index += 2
             continue
         if word.startswith("--directory="):
-            if members:
-                return None
-            directory = word.split("=", 1)[1]
-        elif word in ("-f", "--file"):
-            if index + 1 >= len(words):
-                return None
-            archive = words[index + 1]
-            index += 2
-            continue
+            directories.append((word.split("=", 1)[1], len(operands)))
         elif word.startswith("--file="):
             archive = word.split("=", 1)[1]
-        elif word.startswith("--owner="):
-            owner = word.split("=", 1)[1]
-        elif word.startswith("--group="):
-            group = word.split("=", 1)[1]
-        elif word in ("--create",):
-            creating = True
-        elif word in ("--gzip", "--bzip2", "--xz", "--zstd", "--verbose", "--numeric-owner", "--sort=name"):
-            pass
-        elif bundle or (word.startswith("-") and not word.startswith("--") and len(word) > 1):
-            letters = word.lstrip("-")
-            if not set(letters) <= set("cvfzjJp"):
-                return None
-            creating = creating or "c" in letters
-            if "f" in letters:
-                if not letters.endswith("f") or index + 1 >= len(words):
+        elif word.startswith("--"):
+            long_options.append(word)
+        elif (word.startswith("-") and len(word) > 1) or (index == 1 and not word.startswith("-")):
+            bundle = word.lstrip("-")
+            letters.update(bundle)
+            if "f" in bundle:
+                # The archive name follows the bundle, so ``f`` must end it.
+                if not bundle.endswith("f") or index + 1 >= len(words):
                     return None
                 archive = words[index + 1]
                 index += 2
                 continue
-        elif word.startswith("-") and word != "-":
-            return None
         else:
-            members.append(word)
+            operands.append(word)
         index += 1
-    if not creating or not members:
+    return _TarWords(frozenset(letters), tuple(long_options), archive, tuple(directories), tuple(operands))
+
+
+def read_tar_create(words: list[str]) -> TarCreate | None:
+    """A plain ``tar -c`` of paths (``-C`` only before them), or None for anything else."""
+    tar = _tar_words(words)
+    if tar is None or not tar.operands or not tar.letters <= set("cvfzjJp"):
         return None
+    owner = group = None
+    for option in tar.long_options:
+        if option.startswith("--owner="):
+            owner = option.split("=", 1)[1]
+        elif option.startswith("--group="):
+            group = option.split("=", 1)[1]
+        elif option not in ("--create", "--gzip", "--bzip2", "--xz", "--zstd", "--verbose", "--numeric-owner", "--sort=name"):
+            return None
+    if "c" not in tar.letters and "--create" not in tar.long_options:
+        return None
+    if any(operands_before for _, operands_before in tar.directories):
+        return None
+    directory = tar.directories[-1][0] if tar.directories else None
     root_owner = owner in ("0", "root", ":0") and group in ("0", "root", ":0")
-    return TarCreate(archive if archive is not None else "-", directory, tuple(members), root_owner)
+    return TarCreate(tar.archive if tar.archive is not None else "-", directory, tar.operands, root_owner)
 
 
 @dataclass(frozen=True)
@@ -233,54 +252,19 @@ class TarExtract:
 
 def read_tar_extract(words: list[str], cwd: str) -> TarExtract | None:
     """A plain ``tar -x`` from standard input, run in ``cwd``; None for anything else."""
-    if not words or posixpath.basename(words[0]) not in ("tar", "bsdtar", "gtar"):
+    tar = _tar_words(words)
+    allowed = ("--extract", "--get", "--preserve-permissions", "--same-permissions", "--verbose", "--no-same-owner", "--same-owner")
+    if tar is None or tar.operands or not tar.letters <= set("xvfpoz") or not set(tar.long_options) <= set(allowed):
+        return None
+    if "x" not in tar.letters and not {"--extract", "--get"} & set(tar.long_options):
+        return None
+    if tar.archive not in (None, "-"):
         return None
     directory = cwd
-    archive = "-"
-    extracting = False
-    preserves = False
-    index = 1
-    while index < len(words):
-        word = words[index]
-        if word in ("-C", "--directory"):
-            if index + 1 >= len(words):
-                return None
-            directory = posixpath.normpath(posixpath.join(cwd, words[index + 1]))
-            index += 2
-            continue
-        if word.startswith("--directory="):
-            directory = posixpath.normpath(posixpath.join(cwd, word.split("=", 1)[1]))
-        elif word in ("-f", "--file"):
-            if index + 1 >= len(words):
-                return None
-            archive = words[index + 1]
-            index += 2
-            continue
-        elif word in ("--extract", "--get"):
-            extracting = True
-        elif word in ("--preserve-permissions", "--same-permissions"):
-            preserves = True
-        elif word.startswith("-") and not word.startswith("--") or (index == 1 and not word.startswith("-")):
-            letters = word.lstrip("-")
-            if "x" in letters:
-                extracting = True
-            if "p" in letters:
-                preserves = True
-            if "f" in letters:
-                # ``-xf -``: the archive name follows the bundle.
-                if index + 1 < len(words):
-                    archive = words[index + 1]
-                    index += 2
-                    continue
-            if set(letters) - set("xvfpoz"):
-                return None
-        elif word.startswith("--") and word not in ("--verbose", "--no-same-owner", "--same-owner"):
-            return None
-        else:
-            return None
-        index += 1
-    if not extracting or archive != "-":
-        return None
+    for relative, _ in tar.directories:
+        # Each -C is taken from the directory the one before it changed to.
+        directory = posixpath.normpath(posixpath.join(directory, relative))
+    preserves = "p" in tar.letters or bool({"--preserve-permissions", "--same-permissions"} & set(tar.long_options))
     return TarExtract(directory, preserves)
 
 
