@@ -207,8 +207,5 @@ def _usage_error(message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    try:
-        app(args=argv, prog_name="dmigrate")
-    except KeyboardInterrupt:
-        print("dmigrate: interrupted", file=sys.stderr)
-        sys.exit(130)
+    # typer turns Ctrl-C into exit status 130 itself.
+    app(args=argv, prog_name="dmigrate")

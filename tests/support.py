@@ -11,6 +11,11 @@ from migrate.migration import Options, Outcome, migrate_driver
 GIT_IDENTITY = ["-c", "user.name=dmigrate tests", "-c", "user.email=tests@dmigrate.invalid", "-c", "commit.gpgsign=false"]
 
 
+def d(text: str) -> str:
+    """A triple-quoted block without its indentation and leading newline (short: every case table uses it)."""
+    return textwrap.dedent(text).lstrip("\n")
+
+
 def write_files(root: Path, files: dict[str, str]) -> None:
     for name, text in files.items():
         path = root / name

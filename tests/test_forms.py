@@ -7,15 +7,12 @@ engine; these pin the text down, including the forms no project covers.
 
 from __future__ import annotations
 
-import textwrap
 
 import pytest
 
-from support import make_project, migrate, texts_after
+from support import d, make_project, migrate, texts_after
 
 
-def d(text: str) -> str:
-    return textwrap.dedent(text).lstrip("\n")
 
 
 GO_BUILD = d(

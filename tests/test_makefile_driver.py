@@ -8,18 +8,15 @@ builds are in test_makefile_equivalence.py and test_equivalence.py.
 from __future__ import annotations
 
 import subprocess
-import textwrap
 
 import pytest
 
 from migrate.discover import drivers_in
 from migrate.read.ops import Build, Container, Copy, HostCommand, Opaque
 from migrate.read.project import read_driver
-from support import make_project, migrate, texts_after
+from support import d, make_project, migrate, texts_after
 
 
-def d(text: str) -> str:
-    return textwrap.dedent(text).lstrip("\n")
 
 
 BUILD = d(

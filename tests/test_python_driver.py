@@ -7,17 +7,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
 from migrate.read.ops import Build, Container, Copy, HostCommand, Opaque, Remove
 from migrate.read.project import read_driver
-from support import make_project, migrate, texts_after
+from support import d, make_project, migrate, texts_after
 
 
-def d(text: str) -> str:
-    return textwrap.dedent(text).lstrip("\n")
 
 
 BUILD = d(

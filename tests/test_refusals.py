@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import textwrap
 
 import pytest
 
-from support import make_project, migrate
+from support import d, make_project, migrate
 
 
-def d(text: str) -> str:
-    return textwrap.dedent(text).lstrip("\n")
 
 
 BUILD = "FROM golang:1.21\nWORKDIR /src\nCOPY . .\nRUN go build -o /out/app .\n"
