@@ -147,6 +147,8 @@ class Job:
     target_rule: str | None
     keep_changes: bool
     """Send the file changes back (to write them); a dry run needs only the diff."""
+    with_diff: bool
+    """Make each project's diff: a text report shows it only for a dry run."""
     cwd: str
 
 
@@ -188,7 +190,7 @@ def _migrate_one(driver: str, root: int | None) -> Found:
         outcome = migrate_driver(path, options)
         if outcome.status == PENDING:
             outcome = _checked_targets(outcome, job, root)
-        entry = project_entry(outcome, Path(job.cwd))
+        entry = project_entry(outcome, Path(job.cwd), with_diff=job.with_diff)
     except Exception as error:  # noqa: BLE001 - one project's bug must not stop the others
         return _not_migrated(driver, ERROR, _internal_error(error), Location(path))
     return Found(driver, entry, outcome.changes if job.keep_changes and outcome.status == PENDING else ())
@@ -370,6 +372,7 @@ def run(
     keep_legacy: bool = False,
     target_rule: str | None = None,
     keep_changes: bool = False,
+    with_diff: bool = True,
     jobs: int | None = None,
     progress: Progress | None = None,
     task: Callable[[list[Place]], list[tuple[int, list[Found]]]] = scan,
@@ -388,7 +391,7 @@ def run(
     for path in paths:
         absolute = os.path.abspath(path)
         (roots if os.path.isdir(absolute) else files).append(absolute)
-    _set_job(Job(tuple(roots), tuple(os.path.realpath(r) for r in roots), keep_legacy, target_rule, keep_changes, cwd))
+    _set_job(Job(tuple(roots), tuple(os.path.realpath(r) for r in roots), keep_legacy, target_rule, keep_changes, with_diff, cwd))
 
     by_file = {path: _named_file(path) for path in files}
     root_of_place: dict[int, int] = {}

@@ -161,6 +161,7 @@ def run(args: Invocation) -> int:
             keep_legacy=args.keep_legacy,
             target_rule=args.target_rule,
             keep_changes=write,
+            with_diff=args.dry_run or args.output_format != "text",
             jobs=args.jobs,
             progress=progress,
         )

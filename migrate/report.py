@@ -143,8 +143,8 @@ def _counts(entries: list[dict]) -> dict[str, int]:
     return {status: sum(1 for entry in entries if entry["status"] == status) for status in STATUSES}
 
 
-def project_entry(outcome: Outcome, cwd: Path) -> dict:
-    """One project's report entry, paths relative to ``cwd``."""
+def project_entry(outcome: Outcome, cwd: Path, *, with_diff: bool = True) -> dict:
+    """One project's report entry, paths relative to ``cwd``; ``diff`` is left empty when nothing will show it."""
     plan = outcome.plan
     location = outcome.location.render(cwd) if outcome.location else None
     entry: dict = {
@@ -159,7 +159,7 @@ def project_entry(outcome: Outcome, cwd: Path) -> dict:
         "artifacts": [],
         "decisions": list(plan.decisions) if plan else [],
         "warnings": list(plan.warnings) if plan else [],
-        "diff": unified_diff(outcome.changes, cwd),
+        "diff": unified_diff(outcome.changes, cwd) if with_diff else "",
     }
     if plan is not None:
         entry["stages"] = [
