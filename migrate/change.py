@@ -6,6 +6,7 @@ import os
 import stat
 import subprocess
 from collections.abc import Iterable
+from contextlib import contextmanager
 from pathlib import Path
 
 from migrate.errors import InputError, Location, Refusal
@@ -143,62 +144,129 @@ def write_changes(changes: Iterable[FileChange]) -> None:
     """Write every change or none.
 
     Each file must still hold the text the migration was made from. New
-    texts go to temporary files and files to delete are moved aside first;
-    only when all of that worked do the new texts replace the originals.
+    texts go to temporary files first. Only then are the files changed, with
+    Ctrl-C and termination held off until the last one is done, and every file
+    kept aside until then so that a failure puts each one back as it was.
     A file keeps its mode.
     """
-    import tempfile
-
     changes = [c for c in changes if c.before != c.after]
     for change in changes:
         _check_unchanged(change)
     staged: list[tuple[str, Path]] = []
-    set_aside: list[tuple[str, Path]] = []
     try:
         for change in changes:
-            target = Path(change.path)
-            descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".dmigrate", dir=target.parent)
-            if change.after is None:
-                os.close(descriptor)
-                try:
-                    os.replace(target, temporary)
-                except OSError:
-                    _unlink_quietly(temporary)
-                    raise
-                set_aside.append((temporary, target))
-                continue
-            staged.append((temporary, target))
-            with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-                handle.write(change.after)
-                handle.flush()
-                os.fsync(handle.fileno())
-            if change.before is None:
-                os.chmod(temporary, 0o666 & ~_umask())
-            else:
-                _keep_mode_and_owner(temporary, os.stat(target))
+            if change.after is not None:
+                staged.append((_stage(change), Path(change.path)))
     except OSError as error:
-        _undo(staged, set_aside)
+        for temporary, _ in staged:
+            _unlink_quietly(temporary)
         raise InputError(Location(Path(error.filename or ".")), f"cannot write: {error.strerror}") from None
-    for index, (temporary, target) in enumerate(staged):
-        try:
-            os.replace(temporary, target)
-        except OSError as error:
-            _undo(staged[index:], set_aside)
-            written = ", ".join(str(path) for _, path in staged[:index])
-            raise InputError(Location(target), f"cannot write: {error.strerror}" + (f" (written already: {written})" if written else "")) from None
-    for temporary, _ in set_aside:
-        _unlink_quietly(temporary)
+    doomed = [Path(change.path) for change in changes if change.after is None]
+    with _interruptions_held():
+        _commit(staged, doomed)
 
 
-def _undo(staged: list[tuple[str, Path]], set_aside: list[tuple[str, Path]]) -> None:
-    """Drop the new texts not in place yet, and put back the files moved aside."""
-    for temporary, _ in staged:
+def _stage(change: FileChange) -> str:
+    """A temporary file beside the target that holds the new text, with the target's mode and owner."""
+    import tempfile
+
+    target = Path(change.path)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".dmigrate", dir=target.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            handle.write(change.after or "")
+            handle.flush()
+            os.fsync(handle.fileno())
+        if change.before is None:
+            os.chmod(temporary, 0o666 & ~_umask())
+        else:
+            _keep_mode_and_owner(temporary, os.stat(target))
+    except OSError:
         _unlink_quietly(temporary)
-    for temporary, target in set_aside:
+        raise
+    return temporary
+
+
+def _commit(staged: list[tuple[str, Path]], doomed: list[Path]) -> None:
+    """Delete ``doomed`` and put each staged text in place; on any failure undo all of it."""
+    done: list[tuple[Path, str | None]] = []  # each changed target, and where its old file waits
+    try:
+        for target in doomed:
+            aside = _aside_name(target)
+            os.replace(target, aside)
+            done.append((target, aside))
+        for temporary, target in staged:
+            kept = _keep_aside(target)
+            try:
+                os.replace(temporary, target)
+            except OSError:
+                if kept is not None:
+                    _unlink_quietly(kept)
+                raise
+            done.append((target, kept))
+    except OSError as error:
+        for temporary, _ in staged:
+            _unlink_quietly(temporary)
+        stranded = _undo(done)
+        message = f"cannot write: {error.strerror}; nothing was changed"
+        if stranded:
+            message = f"cannot write: {error.strerror}; could not put back " + ", ".join(stranded)
+        raise InputError(Location(Path(error.filename or ".")), message) from None
+    for _, aside in done:
+        if aside is not None:
+            _unlink_quietly(aside)
+
+
+def _keep_aside(target: Path) -> str | None:
+    """A second name for the file about to be replaced (None when there is none), so that it can come back."""
+    aside = _aside_name(target)
+    try:
+        os.link(target, aside)
+    except FileNotFoundError:
+        return None
+    except OSError:  # a file system without hard links: a copy does, though it is a new file
+        import shutil
+
+        shutil.copy2(target, aside)
+        _keep_mode_and_owner(aside, os.stat(target))
+    return aside
+
+
+def _aside_name(target: Path) -> str:
+    import secrets
+
+    return str(target.parent / f".{target.name}.{secrets.token_hex(4)}.dmigrate-old")
+
+
+def _undo(done: list[tuple[Path, str | None]]) -> list[str]:
+    """Put back every changed file, newest first; the ones that could not be put back, with where they wait."""
+    stranded = []
+    for target, aside in reversed(done):
         try:
-            os.replace(temporary, target)
+            if aside is None:
+                os.unlink(target)
+            else:
+                os.replace(aside, target)
         except OSError:
-            pass
+            stranded.append(f"{target} (its old text is in {aside})" if aside else str(target))
+    return stranded
+
+
+@contextmanager
+def _interruptions_held():
+    """Hold Ctrl-C, SIGTERM and SIGHUP until the block ends, so that they cannot stop a commit half way."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _keep_mode_and_owner(path: str, original: os.stat_result) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import stat
 import subprocess
 from pathlib import Path
 
@@ -204,3 +206,43 @@ def test_check_clean_outside_git(tmp_path):
         else:
             os.environ["GIT_CEILING_DIRECTORIES"] = env_home
     assert "not inside a git work tree" in raised.value.reason
+
+
+def test_a_file_that_cannot_be_replaced_puts_back_the_ones_already_replaced(tmp_path, monkeypatch):
+    first, second = tmp_path / "build.sh", tmp_path / "Dockerfile"
+    first.write_text("old driver\n")
+    first.chmod(0o755)
+    second.write_text("old dockerfile\n")
+    inode = first.stat().st_ino
+    real_replace = os.replace
+
+    def failing(source, destination):
+        if Path(destination) == second:
+            raise PermissionError(13, "Permission denied", str(destination))
+        real_replace(source, destination)
+
+    monkeypatch.setattr(os, "replace", failing)
+    with pytest.raises(InputError, match="Permission denied; nothing was changed"):
+        write_changes([FileChange(first, "old driver\n", "new driver\n"), FileChange(second, "old dockerfile\n", "new\n")])
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == {"build.sh": "old driver\n", "Dockerfile": "old dockerfile\n"}
+    assert (first.stat().st_ino, stat.S_IMODE(first.stat().st_mode)) == (inode, 0o755)
+
+
+def test_ctrl_c_while_files_are_replaced_waits_until_all_are(tmp_path, monkeypatch):
+    files = [tmp_path / name for name in ("build.sh", "Dockerfile", "Dockerfile.build")]
+    for path in files:
+        path.write_text("old\n")
+    real_replace = os.replace
+    calls = []
+
+    def interrupted(source, destination):
+        if not calls:
+            os.kill(os.getpid(), signal.SIGINT)
+        calls.append(destination)
+        real_replace(source, destination)
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_changes([FileChange(files[0], "old\n", "new\n"), FileChange(files[1], "old\n", "new\n"), FileChange(files[2], "old\n", None)])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Dockerfile", "build.sh"]
+    assert [p.read_text() for p in files[:2]] == ["new\n", "new\n"]
