@@ -23,7 +23,7 @@ import stat
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from migrate.gitignore import IgnoreFile, IgnoreRules, is_ignored, read_text, repository_rules, rules_above
@@ -159,6 +159,8 @@ class Found:
     driver: str
     entry: dict
     changes: tuple = ()
+    followed: tuple[str, ...] = ()
+    """Scripts of the project that this driver's flow runs (as discovery read them), real paths: not projects of their own."""
 
 
 _job: Job | None = None
@@ -295,7 +297,12 @@ def scan(places: list[Place]) -> list[tuple[int, list[Found]]]:
             results.append((place.index, [_directory_error(place, error)]))
             continue
         with reading_ahead(read_ahead):
-            results.append((place.index, [_migrate_one(driver, place.root) for driver in drivers]))
+            found = [_migrate_one(driver, place.root) for driver in drivers]
+        for index, driver in enumerate(drivers):
+            ahead = read_ahead.get(driver)
+            if ahead is not None and ahead.reading is not None and ahead.reading.parts:
+                found[index] = replace(found[index], followed=tuple(os.path.realpath(part.path) for part in ahead.reading.parts))
+        results.append((place.index, found))
     return results
 
 
@@ -415,7 +422,8 @@ def run(
             ordered.append(by_file[absolute])
         else:
             ordered.extend(by_root[roots.index(absolute)] or [_no_driver(absolute)])
-    seen: set[str] = set()
+    # A script another driver's flow runs is migrated with that flow, unless named on its own.
+    seen: set[str] = {script for found in ordered for script in found.followed} - {real_path(path) for path in by_file}
     unique: list[Found] = []
     for found in ordered:
         key = os.path.realpath(found.driver) if os.path.islink(found.driver) else real_path(found.driver)

@@ -8,9 +8,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from migrate.errors import InputError, Location, MigrationStop
+from migrate.read import read_source_text
 from migrate.read.project import MAKEFILE_NAMES, ReadAhead
 
 _DOCKER_CALL = re.compile(rb"\bdocker(?:\s|['\"],|\.from_env|\.DockerClient)")
+_SCRIPT_NAME = re.compile(rb"[\w.-]+\.(?:sh|bash)\b")
 _HEAD = 256 * 1024
 """How much of a file is searched for a docker call."""
 
@@ -18,9 +20,10 @@ _HEAD = 256 * 1024
 def drivers_in(path: Path) -> list[Path]:
     """The drivers PATH names: itself when it is a file, else the drivers it holds directly.
 
-    A script that a Makefile's flow runs (``build: ; ./build.sh``) is part of
-    that Makefile's flow, so it is not a driver of its own; and a Makefile
-    that only runs such a script is a driver although it never says docker.
+    A script that a Makefile's or another script's flow runs (``build: ;
+    ./build.sh``, ``./extract.sh`` in build.sh) is part of that flow, so it is
+    not a driver of its own; and a Makefile that only runs such a script is a
+    driver although it never says docker.
     """
     if path.is_file():
         return [path]
@@ -54,6 +57,11 @@ def drivers_among(directory: Path, names: Iterable[str], read_ahead: dict[str, R
     for candidate in preferred + [p for p in shell if p.name != "build.sh"]:
         if files.calls_docker(candidate):
             found.append(candidate)
+    followed_by_shell: set[Path] = set()
+    for driver in found:
+        if driver.resolve() not in followed_by_shell:
+            followed_by_shell |= files.shell_scripts_followed(driver)
+    found = [p for p in found if p.resolve() not in followed_by_shell]
     makefile = next((directory / name for name in MAKEFILE_NAMES if name in names), None)
     if makefile is not None:
         followed = files.scripts_followed(makefile)
@@ -103,6 +111,22 @@ class _Files:
         """Whether the file may call docker: a file that cannot be read may, and its migration says why it cannot read it."""
         head = self.head(path)
         return head is None or bool(_DOCKER_CALL.search(head))
+
+    def shell_scripts_followed(self, driver: Path) -> set[Path]:
+        """The scripts a shell driver's flow runs, when it names a script at all; none when it cannot be read."""
+        head = self.head(driver)
+        if head is None or not any(name != driver.name.encode() for name in _SCRIPT_NAME.findall(head)):
+            return set()
+        from migrate.read.shell import read_shell
+
+        ahead = self.read_ahead.get(driver)
+        try:
+            text = ahead.text if ahead is not None else read_source_text(driver)
+            reading = read_shell(driver, text)
+        except (MigrationStop, OSError, UnicodeDecodeError):
+            return set()
+        self.read_ahead[driver] = ReadAhead(text, reading)
+        return {part.path.resolve() for part in reading.parts}
 
     def scripts_followed(self, makefile: Path) -> set[Path]:
         """The scripts the Makefile's default goal runs; none when it cannot be read (its migration says why)."""

@@ -13,3 +13,12 @@ def read_source_text(path: Path) -> str:
     """
     with open(path, encoding="utf-8", newline="") as handle:
         return handle.read()
+
+
+def file_mentions_docker(path: Path | str) -> bool:
+    """Whether the file's first MiB says ``docker``; one that cannot be read does not."""
+    try:
+        with open(path, "rb") as handle:
+            return b"docker" in handle.read(1 << 20)
+    except OSError:
+        return False

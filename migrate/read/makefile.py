@@ -33,7 +33,7 @@ from migrate.read.ops import (
     Word,
     map_words,
 )
-from migrate.read.shell import ShellAnchor, read_shell, read_shell_fragment
+from migrate.read.shell import ShellAnchor, read_shell, read_shell_fragment, script_run_by
 
 PLACEHOLDER_PREFIX = "__dmigrate_make_"
 """Shell variable names that stand for make text whose value cannot be known (``$(shell ...)``)."""
@@ -42,7 +42,6 @@ _PLACEHOLDER = re.compile(r"\$\{" + PLACEHOLDER_PREFIX + r"(\d+)\}")
 _ASSIGNMENT = re.compile(r"(:::=|::=|:=|\?=|\+=|!=|=)")
 _CONDITIONALS = ("ifeq", "ifneq", "ifdef", "ifndef")
 _BUILTIN_VARIABLES = {"RM": "rm -f", "MAKE": "make", "SHELL": "/bin/sh", "CC": "cc", "CXX": "g++", "AR": "ar", "ECHO": "echo"}
-_SCRIPT_RUNNERS = {"sh", "bash", "dash", "/bin/sh", "/bin/bash", "/usr/bin/env"}
 _POSIX_SHELLS = {"sh", "bash", "dash", "ash", "ksh", "mksh", "zsh"}
 
 
@@ -1043,30 +1042,19 @@ class _Runner:
 
     def _follow_script(self, operation: HostCommand, guard: str | None) -> bool:
         """``./build.sh`` or ``sh build.sh`` in a recipe: the script's steps are part of the flow."""
-        argv = list(operation.argv)
-        if not argv or not argv[0].known:
+        followed = script_run_by(operation.argv, operation.cwd)
+        if followed is None:
             return False
-        if argv[0].key in _SCRIPT_RUNNERS:
-            argv = argv[1:]
-            if argv and argv[0].key in ("sh", "bash"):
-                argv = argv[1:]
-            while argv and argv[0].key.startswith("-") and argv[0].key not in ("-c",):
-                argv = argv[1:]
-        elif "/" not in argv[0].key:
-            return False
-        if not argv or not argv[0].known or not operation.cwd.known:
-            return False
-        script = Path(posixpath.normpath(posixpath.join(operation.cwd.key, argv[0].key)))
-        if not script.is_file() or not _is_shell_script(script):
-            return False
+        script, arguments = followed
         if self.depth > 10:
             raise InputError(Location(self.path, operation.site.line), f"{script.name} runs itself too deeply to follow")
         self.depth += 1
         try:
-            reading = read_shell(script, cwd=operation.cwd.key, positional=tuple(argv[1:]), first_position=len(self.operations))
+            reading = read_shell(script, cwd=operation.cwd.key, positional=arguments, first_position=len(self.operations), depth=1)
         finally:
             self.depth -= 1
-        self.parts.setdefault(script, reading)
+        for part in (reading, *reading.parts):
+            self.parts.setdefault(part.path, part)
         self.notes.append(f"followed {self.path.name}:{operation.site.line} into {script.name}")
         for inner in reading.operations:
             inner_guard = inner.site.guard or guard
@@ -1189,17 +1177,6 @@ def _line_offset(text: str, line: int | None) -> int:
 
 def _shell_key(value: str) -> str:
     return _PLACEHOLDER.sub(lambda match: UNKNOWN_MARK + match.group(0) + UNKNOWN_MARK, value)
-
-
-def _is_shell_script(path: Path) -> bool:
-    if path.suffix in (".sh", ".bash"):
-        return True
-    try:
-        with path.open("rb") as handle:
-            first = handle.readline(200)
-    except OSError:
-        return False
-    return first.startswith(b"#!") and (b"sh" in first.split(b"/")[-1])
 
 
 def _tracked_files(directory: str) -> frozenset[str] | None:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from migrate.read import read_source_text
+from migrate.read import file_mentions_docker, read_source_text
 from migrate.errors import InputError, Location
 from migrate.read.dockerfile import Dockerfile, read_dockerfile
 from migrate.read.ops import Build, Container, Copy, DriverReading, HostCommand, Opaque, Word, build_paths
@@ -74,13 +74,13 @@ def driver_kind(path: Path) -> str:
 
 
 class ReadAhead:
-    """What discovery already read of a driver: its text, and for a Makefile the reading of its default goal."""
+    """What discovery already read of a driver: its text, and maybe its reading (for a Makefile, of its default goal)."""
 
-    __slots__ = ("text", "makefile")
+    __slots__ = ("text", "reading")
 
-    def __init__(self, text: str, makefile: DriverReading | None = None) -> None:
+    def __init__(self, text: str, reading: DriverReading | None = None) -> None:
         self.text = text
-        self.makefile = makefile
+        self.reading = reading
 
 
 _read_ahead: Mapping[str, ReadAhead] = {}
@@ -100,8 +100,8 @@ def reading_ahead(read_ahead: Mapping[str, ReadAhead]) -> Iterator[None]:
 def read_driver(path: Path, target_rule: str | None = None) -> DriverReading:
     kind = driver_kind(path)
     ahead = _read_ahead.get(str(path))
-    if ahead is not None and ahead.makefile is not None and kind == "make" and target_rule is None:
-        return ahead.makefile
+    if ahead is not None and ahead.reading is not None and (kind == "shell" or kind == "make" and target_rule is None):
+        return ahead.reading
     text = ahead.text if ahead is not None else _driver_text(path)
     if kind == "make":
         from migrate.read.makefile import read_makefile
@@ -149,7 +149,7 @@ def _unfollowed_scripts(driver: DriverReading) -> DriverReading:
     changed = False
     for index, operation in enumerate(operations):
         script = _script_of(operation)
-        if script is not None and _mentions_docker(posixpath.join(operation.cwd.key, script.key)):
+        if script is not None and file_mentions_docker(posixpath.join(operation.cwd.key, script.key)):
             reason = f"{script.key} runs docker, and dmigrate does not follow a script {driver.path.name} runs"
             operations[index] = Opaque(operation.site, reason, True)
             changed = True
@@ -165,14 +165,6 @@ def _script_of(operation) -> Word | None:
     if not program.known or "/" not in program.key and not program.key.endswith((".sh", ".bash")):
         return None
     return program
-
-
-def _mentions_docker(path: str) -> bool:
-    try:
-        with open(path, "rb") as handle:
-            return b"docker" in handle.read(1 << 20)
-    except OSError:
-        return False
 
 
 def _host_facts(driver: DriverReading, dockerfiles: Mapping[str, Dockerfile]) -> HostFacts:

@@ -13,16 +13,21 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
-from migrate.read import read_source_text
+from migrate.read import file_mentions_docker, read_source_text
 from migrate.errors import InputError, Location, Refusal
 from migrate.read.docker_cli import parse_docker_command
 from migrate.read.ops import UNKNOWN_MARK, Build, BuildArg, DriverReading, HostCommand, Opaque, Operation, Site, Word
 
 _PARSER = None
+
+_SCRIPT_RUNNERS = {"sh", "bash", "dash", "/bin/sh", "/bin/bash", "/usr/bin/env"}
+_EXPORTS = re.compile(r"(?:^|[\s;&|(])(?:export|set\s+-[A-Za-z]*a|set\s+-o\s+allexport|(?:declare|typeset)\s+-[A-Za-z]*x)\b", re.M)
+"""Shell text that may put a variable into the environment of the programs it runs."""
 
 # Commands that neither read nor write the files their arguments name, so they cannot tell an artifact
 # is gone (`cat app`, `[ -f app ]`, `sed -i` and `tee app` do; they are host commands for the tracer to judge).
@@ -155,19 +160,63 @@ def read_shell(
     cwd: str | None = None,
     positional: tuple[Word, ...] | None = None,
     first_position: int = 0,
+    environment: dict[str, Word] | None = None,
+    environment_known: bool = True,
+    depth: int = 0,
 ) -> DriverReading:
-    """Read a shell driver; ``cwd`` and ``positional`` when another driver runs it (a Makefile calling ``./build.sh``).
+    """Read a shell driver; ``cwd``, ``positional`` and ``environment`` when another driver runs it (``./build.sh``).
 
     ``first_position`` is where its first operation stands in the flow, so that
-    captured container ids name the positions the tracer sees.
+    captured container ids name the positions the tracer sees.  Without
+    ``environment_known``, a name the script never assigns may hold anything.
+    ``depth`` counts the scripts that ran this one.
     """
     if text is None:
         try:
             text = read_source_text(path)
         except (OSError, UnicodeDecodeError) as error:
             raise InputError(Location(path), f"cannot read the driver: {error}") from None
-    reader = _ShellReader(path, text, first_position)
-    return reader.read(cwd, positional)
+    reader = _ShellReader(path, text, first_position, depth)
+    return reader.read(cwd, positional, environment, environment_known)
+
+
+def script_run_by(argv: Sequence[Word], cwd: Word) -> tuple[Path, tuple[Word, ...]] | None:
+    """The project's shell script that a command runs as a program, and its arguments.
+
+    ``./extract.sh a``, ``scripts/x.sh``, ``bash -e x.sh``, ``/usr/bin/env bash x.sh``;
+    not ``sh -c CODE``, nor a name looked up on ``PATH``.
+    """
+    words = list(argv)
+    if not words or not words[0].known or not cwd.known:
+        return None
+    if words[0].key in _SCRIPT_RUNNERS:
+        words = words[1:]
+        if words and words[0].key in _SCRIPT_RUNNERS:
+            words = words[1:]
+        while words and words[0].key.startswith("-") and words[0].key != "-c":
+            words = words[1:]
+        if words and words[0].key == "-c":
+            return None
+    elif "/" not in words[0].key:
+        return None
+    if not words or not words[0].known:
+        return None
+    script = Path(posixpath.normpath(posixpath.join(cwd.key, words[0].key)))
+    if not script.is_file() or not is_shell_script(script):
+        return None
+    return script, tuple(words[1:])
+
+
+def is_shell_script(path: Path) -> bool:
+    """A ``.sh``/``.bash`` file, or one whose ``#!`` line names a shell."""
+    if path.suffix in (".sh", ".bash"):
+        return True
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline(200)
+    except OSError:
+        return False
+    return first.startswith(b"#!") and b"sh" in first.split(b"/")[-1]
 
 
 def read_shell_fragment(
@@ -180,6 +229,7 @@ def read_shell_fragment(
     operations and the assumptions made.
     """
     reader = _ShellReader(path, text, first_position)
+    reader.follows_scripts = False  # the driver that hands the text over follows the scripts it runs, into files of their own
     error = _first_error(reader.tree.root_node)
     if error is not None:
         problem = _bash_syntax_error(text)
@@ -194,9 +244,12 @@ def read_shell_fragment(
 
 
 class _ShellReader:
-    def __init__(self, path: Path, text: str, first_position: int = 0) -> None:
+    def __init__(self, path: Path, text: str, first_position: int = 0, depth: int = 0) -> None:
         self.path = path
         self.first_position = first_position
+        self.depth = depth
+        self.follows_scripts = True
+        self.parts: dict[Path, DriverReading] = {}
         self.text = text
         self.source = text.encode("utf-8")
         self.tree = _parser().parse(self.source)
@@ -210,7 +263,13 @@ class _ShellReader:
         return str(self.path.resolve().parent)
 
     # -- entry -------------------------------------------------------------
-    def read(self, cwd: str | None = None, positional: tuple[Word, ...] | None = None) -> DriverReading:
+    def read(
+        self,
+        cwd: str | None = None,
+        positional: tuple[Word, ...] | None = None,
+        environment: dict[str, Word] | None = None,
+        environment_known: bool = True,
+    ) -> DriverReading:
         error = _first_error(self.tree.root_node)
         if error is not None:
             problem = _bash_syntax_error(self.text)
@@ -221,7 +280,8 @@ class _ShellReader:
                 Location(self.path, error.start_point[0] + 1),
                 "bash accepts this, but dmigrate cannot read it (tree-sitter-bash reports an error here)",
             )
-        state = _State(variables={}, cwd=Word.literal(cwd or self.script_dir), positional=positional)
+        state = _State(variables=dict(environment or {}), cwd=Word.literal(cwd or self.script_dir), positional=positional)
+        state.environment_known = environment_known
         if cwd is None:
             state.notes.append(f"assumed {self.path.name} runs from its own directory")
         try:
@@ -235,6 +295,7 @@ class _ShellReader:
             operations=tuple(self.operations + self.deferred),
             start_dir=Path(self.script_dir),
             notes=tuple(dict.fromkeys(state.notes)),
+            parts=tuple(self.parts.values()),
         )
 
     def _node_text(self, node) -> str:
@@ -654,8 +715,38 @@ class _ShellReader:
         if any(word.key == "docker" or word.key.endswith("/docker") for word in argv[1:]):
             self.operations.append(Opaque(site, f"`{command}` runs docker in a way dmigrate does not follow", True))
             return False
+        followed = script_run_by(argv, state.cwd) if self.follows_scripts else None
+        if followed is not None and file_mentions_docker(followed[0]):
+            self._follow(*followed, environment, state, site)
+            return False
         self.operations.append(HostCommand(site, tuple(argv), state.cwd))
         return False
+
+    def _follow(self, script: Path, arguments: tuple[Word, ...], environment: dict[str, Word], state: _State, site: Site) -> None:
+        """A script of the project that runs docker: its steps are part of the flow, read where it runs them.
+
+        It sees the variables this script exported; since those are not
+        tracked, a name it never assigns may hold anything once this script
+        exports at all.
+        """
+        if self.depth >= 10:
+            raise InputError(Location(self.path, site.line), f"{script.name} runs scripts too deeply to follow")
+        reading = read_shell(
+            script,
+            cwd=state.cwd.key,
+            positional=None if any(word.splits for word in arguments) else arguments,
+            first_position=self.first_position + len(self.operations),
+            environment=environment,
+            environment_known=state.environment_known and not _EXPORTS.search(self.text),
+            depth=self.depth + 1,
+        )
+        for part in (reading, *reading.parts):
+            self.parts.setdefault(part.path, part)
+        state.notes.append(f"followed {self.path.name}:{site.line} into {script.name}")
+        state.notes.extend(reading.notes)
+        for operation in reading.operations:
+            guard = operation.site.guard or state.guard
+            self.operations.append(operation if guard == operation.site.guard else replace(operation, site=replace(operation.site, guard=guard)))
 
     def _command_environment(self, node, state: _State) -> dict[str, Word]:
         """``NAME=value`` words before the command: they are in its environment only."""
