@@ -12,7 +12,8 @@ from migrate.read import read_source_text
 from migrate.read.project import MAKEFILE_NAMES, ReadAhead
 
 _DOCKER_CALL = re.compile(rb"\bdocker(?:\s|['\"],|\.from_env|\.DockerClient)")
-_SCRIPT_NAME = re.compile(rb"[\w.-]+\.(?:sh|bash)\b")
+_SCRIPT_NAME = re.compile(rb"(?<![\w.-])[\w.-]{1,255}?\.(?:sh|bash)(?![\w.-])")
+"""A script's name in a driver's text; each match starts at a word's start and is bounded, so a long line costs linear time."""
 _HEAD = 256 * 1024
 """How much of a file is searched for a docker call."""
 
