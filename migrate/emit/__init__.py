@@ -12,6 +12,15 @@ from migrate.read.ops import Build, DriverReading
 
 
 def emit(plan: Plan, *, keep_legacy: bool = False) -> tuple[FileChange, ...]:
+    if not keep_legacy and plan.deleted_named_by:
+        deleted, other, line = plan.deleted_named_by[0]
+        others = len({str(o) for _, o, _ in plan.deleted_named_by}) - 1
+        more = f" (as do {others} more files)" if others > 1 else " (as does 1 more file)" if others else ""
+        raise Refusal(
+            Location(other, line),
+            f"this line names {deleted.name}, which migrating {plan.driver.path.name} deletes{more}, so it would break; "
+            f"migrate or change it first, or pass --keep-legacy to keep {deleted.name}",
+        )
     final = plan.stages[-1].dockerfile
     changes = [FileChange(plan.merged_dockerfile, final.text(), emit_dockerfile(plan))]
     for reading, edits in _edits_per_file(plan):

@@ -12,12 +12,13 @@ import stat
 import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from migrate.read import file_mentions_docker, read_source_text
 from migrate.errors import InputError, Location
 from migrate.read.dockerfile import Dockerfile, read_dockerfile
+from migrate.read.neighbours import files_naming
 from migrate.read.ops import Build, Container, Copy, DriverReading, HostCommand, Opaque, Word, build_paths
 
 MAKEFILE_NAMES = ("GNUmakefile", "makefile", "Makefile")
@@ -33,6 +34,8 @@ class HostFacts:
     """For each host path the flow mentions: ``file``, ``dir`` or ``link`` as it is now (absent paths left out)."""
     texts: Mapping[str, str]
     """Contents of the small files tracing reads: ``.dockerignore`` files, keyed by absolute path."""
+    naming: Mapping[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
+    """For each Dockerfile a build names: the other files of the project that name it too (path, line)."""
 
     def relative(self, path: str) -> str:
         return posixpath.relpath(path, self.root)
@@ -192,7 +195,10 @@ def _host_facts(driver: DriverReading, dockerfiles: Mapping[str, Dockerfile]) ->
         kind = _kind_now(path)
         if kind is not None:
             present[path] = kind
-    return HostFacts(root, tracked, present, texts)
+    flow_files = {str(reading.path) for reading in (driver, *driver.parts)}
+    directories = [start, root, *(posixpath.dirname(path) for path in dockerfiles)]
+    naming = files_naming(dockerfiles, directories, root, flow_files)
+    return HostFacts(root, tracked, present, texts, naming)
 
 
 def _kind_now(path: str) -> str | None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 from migrate.plan import NothingToDo, Plan
 from migrate.read.project import ProjectReading
 from migrate.trace.assemble import Assembler
@@ -9,4 +12,10 @@ from migrate.trace.flow import FlowTracer
 
 
 def trace(reading: ProjectReading) -> Plan | NothingToDo:
-    return Assembler(FlowTracer(reading).run()).assemble()
+    result = Assembler(FlowTracer(reading).run()).assemble()
+    if isinstance(result, Plan):
+        naming = reading.facts.naming
+        named = tuple((path, Path(other), line) for path in result.deleted for other, line in naming.get(str(path), ()))
+        if named:
+            result = replace(result, deleted_named_by=named)
+    return result
