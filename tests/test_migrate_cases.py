@@ -726,6 +726,34 @@ MERGED_LINES = {
         ["COPY README /opt/\nCOPY --from=builder /out/app /opt/\nCOPY config/ /opt/"],
         [],
     ),
+    "ADD of an extracted directory unpacks nothing in it, so it becomes a COPY --from": (
+        {"build.sh": extract("docker cp c:/out ./dist"), "Dockerfile": "FROM alpine:3.19\nADD dist /opt/svc/\n"},
+        ["COPY --from=builder /out /opt/svc/"],
+        ["ADD dist /opt/svc/"],
+    ),
+    "ADD of a directory the build image's Dockerfile shows inside an extracted directory": (
+        {
+            "build.sh": extract("docker cp c:/out ./dist"),
+            "Dockerfile.build": "FROM golang:1.21\nRUN go build -o /out/bin/app .\n",
+            "Dockerfile": "FROM alpine:3.19\nADD dist/bin /usr/local/bin/\n",
+        },
+        ["COPY --from=builder /out/bin /usr/local/bin/"],
+        ["ADD dist/bin /usr/local/bin/"],
+    ),
+    "ADD . holding the artifact stays, and the artifact is copied after it": (
+        {"build.sh": extract(), "Dockerfile": "FROM alpine:3.19\nADD . /srv/\n"},
+        ["ADD . /srv/\nCOPY --from=builder /out/app /srv/app"],
+        [],
+    ),
+    "ADD of a directory a docker run wrote through a bind mount": (
+        {
+            "build.sh": '#!/bin/sh\ndocker build -t app:build -f Dockerfile.build .\n'
+            'docker run --rm -v "$PWD/dist:/dist" app:build cp -a /out/app /dist/\ndocker build -t app .\n',
+            "Dockerfile": "FROM alpine:3.19\nADD dist /opt/\n",
+        },
+        ["COPY --from=builder-run /dist /opt/"],
+        ["ADD dist /opt/"],
+    ),
 }
 
 

@@ -118,6 +118,57 @@ CASES = [
         "ADD unpacks",
     ),
     (
+        "ADD of a file artifact with a plain name: ADD unpacks it if its content is a tar archive",
+        {
+            "build.sh": flow("docker create --name c app:build\ndocker cp c:/out/app app\ndocker rm c"),
+            "Dockerfile": "FROM alpine:3.19\nADD app /usr/local/bin/app\n",
+        },
+        "refused",
+        2,
+        "ADD unpacks a local file whose content is a tar archive, and dmigrate cannot see whether app (/out/app in the build image) "
+        "is one; if it is not, change ADD to COPY here",
+    ),
+    (
+        "ADD of a file inside an extracted directory",
+        {
+            "build.sh": flow("docker create --name c app:build\ndocker cp c:/out ./dist\ndocker rm c"),
+            "Dockerfile": "FROM alpine:3.19\nCOPY dist/app.sha256 /opt/\nADD dist/app /usr/local/bin/app\n",
+        },
+        "refused",
+        3,
+        "cannot see whether dist/app (/out/app in the build image) is one",
+    ),
+    (
+        "ADD of an artifact that may be a file or a directory",
+        {
+            "build.sh": flow("docker create --name c app:build\ndocker cp c:/usr/local/thing thing\ndocker rm c"),
+            "Dockerfile": "FROM alpine:3.19\nADD thing /opt/thing\n",
+        },
+        "refused",
+        2,
+        "cannot see whether thing (/usr/local/thing in the build image) is a directory (which ADD copies as COPY does) or a file",
+    ),
+    (
+        "ADD of a path below a directory a docker run wrote through a bind mount",
+        {
+            "build.sh": flow('docker run --rm -v "$PWD/dist:/dist" app:build cp -a /out/app /dist/'),
+            "Dockerfile": "FROM alpine:3.19\nADD dist/app /usr/local/bin/\n",
+        },
+        "refused",
+        2,
+        "cannot see whether dist/app (/dist/app in the build container) is a directory",
+    ),
+    (
+        "ADD of a file written from the output of docker run",
+        {
+            "build.sh": flow("docker run --rm app:build cat /out/app > app"),
+            "Dockerfile": "FROM alpine:3.19\nADD app /usr/local/bin/app\n",
+        },
+        "refused",
+        2,
+        "cannot see whether app (/out/app in the build image) is one",
+    ),
+    (
         "a build flag only the build image had",
         {
             "build.sh": flow("docker create --name c app:build\ndocker cp c:/out/app app\ndocker rm c").replace(

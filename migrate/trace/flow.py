@@ -36,6 +36,7 @@ from migrate.read.ops import (
 from migrate.read.project import ProjectReading
 from migrate.trace.paths import (
     ContainerSource,
+    Relation,
     container_source,
     context_relative,
     is_pattern,
@@ -372,11 +373,47 @@ class FlowTracer:
                     site,
                     f".dockerignore leaves out part of the extracted {shown}, which a COPY --from cannot reproduce",
                 )
-            if kind in ("itself", "inside") and instruction.keyword == "ADD" and _looks_like_archive(absolute):
-                raise self.refuse(site, f"ADD unpacks the archive {source!r}; dmigrate does not yet turn that into a COPY --from")
+            if kind in ("itself", "inside") and instruction.keyword == "ADD":
+                self._check_add_source(site, source, absolute, extraction, relation)
             consumption = Consumption(image, stage, instruction, source, kind, relation.below, extraction)
             extraction.consumptions.append(consumption)
             self.flow.consumptions.append(consumption)
+
+    def _check_add_source(self, site: Site, source: str, absolute: str, extraction: Extraction, relation: Relation) -> None:
+        """Refuse an ADD that may read an artifact FILE: ADD unpacks a local file whose content is a tar archive.
+
+        Docker looks at the content, not the name, and a COPY --from never unpacks, so only a source known
+        to be a directory (ADD copies a directory as COPY does, unpacking nothing in it) can become one.
+        """
+        kind = self._add_source_kind(extraction, relation)
+        if kind == "dir":
+            return
+        if _looks_like_archive(absolute):
+            raise self.refuse(site, f"ADD unpacks the archive {source!r}; dmigrate does not yet turn that into a COPY --from")
+        path = posixpath.join(extraction.source.path, relation.below) if relation.kind == "inside" else extraction.source.path
+        named = f"{source} ({path} in the build {'container' if extraction.from_run else 'image'})"
+        if kind == "file":
+            raise self.refuse(
+                site,
+                f"ADD unpacks a local file whose content is a tar archive, and dmigrate cannot see whether {named} is one; "
+                "if it is not, change ADD to COPY here (what ADD does with any other file) and run dmigrate again",
+            )
+        raise self.refuse(
+            site,
+            f"ADD unpacks a local file whose content is a tar archive, and dmigrate cannot see whether {named} "
+            "is a directory (which ADD copies as COPY does) or a file, nor what such a file holds; "
+            "if it is not a tar archive, change ADD to COPY here and run dmigrate again",
+        )
+
+    def _add_source_kind(self, extraction: Extraction, relation: Relation) -> str | None:
+        """``file`` or ``dir`` when it is known what an ADD source at or inside an extracted host path is."""
+        if relation.kind == "itself":
+            return extraction.kind
+        image = extraction.container.image
+        if extraction.kind == "file" or extraction.from_run or image is None:
+            # A run's command may have made anything below its paths; the Dockerfile shows only the image.
+            return None
+        return self.flow.kind_in_image(image, posixpath.join(extraction.source.path, relation.below))
 
     def _dockerignore(self, image: BuiltImage) -> DockerIgnore | None:
         own = self.facts.texts.get(image.dockerfile_path + ".dockerignore")
