@@ -144,12 +144,29 @@ def test_refused(tmp_path, name):
     assert fragment in outcome.message
 
 
-def test_a_script_that_never_says_docker_stays_a_command_of_the_driver(tmp_path):
+def test_a_script_without_docker_is_followed_too_and_left_as_it_is(tmp_path):
     driver = "#!/bin/sh\ndocker build -t app:build -f Dockerfile.build .\ndocker create --name c app:build\ndocker cp c:/out/app app\ndocker rm c\n./lint.sh\ndocker build -t app .\n"
     root = project(tmp_path, {"build.sh": driver, "lint.sh": "#!/bin/sh\nshellcheck ./*.sh\n"})
     outcome = migrate(root / "build.sh")
-    assert outcome.plan is not None and outcome.plan.driver.parts == ()
+    assert [part.path.name for part in outcome.plan.driver.parts] == ["lint.sh"]
     assert "lint.sh" not in texts_after(outcome, root)
+
+
+def test_a_script_without_docker_that_changes_the_artifacts_is_judged_like_the_driver(tmp_path):
+    driver = "#!/bin/sh\ndocker build -t app:build -f Dockerfile.build .\ndocker create --name c app:build\ndocker cp c:/out/app app\ndocker rm c\nsh scripts/post.sh\ndocker build -t app .\n"
+    post = "#!/bin/sh\necho stripping\nstrip app\n"
+    root = project(tmp_path, {"build.sh": driver, "scripts/post.sh": post})
+    outcome = migrate(root / "build.sh")
+    assert outcome.status == "refused"
+    assert (outcome.location.file.name, outcome.location.line) == ("post.sh", 3)
+
+
+def test_a_script_without_docker_that_cannot_be_read_stays_one_command(tmp_path):
+    driver = "#!/bin/sh\ndocker build -t app:build -f Dockerfile.build .\ndocker create --name c app:build\ndocker cp c:/out/app app\ndocker rm c\n./notes.sh\ndocker build -t app .\n"
+    root = project(tmp_path, {"build.sh": driver, "notes.sh": "#!/bin/sh\nif then fi (\n"})
+    outcome = migrate(root / "build.sh")
+    assert outcome.status == "pending", outcome.message
+    assert outcome.plan.driver.parts == ()
 
 
 def _report(root, *paths):

@@ -19,7 +19,7 @@ from functools import cached_property
 from pathlib import Path
 
 from migrate.read import file_mentions_docker, read_source_text
-from migrate.errors import InputError, Location, Refusal
+from migrate.errors import InputError, Location, MigrationStop, Refusal
 from migrate.read.docker_cli import parse_docker_command
 from migrate.read.ops import UNKNOWN_MARK, Build, BuildArg, DriverReading, HostCommand, Opaque, Operation, Site, Word
 
@@ -719,11 +719,19 @@ class _ShellReader:
         if followed is not None and file_mentions_docker(followed[0]):
             self._follow(*followed, environment, state, site)
             return False
+        if followed is not None:
+            # Without docker it can still change the artifacts on the host, so the tracer must see what it does;
+            # what cannot be read of it stays one host command, as it was.
+            try:
+                self._follow(*followed, environment, state, site)
+                return False
+            except MigrationStop:
+                pass
         self.operations.append(HostCommand(site, tuple(argv), state.cwd))
         return False
 
     def _follow(self, script: Path, arguments: tuple[Word, ...], environment: dict[str, Word], state: _State, site: Site) -> None:
-        """A script of the project that runs docker: its steps are part of the flow, read where it runs them.
+        """A script of the project: its steps are part of the flow, read where the driver runs them.
 
         It sees the variables this script exported; since those are not
         tracked, a name it never assigns may hold anything once this script
