@@ -400,11 +400,14 @@ CASES = [
         "from an `||` chain",
     ),
     (
-        "a script of the project that runs docker",
-        {"build.sh": flow("./extract.sh\ndocker rm c"), "extract.sh": "#!/bin/sh\ndocker create --name c app:build\ndocker cp c:/out/app app\n"},
+        "a program of the project that runs docker and is not a shell script",
+        {
+            "build.sh": flow("./extract.py\ndocker rm c"),
+            "extract.py": "#!/usr/bin/env python3\nimport os\nos.system('docker create --name c app:build && docker cp c:/out/app app')\n",
+        },
         "refused",
         3,
-        "./extract.sh runs docker",
+        "./extract.py runs docker",
     ),
     (
         "a docker step behind xargs",
