@@ -139,7 +139,7 @@ def render_copy(spec: CopySpec, keyword_as_written: str = "COPY", json_form: boo
     flags = "".join(f"{flag} " for flag in spec.flags)
     paths = list(spec.sources) + [spec.destination]
     if json_form or any(_needs_quotes(path) for path in paths):
-        return f"{keyword} {flags}{json.dumps(paths)}"
+        return f"{keyword} {flags}{json.dumps(paths, ensure_ascii=False)}"
     return f"{keyword} {flags}{' '.join(paths)}"
 
 
