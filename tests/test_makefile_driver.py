@@ -482,6 +482,80 @@ def test_a_recipe_that_still_reads_the_deleted_dockerfile_is_refused(tmp_path):
     assert migrate(root / "Makefile", keep_legacy=True).status == "pending"
 
 
+# (Makefile, the rewritten Makefile): what stays of a recipe line reads as if a person had removed the rest.
+RECIPE_LINES = {
+    "a removed command that shared its line takes its `;` along": (
+        "all:\n"
+        "\techo start; docker build -t b -f Dockerfile.build .\n"
+        "\tdocker create --name x b; echo created\n"
+        "\tdocker cp x:/out/app app && docker rm x && echo copied\n"
+        "\tdocker build -t app . ; rm -f app\n",
+        "all:\n\techo start\n\techo created\n\techo copied\n\tdocker build -t app .\n",
+    ),
+    "removed commands on continued lines take their lines along": (
+        "all:\n"
+        "\techo start; \\\n"
+        "\tdocker build -t b -f Dockerfile.build .; \\\n"
+        "\tdocker create --name x b; \\\n"
+        "\tdocker cp x:/out/app app; \\\n"
+        "\tdocker rm x; \\\n"
+        "\tdocker build -t app .\n"
+        "\techo packaged; \\\n"
+        "\t  rm -f app\n",
+        "all:\n\techo start; \\\n\tdocker build -t app .\n\techo packaged\n",
+    ),
+    "the recipe prefix stays with the command that takes the line": (
+        "all:\n\t@docker build -t b -f Dockerfile.build . ; echo one\n\t-docker create --name x b\n\tdocker cp x:/out/app app\n\t-docker rm x; echo two\n\tdocker build -t app .\n",
+        "all:\n\t@echo one\n\t-echo two\n\tdocker build -t app .\n",
+    ),
+    "lines removed between blank lines of a .ONESHELL recipe leave one blank line": (
+        ".ONESHELL:\nall:\n\techo a; docker build -t b -f Dockerfile.build .\n\n\tdocker create --name x b\n\tdocker cp x:/out/app app\n\n\tdocker rm x; echo c\n\tdocker build -t app .\n",
+        ".ONESHELL:\nall:\n\techo a\n\n\techo c\n\tdocker build -t app .\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(RECIPE_LINES))
+def test_recipe_lines(tmp_path, name):
+    before, after = RECIPE_LINES[name]
+    root = project(tmp_path, before)
+    outcome = migrate(root / "Makefile")
+    assert outcome.status == "pending", outcome.message
+    assert texts_after(outcome, root)["Makefile"] == after
+
+
+# (Makefile, runtime Dockerfile, the notes that a path is absent): the tracer and the Makefile reader may both assume it of one path.
+ABSENT_NOTES = {
+    "a target docker cp writes": (
+        "all: image\napp:\n\tdocker build -t b -f Dockerfile.build .\n\tdocker create --name x b\n\tdocker cp x:/out/app app\n\tdocker rm x\n"
+        "image: app\n\tdocker build -t app .\n",
+        RUNTIME,
+        [
+            "Makefile:5: assumed app does not exist before the driver runs (git does not track it)",
+            "assumed image does not exist before make runs (git does not track it)",
+        ],
+    ),
+    "a target directory a docker run writes through a bind mount": (
+        "all: image\nout:\n\tdocker build -t b -f Dockerfile.build .\n\tdocker run --rm -v $(CURDIR)/out:/dist b cp /out/app /dist/\n"
+        "image: out\n\tdocker build -t app .\n",
+        "FROM alpine:3.19\nCOPY out/app /usr/local/bin/app\n",
+        [
+            "Makefile:4: assumed out does not exist before the driver runs (git does not track it)",
+            "assumed image does not exist before make runs (git does not track it)",
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(ABSENT_NOTES))
+def test_a_path_assumed_absent_is_noted_once(tmp_path, name):
+    makefile, runtime, notes = ABSENT_NOTES[name]
+    root = project(tmp_path, makefile, Dockerfile=runtime)
+    outcome = migrate(root / "Makefile")
+    assert outcome.status == "pending", outcome.message
+    assert [note for note in outcome.plan.decisions if "does not exist before" in note] == notes
+
+
 RECIPES = "all:\n\tdocker build -t b -f Dockerfile.build .\n\tdocker create --name x b\n\tdocker cp x:/out/app app\n\tdocker rm x\n\tdocker build -t app .\n"
 
 

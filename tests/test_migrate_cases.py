@@ -492,6 +492,335 @@ CASES = {
             "Dockerfile.build": None,
         },
     ),
+    "a removed command that shared its line takes its `;` along, and what stays keeps its place": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/sh
+                set -e
+                echo start; docker build -t acme/app:build -f Dockerfile.build .
+                docker create --name extract acme/app:build; echo created
+                  docker cp extract:/out/app ./app; docker rm extract; echo copied
+                docker build -t acme/app:latest . ; rm ./app  # done
+
+                echo done
+                """
+            ),
+            "Dockerfile.build": GO_BUILD,
+            "Dockerfile": RUNTIME,
+        },
+        {
+            "Dockerfile": MERGED_APP,
+            "build.sh": d(
+                """
+                #!/bin/sh
+                set -e
+                echo start
+                echo created
+                  echo copied
+                docker build -t acme/app:latest .  # done
+
+                echo done
+                """
+            ),
+            "Dockerfile.build": None,
+        },
+    ),
+    "removed commands on backslash-continued lines take their lines along": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/sh
+                set -e
+                echo building; \\
+                  docker build -t acme/app:build -f Dockerfile.build .; \\
+                  docker create --name extract acme/app:build; \\
+                  docker cp extract:/out/app ./app; \\
+                  docker rm extract; \\
+                  docker build -t acme/app:latest .
+                echo packaged; \\
+                  rm -f ./app
+                """
+            ),
+            "Dockerfile.build": GO_BUILD,
+            "Dockerfile": RUNTIME,
+        },
+        {
+            "Dockerfile": MERGED_APP,
+            "build.sh": "#!/bin/sh\nset -e\necho building; \\\n  docker build -t acme/app:latest .\necho packaged\n",
+            "Dockerfile.build": None,
+        },
+    ),
+    "removed lines between blank lines leave one run of blanks, and none before the end": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/sh
+                set -e
+
+
+                echo start
+
+                docker build -t acme/app:build -f Dockerfile.build .
+                docker create --name extract acme/app:build
+                docker cp extract:/out/app ./app
+                docker rm extract
+
+                docker build -t acme/app:latest .
+
+                rm -f ./app
+                """
+            ),
+            "Dockerfile.build": GO_BUILD,
+            "Dockerfile": RUNTIME,
+        },
+        {
+            "Dockerfile": MERGED_APP,
+            "build.sh": "#!/bin/sh\nset -e\n\n\necho start\n\ndocker build -t acme/app:latest .\n",
+            "Dockerfile.build": None,
+        },
+    ),
+    "blank lines that removed lines push against a function's braces go": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/bash
+                set -e
+
+                build() {
+                  docker build -t acme/app:build -f Dockerfile.build .
+                  docker create --name extract acme/app:build
+
+                  docker cp extract:/out/app ./app
+                  docker rm extract
+
+                  docker build -t acme/app:latest .
+                  echo built
+
+                  rm -f ./app
+                }
+
+                build
+                """
+            ),
+            "Dockerfile.build": GO_BUILD,
+            "Dockerfile": RUNTIME,
+        },
+        {
+            "Dockerfile": MERGED_APP,
+            "build.sh": d(
+                """
+                #!/bin/bash
+                set -e
+
+                build() {
+                  docker build -t acme/app:latest .
+                  echo built
+                }
+
+                build
+                """
+            ),
+            "Dockerfile.build": None,
+        },
+    ),
+    "a trap's cleanup function that only removed the container and the artifact goes with the trap": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/bash
+                set -euo pipefail
+
+                cleanup() {
+                  docker rm -f extract >/dev/null 2>&1 || true
+                  rm -f ./app
+                }
+                trap cleanup EXIT
+
+                docker build -t acme/app:build -f Dockerfile.build .
+                docker create --name extract acme/app:build
+                docker cp extract:/out/app ./app
+                docker build -t acme/app:latest .
+                """
+            ),
+            "Dockerfile.build": GO_BUILD,
+            "Dockerfile": RUNTIME,
+        },
+        {
+            "Dockerfile": MERGED_APP,
+            "build.sh": "#!/bin/bash\nset -euo pipefail\n\ndocker build -t acme/app:latest .\n",
+            "Dockerfile.build": None,
+        },
+    ),
+    "a cleanup function a trap runs keeps what else it does, and the trap stays": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/bash
+                set -euo pipefail
+                workdir=$(mktemp -d)
+
+                cleanup() {
+                  echo "cleaning up"
+                  docker rm -f extract >/dev/null 2>&1 || true
+                  rm -rf "$workdir"
+                }
+                trap cleanup EXIT INT
+
+                docker build -t acme/app:build -f Dockerfile.build .
+                docker create --name extract acme/app:build
+                docker cp extract:/out/app ./app
+                docker build -t acme/app:latest .
+                """
+            ),
+            "Dockerfile.build": GO_BUILD,
+            "Dockerfile": RUNTIME,
+        },
+        {
+            "Dockerfile": MERGED_APP,
+            "build.sh": d(
+                """
+                #!/bin/bash
+                set -euo pipefail
+                workdir=$(mktemp -d)
+
+                cleanup() {
+                  echo "cleaning up"
+                  rm -rf "$workdir"
+                }
+                trap cleanup EXIT INT
+
+                docker build -t acme/app:latest .
+                """
+            ),
+            "Dockerfile.build": None,
+        },
+    ),
+    "a trap handler written out loses the container removal and keeps the rest": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/bash
+                set -e
+                docker build -t acme/app:build -f Dockerfile.build .
+                id=$(docker create acme/app:build)
+                trap "docker rm -f $id >/dev/null; echo done" EXIT
+                docker cp "$id":/out/app ./app
+                docker build -t acme/app .
+                """
+            ),
+            "Dockerfile.build": GO_BUILD,
+            "Dockerfile": RUNTIME,
+        },
+        {
+            "Dockerfile": MERGED_APP,
+            "build.sh": '#!/bin/bash\nset -e\ntrap "echo done" EXIT\ndocker build -t acme/app .\n',
+            "Dockerfile.build": None,
+        },
+    ),
+    "a test that only decided whether the container is removed goes with the removal": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/bash
+                set -euo pipefail
+                docker build -t acme/app:build -f Dockerfile.build .
+                id=$(docker create acme/app:build)
+                cleanup() {
+                  [ -n "$id" ] && docker rm -f "$id"
+                }
+                trap cleanup EXIT
+                docker cp "$id":/out/app ./app
+                docker build -t acme/app .
+                """
+            ),
+            "Dockerfile.build": GO_BUILD,
+            "Dockerfile": RUNTIME,
+        },
+        {
+            "Dockerfile": MERGED_APP,
+            "build.sh": "#!/bin/bash\nset -euo pipefail\ndocker build -t acme/app .\n",
+            "Dockerfile.build": None,
+        },
+    ),
+    "a function left with nothing to do goes with every call of it": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/sh
+                set -e
+                remove_extract() {
+                  docker rm -f extract
+                }
+                docker build -t acme/app:build -f Dockerfile.build .
+                docker create --name extract acme/app:build
+                docker cp extract:/out/app ./app
+                remove_extract
+                docker build -t acme/app .
+                remove_extract
+                """
+            ),
+            "Dockerfile.build": GO_BUILD,
+            "Dockerfile": RUNTIME,
+        },
+        {
+            "Dockerfile": MERGED_APP,
+            "build.sh": "#!/bin/sh\nset -e\ndocker build -t acme/app .\n",
+            "Dockerfile.build": None,
+        },
+    ),
+    "a function a line the reading never reaches still calls keeps its name with `:`; its trap goes": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/bash
+                set -e
+                cleanup() {
+                  docker rm -f extract >/dev/null 2>&1 || true
+                }
+                trap cleanup EXIT
+                docker build -t acme/app:build -f Dockerfile.build .
+                docker create --name extract acme/app:build
+                docker cp extract:/out/app ./app
+                docker build -t acme/app .
+                exit 0
+                cleanup
+                """
+            ),
+            "Dockerfile.build": GO_BUILD,
+            "Dockerfile": RUNTIME,
+        },
+        {
+            "Dockerfile": MERGED_APP,
+            "build.sh": "#!/bin/bash\nset -e\ncleanup() {\n  :\n}\ndocker build -t acme/app .\nexit 0\ncleanup\n",
+            "Dockerfile.build": None,
+        },
+    ),
+    "an `if` whose body is removed keeps `:`, as bash rejects an empty body": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/sh
+                set -e
+                docker build -t acme/app:build -f Dockerfile.build .
+                docker create --name extract acme/app:build
+                docker cp extract:/out/app ./app
+                docker rm extract
+                docker build -t acme/app .
+                if [ -z "${KEEP_ARTIFACT:-}" ]; then
+                  rm -f ./app
+                fi
+                """
+            ),
+            "Dockerfile.build": GO_BUILD,
+            "Dockerfile": RUNTIME,
+        },
+        {
+            "Dockerfile": MERGED_APP,
+            "build.sh": '#!/bin/sh\nset -e\ndocker build -t acme/app .\nif [ -z "${KEEP_ARTIFACT:-}" ]; then\n  :\nfi\n',
+            "Dockerfile.build": None,
+        },
+    ),
 }
 
 

@@ -16,7 +16,7 @@ import shlex
 from collections import defaultdict
 from pathlib import Path
 
-from migrate.emit.shell import build_word_index
+from migrate.emit.shell import build_word_index, drop_blank_lines, removal_span
 from migrate.errors import Location, MigrationStop, Refusal
 from migrate.plan import DriverEdit
 from migrate.read.makefile import PLACEHOLDER_PREFIX, MakeAnchor, Makefile, RecipeText, _Scope, parse_makefile
@@ -41,6 +41,8 @@ class _MakefileEmitter:
         self.deleted = tuple(deleted)
         self.merged = merged
         self.edits = tuple(self._kept_for_other_rules(edit) for edit in edits)
+        self.statements: set[tuple[int, int]] = set()
+        """Makefile spans of whole shell statements that go: what they leave on their line is tidied too."""
 
     def refuse(self, line: int | None, reason: str) -> Refusal:
         return Refusal(Location(self.driver.path, line), reason)
@@ -134,6 +136,7 @@ class _MakefileEmitter:
         if not kept:
             span = self._source(recipe, shell.statement, line)
             self._take(pending, span[0], span[1], line, removing=True)
+            self.statements.add(span)
             return [(span[0], span[1], "")]
         for index in gone:
             neighbours = [shell.operators[i] for i in (index - 1, index) if 0 <= i < len(shell.operators)]
@@ -323,7 +326,7 @@ class _MakefileEmitter:
         emptied: set[tuple[int, int]] = set()
         for span, items in by_line.items():
             try:
-                new_line = _rewrite(text, span, items)
+                new_line = _rewrite(text, span, items, self.statements)
             except _Overlap:
                 raise self.refuse(self.makefile.line_of(span[0]), "two rewrites of this recipe line overlap") from None
             if _is_empty_recipe_line(new_line):
@@ -338,32 +341,39 @@ class _MakefileEmitter:
                 final.append((spans[0][0], spans[0][0], "\t" + NO_OP_RECIPE + (_line_break_at(text, spans[0][1]) or "\n")))
         final.sort(key=lambda item: (item[0], item[1]))
         out = []
-        position = 0
+        position = length = 0
+        line_cuts = []
+        emptied_starts = {span[0] for span in emptied}
         for start, end, new in final:
             if start < position:
                 raise self.refuse(self.makefile.line_of(start), "two rewrites of the Makefile overlap")
-            out.append(text[position:start])
-            out.append(new)
+            out += [text[position:start], new]
+            length += start - position + len(new)
+            if start in emptied_starts and not new:
+                line_cuts.append(length)
             position = end
         out.append(text[position:])
-        return "".join(out)
+        return drop_blank_lines("".join(out), line_cuts)
 
 
-def _rewrite(text: str, span: tuple[int, int], items: list[tuple[int, int, str]]) -> str:
+def _rewrite(text: str, span: tuple[int, int], items: list[tuple[int, int, str]], statements: set[tuple[int, int]]) -> str:
+    """The recipe line ``span`` with ``items`` applied from the last to the first, so each sees what the later ones left."""
     start, end = span
-    pieces = []
-    position = start
-    for item_start, item_end, new in sorted(items, key=lambda item: (item[0], item[1])):
-        clipped_start = max(item_start, start)
-        clipped_end = min(item_end, end)
-        if clipped_start < position:
-            raise _Overlap()
-        pieces.append(text[position:clipped_start])
-        if item_start >= start:
-            pieces.append(new)
-        position = clipped_end
-    pieces.append(text[position:end])
-    return "".join(pieces)
+    line = text[start:end]
+    floor, floor_removes = len(line) + 1, False
+    for item_start, item_end, new in sorted(items, key=lambda item: (item[0], item[1]), reverse=True):
+        first = max(item_start, start) - start
+        stop = min(item_end, end) - start
+        new = new if item_start >= start else ""
+        if stop > floor:
+            if not (floor_removes and not new and first <= floor):
+                raise _Overlap()
+            stop = floor
+        if (item_start, item_end) in statements and start <= item_start and item_end <= end:
+            first, stop, _ = removal_span(line, first, stop, 0, len(line), prefix="@+-")
+        line = line[:first] + new + line[stop:]
+        floor, floor_removes = first, not new
+    return line
 
 
 class _Overlap(Exception):

@@ -9,6 +9,7 @@ cannot prove equivalent is a :class:`~migrate.errors.Refusal`.
 from __future__ import annotations
 
 import posixpath
+import re
 import shlex
 from collections import defaultdict
 from pathlib import Path
@@ -71,6 +72,9 @@ class Assembler:
         self.warnings = list(flow.warnings)
         self.runs: dict[int, RunStage] = {}
         """Run stages by ``id`` of their container."""
+        self.steps_by_site: dict[Site, list] = defaultdict(list)
+        for op in self.reading.driver.operations:
+            self.steps_by_site[op.site].append(op)
 
     def refuse(self, site: Site | None, reason: str) -> Refusal:
         return self.flow.refusal(site, reason)
@@ -130,7 +134,7 @@ class Assembler:
             driver_edits=driver_edits,
             deleted=tuple(dict.fromkeys(deleted)),
             dockerignore=dockerignore,
-            decisions=tuple(dict.fromkeys(self.decisions + contexts.decisions + list(self.reading.driver.notes))),
+            decisions=self._decisions(contexts.decisions),
             warnings=tuple(dict.fromkeys(self.warnings)),
             build_args=tuple(add_args),
         )
@@ -788,29 +792,29 @@ class Assembler:
                 )
                 edits.append(DriverEdit(image.build.site, "retarget", (merged_relative, self.stage_name(image, names))))
             else:
-                edits.append(DriverEdit(image.build.site, "remove", reason="builds the build image, now a stage"))
+                edits.append(self._removal(image.build, "builds the build image, now a stage"))
         for state in self.states:
-            edits.append(DriverEdit(state.op.site, "remove", reason="runs the extraction container, now a stage" if state.ran else "creates the extraction container"))
+            edits.append(self._removal(state.op, "runs the extraction container, now a stage" if state.ran else "creates the extraction container"))
             for control in state.controls:
-                edits.append(DriverEdit(control.site, "remove", reason="starts or waits for the extraction container"))
+                edits.append(self._removal(control, "starts or waits for the extraction container"))
         changes = {site for e in self.flow.extractions if e.consumptions or e.derived for site in e.host_changes}
         unread = {site for e in self.flow.extractions if e.made_on_host and not e.consumptions for site in e.host_changes}
         for extraction in self.flow.extractions:
             if extraction.copy is not None and extraction.container in self.states:
-                edits.append(DriverEdit(extraction.copy.site, "remove", reason="copies the artifact to the host"))
+                edits.append(self._removal(extraction.copy, "copies the artifact to the host"))
         extraction_names = {state.key for state in self.states if state.key is not None}
         for op in self.reading.driver.operations:
             if isinstance(op, Remove):
                 keys = {w.key for w in op.containers}
                 if keys and keys <= extraction_names:
-                    edits.append(DriverEdit(op.site, "remove", reason="removes the extraction container"))
+                    edits.append(self._removal(op, "removes the extraction container"))
                 elif keys & extraction_names:
                     raise self.refuse(op.site, "removes the extraction container together with others; split the command first")
             elif isinstance(op, RemoveImage):
                 builder_tags = {image_key(t) for image in builders if image not in users for t in image.tags}
                 keys = {image_key(w.key) for w in op.images}
                 if keys and keys <= builder_tags:
-                    edits.append(DriverEdit(op.site, "remove", reason="removes the build image, which no longer exists"))
+                    edits.append(self._removal(op, "removes the build image, which no longer exists"))
                 elif keys & builder_tags:
                     raise self.refuse(op.site, "removes the build image together with others; split the command first")
             elif isinstance(op, OtherDocker):
@@ -821,7 +825,7 @@ class Assembler:
                     raise self.refuse(op.site, f"`docker {op.subcommand}` uses the extraction container, which the migrated flow no longer has")
             elif isinstance(op, HostCommand):
                 if op.site in changes and op.site not in unread:
-                    edits.append(DriverEdit(op.site, "remove", reason="changes the artifact on the host; the COPY --from now does that"))
+                    edits.append(self._removal(op, "changes the artifact on the host; the COPY --from now does that"))
                     continue
                 edit = self._host_edit(op, final)
                 if edit is not None:
@@ -832,6 +836,34 @@ class Assembler:
             unique.setdefault((edit.site, edit.action, edit.texts), edit)
         self._check_shared_sites(list(unique.values()))
         return tuple(unique.values())
+
+    def _decisions(self, more: list[str]) -> tuple[str, ...]:
+        """Every decision and reader note once, in order; an absent path the tracer and the Makefile reader both assumed, once."""
+        out: dict[str, None] = {}
+        absent: set[str] = set()
+        # The tracer's paths are relative to the project root, the Makefile reader's targets to make's directory.
+        noted = [(text, self.facts.root) for text in self.decisions + more]
+        noted += [(text, str(self.reading.driver.start_dir)) for text in self.reading.driver.notes]
+        for text, base in noted:
+            match = _ASSUMED_ABSENT.match(text)
+            if match is not None:
+                path = posixpath.normpath(posixpath.join(base, match.group(1)))
+                if path in absent:
+                    continue
+                absent.add(path)
+            out.setdefault(text)
+        return tuple(out)
+
+    def _removal(self, op, reason: str) -> DriverEdit:
+        """A remove edit; where several steps share one site (a ``trap`` handler's), its texts say which of them this is.
+
+        The emitter needs that to keep the handler's other commands: every step a
+        trap handler runs stands on the ``trap`` line.
+        """
+        sharing = self.steps_by_site.get(op.site, [])
+        position = next((index for index, step in enumerate(sharing) if step is op), None)
+        texts = (str(position),) if len(sharing) > 1 and position is not None else ()
+        return DriverEdit(op.site, "remove", texts, reason)
 
     def _check_shared_sites(self, edits: list[DriverEdit]) -> None:
         removed = {edit.site for edit in edits if edit.action == "remove"}
@@ -861,17 +893,20 @@ class Assembler:
             # Before anything is extracted it can only meet a stale copy from an earlier run.
             return None
         if name == "rm" and all(p is not None and any(_related(p, a) for a in artifacts) for p in paths):
-            return DriverEdit(op.site, "remove", reason="cleans up the extracted artifact")
+            return self._removal(op, "cleans up the extracted artifact")
         # A directory the artifact's contents were unpacked or mounted into.
         mounts = {e.host_path for e in self.flow.extractions if e.source.contents_only and e.container in self.states}
         if name == "mkdir" and all(p is not None and _is_destination_parent(p, artifacts, self.facts) or p in mounts for p in paths):
-            return DriverEdit(op.site, "remove", reason="makes the directory the artifact was extracted into")
+            return self._removal(op, "makes the directory the artifact was extracted into")
         what = " ".join(w.text for w in op.argv)
         raise self.refuse(
             op.site,
             f"`{what}` uses the extracted artifact on the host; dmigrate cannot carry that into the migrated build",
         )
 
+
+_ASSUMED_ABSENT = re.compile(r"^(?:.*?:\d+: )?assumed (.+) does not exist before (?:the driver|make) runs \(git does not track it\)$")
+"""The note the tracer writes for an untracked copy or mount destination, and the Makefile reader for an untracked target."""
 
 # Host commands that only look at files: harmless before the artifact exists.
 _READS_ONLY = frozenset({"[", "test", "ls", "cat", "stat", "grep", "head", "tail", "wc", "file", "du", "<", "readlink", "realpath", "sha256sum", "md5sum"})
