@@ -11,7 +11,7 @@ import posixpath
 import re
 from collections.abc import Iterable
 
-_DRIVER_SUFFIXES = (".sh", ".bash", ".py", ".mk", ".yml", ".yaml", ".json", ".hcl", ".toml", ".cmd", ".bat", ".ps1")
+_DRIVER_SUFFIXES = (".sh", ".bash", ".py", ".mk", ".yml", ".yaml", ".json", ".hcl", ".cmd", ".bat", ".ps1")
 _DRIVER_NAMES = {"Makefile", "makefile", "GNUmakefile", "Jenkinsfile", "Justfile", "justfile", "Taskfile", "Earthfile", "Tiltfile"}
 _CI_DIRECTORIES = (".github/workflows", ".circleci", ".buildkite")
 _LARGEST = 1 << 20
