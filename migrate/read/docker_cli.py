@@ -114,7 +114,11 @@ def _parse(
     }.get(subcommand, subcommand)
     try:
         if subcommand == "build":
-            return _build(words, site, cwd)
+            build = _build(words, site, cwd)
+            if build.dockerfile is not None and build.dockerfile.key == "-":
+                reason = "the Dockerfile comes from standard input (`-f -`), which dmigrate cannot read; keep it in a file and name that with -f"
+                return Opaque(site, reason, True)
+            return build
         if subcommand in ("create", "run"):
             container = _container(words, site, cwd, subcommand == "run", captured_as, stdout, stdout_pipe)
             return replace(container, stdout_appends=True) if stdout_appends and stdout is not None else container
@@ -176,6 +180,9 @@ def _build(words: list[Word], site: Site, cwd: Word) -> Build:
             context = word
             continue
         name, inline = _split_flag(word)
+        if inline is None and len(name) > 2 and name[1] in "tf":
+            # A short option with its value joined on: ``-f-``, ``-tapp:build``.
+            name, inline = name[:2], Word(word.text[2:] if word.text.startswith(name[:2]) else name[2:], name[2:])
         if name in ("-t", "--tag"):
             tags.append(_take_value(name, inline, words))
         elif name in ("-f", "--file"):

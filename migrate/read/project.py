@@ -133,7 +133,7 @@ def _driver_text(path: Path) -> str:
 
 
 def read_project(driver_path: Path, target_rule: str | None = None) -> ProjectReading:
-    driver = _unfollowed_scripts(read_driver(driver_path, target_rule))
+    driver = _directory_dockerfiles(_unfollowed_scripts(read_driver(driver_path, target_rule)))
     dockerfiles: dict[str, Dockerfile] = {}
     for operation in driver.operations:
         if isinstance(operation, Build):
@@ -156,6 +156,21 @@ def _unfollowed_scripts(driver: DriverReading) -> DriverReading:
             reason = f"{script.key} runs docker, and dmigrate does not follow a script {driver.path.name} runs"
             operations[index] = Opaque(operation.site, reason, True)
             changed = True
+    return replace(driver, operations=tuple(operations)) if changed else driver
+
+
+def _directory_dockerfiles(driver: DriverReading) -> DriverReading:
+    """A build whose Dockerfile is a directory fails; it is refused by that name rather than as a missing file."""
+    operations = list(driver.operations)
+    changed = False
+    for index, operation in enumerate(operations):
+        if isinstance(operation, Build):
+            _, dockerfile = build_paths(operation)
+            if dockerfile is not None and os.path.isdir(dockerfile):
+                shown = posixpath.relpath(dockerfile, str(driver.start_dir))
+                reason = f"the Dockerfile {shown} is a directory, not a file, so this `docker build` fails"
+                operations[index] = Opaque(operation.site, reason, True)
+                changed = True
     return replace(driver, operations=tuple(operations)) if changed else driver
 
 
