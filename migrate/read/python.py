@@ -153,6 +153,7 @@ class _BoundMethod:
 _ABSENT = object()
 _SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh"})
 _LIST_MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse"})
+_DICT_MUTATORS = frozenset({"update", "setdefault", "pop", "popitem", "clear", "__setitem__", "__delitem__"})
 _FILE_METHODS = {"read": ("<",), "readlines": ("<",), "readline": ("<",), "write": (">",), "writelines": (">",)}
 _PATH_METHODS = {
     "read_text": ("<",), "read_bytes": ("<",), "open": ("<",), "exists": ("test", "-e"), "is_file": ("test", "-f"), "is_dir": ("test", "-d"),
@@ -643,7 +644,12 @@ class _PythonReader:
                 else:
                     positional.append((self.unknown_words("*" + self.source(arg.value)), arg.value))
             elif arg.star == "**":
-                keywords["**"] = (value, arg.value)
+                if isinstance(value, _DictValue) and all(isinstance(key, Word) and key.known for key, *_ in value.entries):
+                    for key, item, _key_node, item_node, _entry in value.entries:
+                        keywords[key.key] = (item, item_node)
+                else:
+                    # Which keywords it holds cannot be known: any of them may be among these.
+                    keywords["**"] = (value, arg.value)
             else:
                 positional.append((value, arg.value))
         return positional, keywords
@@ -669,12 +675,15 @@ class _PythonReader:
         env: dict = {}
         params = definition.params
         ordered = list(params.posonly_params) + list(params.params)
+        unknown_keywords = "**" in keywords
         for index, param in enumerate(ordered):
             name = param.name.value
             if index < len(positional):
                 env[name] = positional[index][0]
             elif name in keywords:
                 env[name] = keywords[name][0]
+            elif unknown_keywords:
+                env[name] = self.unknown(name)
             elif param.default is not None:
                 env[name] = self._eval(param.default, frame)
             else:
@@ -684,9 +693,18 @@ class _PythonReader:
             env[star.name.value] = _Seq(tuple(value for value, _ in positional[len(ordered) :]))
         for param in params.kwonly_params:
             name = param.name.value
-            env[name] = keywords[name][0] if name in keywords else (self._eval(param.default, frame) if param.default is not None else self.unknown(name))
+            if name in keywords:
+                env[name] = keywords[name][0]
+            elif param.default is not None and not unknown_keywords:
+                env[name] = self._eval(param.default, frame)
+            else:
+                env[name] = self.unknown(name)
         if params.star_kwarg is not None:
-            env[params.star_kwarg.name.value] = _Unknown(params.star_kwarg.name.value)
+            # The keywords no parameter takes, as a dict that a call can hand on with ``**``.
+            named = {param.name.value for index, param in enumerate(ordered) if index >= max(len(positional), len(params.posonly_params))}
+            named |= {param.name.value for param in params.kwonly_params}
+            rest = [(Word.literal(key), value, None, source, source) for key, (value, source) in keywords.items() if key not in named and key != "**"]
+            env[params.star_kwarg.name.value] = _Unknown(params.star_kwarg.name.value) if unknown_keywords else _DictValue(tuple(rest))
         module_frame = frame
         while module_frame.parent is not None:
             module_frame = module_frame.parent
@@ -814,6 +832,8 @@ class _PythonReader:
             return receiver
         if isinstance(receiver, _Seq) and method.name in _LIST_MUTATORS:
             self._mutate(receiver, method.name, values, node, frame)
+        if isinstance(receiver, _DictValue) and method.name in _DICT_MUTATORS:
+            self._rebind(receiver, self._unknown_value(self.source(node), receiver), node, frame)
         return _Unknown(self.source(node))
 
     def _mutate(self, sequence: "_Seq", method: str, values, node, frame: _Frame) -> None:
@@ -965,9 +985,23 @@ class _PythonReader:
         cwd = self.cwd
         if "cwd" in keywords:
             value, value_node = keywords["cwd"]
-            cwd = self._host_path(value if isinstance(value, Word) else self.unknown(self.source(value_node)))
+            if value is not None:
+                cwd = self._host_path(value if isinstance(value, Word) else self.unknown(self.source(value_node)))
+        forwarded = keywords.get("**", (None, None))[1]
+        if forwarded is not None:
+            # ``**kw`` whose keywords cannot be known may hold cwd=: the directory is unknown, never the driver's own.
+            if "cwd" not in keywords:
+                cwd = self.unknown(f"cwd= in **{self.source(forwarded)}")
+            if "shell" not in keywords and not isinstance(command, _Seq) and _holds_docker(command):
+                site = self._anchor(node, frame, [command_node], "argv")
+                reason = f"**{self.source(forwarded)} may hold shell=True, which decides how the command string {self.source(command_node)} runs"
+                self.operations.append(Opaque(site, reason, True))
+                return _Result(None, capturing)
         if uses_shell:
-            return self._shell_string(node, command, command_node, frame, capturing=capturing, cwd=cwd)
+            start = len(self.operations)
+            result = self._shell_string(node, command, command_node, frame, capturing=capturing, cwd=cwd)
+            self._keywords_reach(start, keywords)
+            return result
         if isinstance(command, Word):
             if " " in command.key.strip() and "docker" in command.key:
                 site = self._anchor(node, frame, [command_node], "argv")
@@ -988,21 +1022,47 @@ class _PythonReader:
         argv = [self._word(item, None) for item in command.items]
         if len(argv) > 2 and argv[0].known and posixpath.basename(argv[0].key) in _SHELLS and argv[1].key == "-c":
             # ["sh", "-c", "docker ..."] hands a string to a shell, as shell=True does.
-            return self._shell_string(node, argv[2], command_node, frame, capturing=capturing, cwd=cwd)
+            start = len(self.operations)
+            result = self._shell_string(node, argv[2], command_node, frame, capturing=capturing, cwd=cwd)
+            self._keywords_reach(start, keywords)
+            return result
         form = "argv"
         site = self._anchor(node, frame, [arg.value for arg in node.args if arg.keyword is None or arg.keyword.value == "args"], form)
         stdout = keywords.get("stdout", (None, None))[0]
         written = stdout.path if isinstance(stdout, _OpenFile) and stdout.writes else None
+        start = len(self.operations)
         result = self._argv(argv, site, cwd, capturing and written is None, written, self._stdin(keywords))
-        build = self.operations[-1] if self.operations else None
-        if "env" in keywords and isinstance(build, Build) and build.site is site and any(arg.value is None for arg in build.build_args):
-            name = next(arg.name for arg in build.build_args if arg.value is None)
-            reason = f"--build-arg {name} takes its value from env=, which another docker build would not see; write --build-arg {name}=VALUE"
-            self.operations[-1] = Opaque(site, reason, True)
+        self._keywords_reach(start, keywords)
         return result
+
+    def _keywords_reach(self, start: int, keywords) -> None:
+        """The docker steps one call made (from ``start`` on) whose meaning its ``env=`` or an unknown ``**kw`` may change: opaque.
+
+        docker takes ``--build-arg NAME`` and ``-e NAME`` from the environment
+        env= gives it, which the migrated build would not see; and a ``**kw``
+        the reader cannot see into may hold env= or stdout=.
+        """
+        forwarded = keywords.get("**", (None, None))[1]
+        source = f"**{self.source(forwarded)}" if forwarded is not None else None
+        environment = "env=" if "env" in keywords else (f"{source} (which may hold env=)" if source else None)
+        for index in range(start, len(self.operations)):
+            operation = self.operations[index]
+            valueless: tuple[str, ...] = ()
+            if isinstance(operation, Build):
+                valueless = tuple(f"--build-arg {arg.name}" for arg in operation.build_args if arg.value is None)
+            elif isinstance(operation, Container):
+                valueless = tuple(f"-e {word.key}" for word in operation.env if word.known and "=" not in word.key)
+            if environment is not None and valueless:
+                reason = f"`{valueless[0]}` takes its value from {environment}, which the migrated docker build would not see; write it with =VALUE"
+                self.operations[index] = Opaque(operation.site, reason, True)
+            elif source is not None and "stdout" not in keywords and _prints_output(operation):
+                reason = f"{source} may hold stdout=, which decides where the output of this docker command goes"
+                self.operations[index] = Opaque(operation.site, reason, True)
 
     def _stdin(self, keywords) -> str | None:
         """What the call feeds the command's standard input (``input=``, ``stdin=``), or None."""
+        if "**" in keywords and "input" not in keywords and "stdin" not in keywords:
+            return f"whatever **{self.source(keywords['**'][1])} gives as stdin= or input="
         if keywords.get("input", (None, None))[0] is not None:
             return f"input={self.source(keywords['input'][1])}"
         value, node = keywords.get("stdin", (None, None))
@@ -1304,6 +1364,13 @@ class _PythonReader:
                 return False
 
         self.module.visit(Finder())
+
+
+def _prints_output(operation) -> bool:
+    """A docker command whose standard output, not sent anywhere else, can carry files: a ``docker run``, or ``docker cp C:SRC -``."""
+    if isinstance(operation, Container):
+        return operation.runs and operation.stdout is None and operation.stdout_pipe is None
+    return isinstance(operation, Copy) and operation.destination.key == "-" and operation.stream_into is None
 
 
 def _holds_docker(value) -> bool:
