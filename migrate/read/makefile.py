@@ -89,6 +89,8 @@ class _Variable:
     recursive: bool
     exported: bool = False
     origin: str = "file"
+    unexported: bool = False
+    """``unexport NAME``: kept out of the recipes' environment even under a bare ``export``."""
 
 
 @dataclass
@@ -133,6 +135,10 @@ class Makefile:
     notes: list[str] = field(default_factory=list)
     line_starts: list[int] = field(default_factory=list)
     all_rules: list[_Rule] = field(default_factory=list)
+    export_all: bool | None = False
+    """A bare ``export`` or ``.EXPORT_ALL_VARIABLES``: every variable goes to the recipes' environment (None: only sometimes)."""
+    exports_unsure: set[str] = field(default_factory=set)
+    """Names exported or unexported inside a conditional that cannot be decided."""
 
     def line_of(self, offset: int) -> int:
         return bisect.bisect_right(self.line_starts, offset)
@@ -233,7 +239,10 @@ class _Parser:
                     self._include(stripped[len(word) :], number, optional=word != "include")
                 rule = None
                 continue
-            if word in ("vpath", "unexport", "undefine"):
+            if word == "unexport":
+                self._unexport(stripped[len(word) :])
+                continue
+            if word in ("vpath", "undefine"):
                 continue
             with self._at(number):
                 rule = self._statement(stripped, number, (start, end))
@@ -277,7 +286,10 @@ class _Parser:
             inner.makefile.phony = self.makefile.phony
             inner.makefile.default_goal = self.makefile.default_goal
             inner.makefile.unknowns = self.makefile.unknowns
+            inner.makefile.export_all = self.makefile.export_all
+            inner.makefile.exports_unsure = self.makefile.exports_unsure
             inner.run()
+            self.makefile.export_all = inner.makefile.export_all
             self.makefile.oneshell = self.makefile.oneshell or inner.makefile.oneshell
             self.makefile.notes.extend(inner.makefile.notes)
             for target, rules in inner.makefile.rules.items():
@@ -367,6 +379,8 @@ class _Parser:
             line = words[1] if len(words) > 1 else ""
             words = line.split(None, 1)
         if not line:
+            if exported:
+                self._export_all(True)
             return None
         kind, position, operator = _classify(line)
         if kind == "assignment":
@@ -377,12 +391,15 @@ class _Parser:
         if kind == "rule":
             return self._rule(line, position, operator, number, span)
         if exported:
-            for name in line.split():
+            for name in _Scope(self.makefile, {}, None).expand(line).split():
                 variable = self.makefile.variables.get(name)
                 if variable is not None:
                     variable.exported = True
+                    variable.unexported = False
                 else:
                     self.makefile.variables[name] = _Variable("", True, exported=True, origin="undefined")
+                if self.active() is None:
+                    self.makefile.exports_unsure.add(name)
             return None
         function = re.match(r"\$[({](\w+)[\s)}]", line)
         if function is not None and line.endswith((")", "}")):
@@ -391,6 +408,28 @@ class _Parser:
                 return None
             raise Refusal(Location(self.path, number), f"dmigrate does not follow $({function.group(1)} ...) on a line of its own, which may define rules")
         raise self.fail(number, f"make cannot read this line: {line!r}")
+
+    def _export_all(self, value: bool) -> None:
+        """A bare ``export`` (or ``.EXPORT_ALL_VARIABLES``), or a bare ``unexport``."""
+        if self.active() is None and self.makefile.export_all != value:
+            self.makefile.export_all = None
+        elif self.active() is True:
+            self.makefile.export_all = value
+
+    def _unexport(self, names: str) -> None:
+        if self.active() is False:
+            return
+        names = _Scope(self.makefile, {}, None).expand(names).split()
+        if not names:
+            self._export_all(False)
+        for name in names:
+            variable = self.makefile.variables.get(name)
+            if variable is None:
+                variable = self.makefile.variables[name] = _Variable("", True, origin="undefined")
+            variable.exported = False
+            variable.unexported = True
+            if self.active() is None:
+                self.makefile.exports_unsure.add(name)
 
     def _assign(self, name: str, operator: str, value: str, *, exported: bool, table: dict | None = None) -> None:
         table = self.makefile.variables if table is None else table
@@ -421,6 +460,10 @@ class _Parser:
             variable = _Variable(self.makefile.placeholder(f"$({name})"), False, exported=variable.exported)
         if existing is not None and existing.exported:
             variable.exported = True
+        if existing is not None and existing.unexported and not exported:
+            variable.unexported = True
+        if exported and unknown:
+            self.makefile.exports_unsure.add(name)
         table[name] = variable
         if name == ".DEFAULT_GOAL" and table is self.makefile.variables:
             self.makefile.default_goal = scope.expand(variable.value).strip() or None
@@ -469,6 +512,9 @@ class _Parser:
                 continue
             if target == ".ONESHELL":
                 self.makefile.oneshell = True
+                continue
+            if target == ".EXPORT_ALL_VARIABLES":
+                self._export_all(True)
                 continue
             if target.startswith(".") and "/" not in target:
                 continue
@@ -999,20 +1045,47 @@ class _Runner:
             byte_origins.extend([origin] * len(encoded))
         return bytes(data), byte_origins
 
-    def _environment(self, scope: _Scope) -> dict[str, Word]:
-        environment = {}
-        for table in (self.makefile.variables, scope.overlay):
-            for name, variable in table.items():
-                if variable.exported and variable.origin != "undefined":
-                    value = scope.lookup(name) or ""
-                    environment[name] = Word(value, _shell_key(value))
-        return environment
+    def _environment(self, scope: _Scope) -> tuple[dict[str, Word], list[str], dict[str, bool | None]]:
+        """What make puts in a recipe's environment: the exported variables with their values; the names it
+        sets without ``export`` (there only when the environment make started in held them); and the names it
+        surely keeps out (False, ``unexport``) or may export (None)."""
+        environment: dict[str, Word] = {}
+        withheld: list[str] = []
+        exports: dict[str, bool | None] = {}
+        export_all = self.makefile.export_all
+        for name in dict.fromkeys([*self.makefile.variables, *scope.overlay]):
+            variables = [v for v in (self.makefile.variables.get(name), scope.overlay.get(name)) if v is not None]
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or all(v.origin == "default" for v in variables):
+                continue
+            if any(v.exported for v in variables):
+                exported = True
+            elif any(v.unexported for v in variables):
+                exported = False
+            else:
+                exported = export_all
+            if name in self.makefile.exports_unsure or exported is None:
+                exports[name] = None
+            elif exported and any(v.origin != "undefined" for v in variables):
+                value = scope.lookup(name) or ""
+                environment[name] = Word(value, _shell_key(value))
+            elif not exported and any(v.unexported for v in variables):
+                exports[name] = False
+            elif not exported and any(v.origin not in ("undefined", "default") for v in variables):
+                withheld.append(name)
+        return environment, withheld, exports
 
     def _read_recipe(self, recipe: RecipeText, line: _RecipeLine, rule: _Rule, target: str, environment, guard) -> None:
         text = recipe.shell.decode("utf-8")
+        exported, withheld, exports = environment
         try:
             operations, notes = read_shell_fragment(
-                self.path, text, self.directory, first_position=len(self.operations), environment=environment
+                self.path,
+                text,
+                self.directory,
+                first_position=len(self.operations),
+                environment=exported,
+                withheld=withheld,
+                exports=exports,
             )
         except MigrationStop as stop:
             offset = _line_offset(text, stop.location.line)
@@ -1020,9 +1093,9 @@ class _Runner:
             raise type(stop)(Location(self.path, self.makefile.line_of(where)), stop.reason) from None
         self.notes.extend(notes)
         for operation in operations:
-            self._add(operation, recipe, rule, target, guard)
+            self._add(operation, recipe, rule, target, guard, environment)
 
-    def _add(self, operation: Operation, recipe: RecipeText, rule: _Rule, target: str, guard: str | None) -> None:
+    def _add(self, operation: Operation, recipe: RecipeText, rule: _Rule, target: str, guard: str | None, environment) -> None:
         anchor = operation.site.anchor
         offset = anchor.span[0] if isinstance(anchor, ShellAnchor) else 0
         where = recipe.origins[min(offset, len(recipe.origins) - 1)][0] if recipe.origins else rule.header[0]
@@ -1036,21 +1109,38 @@ class _Runner:
         if isinstance(anchor, ShellAnchor):
             operation = _with_source_texts(operation, recipe, anchor, self.makefile.text)
         if isinstance(operation, HostCommand):
-            if self._follow_script(operation, guard) or self._follow_make(operation, guard):
+            if self._follow_script(operation, guard, environment, recipe, anchor) or self._follow_make(operation, guard):
                 return
         self.operations.append(operation)
 
-    def _follow_script(self, operation: HostCommand, guard: str | None) -> bool:
-        """``./build.sh`` or ``sh build.sh`` in a recipe: the script's steps are part of the flow."""
+    def _follow_script(self, operation: HostCommand, guard: str | None, environment, recipe: RecipeText, anchor) -> bool:
+        """``./build.sh`` or ``sh build.sh`` in a recipe: the script's steps are part of the flow.
+
+        The script gets make's exported variables in its environment.  What
+        else reaches it (``NAME=value ./build.sh``, a variable make may or may
+        not export) is not handed over, so then a name it never assigns may
+        hold anything, and whether one it assigns is exported cannot be told.
+        """
         followed = script_run_by(operation.argv, operation.cwd)
         if followed is None:
             return False
         script, arguments = followed
         if self.depth > 10:
             raise InputError(Location(self.path, operation.site.line), f"{script.name} runs itself too deeply to follow")
+        exported, _withheld, exports = environment
+        command = recipe.shell[slice(*anchor.span)].decode("utf-8", "replace") if isinstance(anchor, ShellAnchor) else ""
+        prefixed = re.match(r"\s*(?:[A-Za-z_][A-Za-z0-9_]*=|env\s)", command) is not None
         self.depth += 1
         try:
-            reading = read_shell(script, cwd=operation.cwd.key, positional=arguments, first_position=len(self.operations), depth=1)
+            reading = read_shell(
+                script,
+                cwd=operation.cwd.key,
+                positional=arguments,
+                first_position=len(self.operations),
+                environment=exported,
+                environment_known=not prefixed and None not in exports.values(),
+                depth=1,
+            )
         finally:
             self.depth -= 1
         for part in (reading, *reading.parts):

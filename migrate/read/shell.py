@@ -13,7 +13,8 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 import re
-from collections.abc import Sequence
+import shlex
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -21,9 +22,12 @@ from pathlib import Path
 from migrate.read import file_mentions_docker, read_source_text
 from migrate.errors import InputError, Location, MigrationStop, Refusal
 from migrate.read.docker_cli import parse_docker_command
-from migrate.read.ops import UNKNOWN_MARK, Build, BuildArg, DriverReading, HostCommand, Opaque, Operation, Site, Word
+from migrate.read.ops import UNKNOWN_MARK, Build, BuildArg, Container, DriverReading, HostCommand, Opaque, Operation, Site, Word
 
 _PARSER = None
+_UNSET = object()
+_ALWAYS_EXPORTED = frozenset({"PATH", "HOME"})
+"""Names every environment holds: assigning one changes what the programs the script runs see, without ``export``."""
 
 _SCRIPT_RUNNERS = {"sh", "bash", "dash", "/bin/sh", "/bin/bash", "/usr/bin/env"}
 _EXPORTS = re.compile(r"(?:^|[\s;&|(])(?:export|set\s+-[A-Za-z]*a|set\s+-o\s+allexport|(?:declare|typeset)\s+-[A-Za-z]*x)\b", re.M)
@@ -125,6 +129,14 @@ class _State:
     """Reading a ``trap`` handler: its ``exit`` ends the handler, not the reading."""
     environment_known: bool = True
     """Whether a name never assigned is taken as unset (false after sourcing a file that cannot be read)."""
+    exported: dict[str, bool | None] = field(default_factory=dict)
+    """Names whose export attribute the script set (True), took away (False: ``export -n``, ``unset``) or may have set (None)."""
+    allexport: bool | None = False
+    """``set -a``: every assignment exports its name (None when that is on only sometimes)."""
+    exports_unknown: bool = False
+    """Code that exports names dmigrate cannot see ran (``export "$N"``, a sourced file): any name may be exported."""
+    withheld: frozenset[str] = frozenset()
+    """Names the driver that hands this text over sets without putting them in its environment (a Makefile's unexported variables)."""
 
     def fork(self, **changes) -> "_State":
         state = _State(
@@ -139,10 +151,19 @@ class _State:
             local_names=self.local_names,
             in_trap=self.in_trap,
             environment_known=self.environment_known,
+            exported=dict(self.exported),
+            allexport=self.allexport,
+            exports_unknown=self.exports_unknown,
+            withheld=self.withheld,
         )
         for key, value in changes.items():
             setattr(state, key, value)
         return state
+
+    def assigned(self, name: str) -> None:
+        """``name`` was just given a value: under ``set -a`` that exports it."""
+        if self.allexport is not False and self.exported.get(name) is not True:
+            self.exported[name] = True if self.allexport else None
 
 
 class _Stop(Exception):
@@ -220,13 +241,23 @@ def is_shell_script(path: Path) -> bool:
 
 
 def read_shell_fragment(
-    path: Path, text: str, cwd: str, *, first_position: int = 0, environment: dict[str, Word] | None = None
+    path: Path,
+    text: str,
+    cwd: str,
+    *,
+    first_position: int = 0,
+    environment: dict[str, Word] | None = None,
+    withheld: Sequence[str] = (),
+    exports: Mapping[str, bool | None] | None = None,
 ) -> tuple[tuple[Operation, ...], tuple[str, ...]]:
     """Read shell text that another driver hands to a shell (a Makefile recipe line, an ``os.system`` string).
 
     The operations' sites carry :class:`ShellAnchor` spans and line numbers of
-    ``text`` itself; the caller turns them into its own anchors.  Returns the
-    operations and the assumptions made.
+    ``text`` itself; the caller turns them into its own anchors.  ``environment``
+    is what the shell gets in its environment; ``withheld`` names what the
+    caller sets without putting it there; ``exports`` says of other names
+    that the caller surely keeps them out (False) or may put them there
+    (None).  Returns the operations and the assumptions made.
     """
     reader = _ShellReader(path, text, first_position)
     reader.follows_scripts = False  # the driver that hands the text over follows the scripts it runs, into files of their own
@@ -236,6 +267,8 @@ def read_shell_fragment(
         line, message = problem if problem is not None else (error.start_point[0] + 1, "dmigrate cannot read this shell text")
         raise InputError(Location(path, line), f"syntax error: {message}")
     state = _State(variables=dict(environment or {}), cwd=Word.literal(cwd), positional=None)
+    state.exported = {**(exports or {}), **dict.fromkeys(environment or {}, True)}
+    state.withheld = frozenset(withheld)
     try:
         reader._block(reader.tree.root_node.children, state)
     except _Stop:
@@ -282,6 +315,7 @@ class _ShellReader:
             )
         state = _State(variables=dict(environment or {}), cwd=Word.literal(cwd or self.script_dir), positional=positional)
         state.environment_known = environment_known
+        state.exported = dict.fromkeys(environment or {}, True)
         if cwd is None:
             state.notes.append(f"assumed {self.path.name} runs from its own directory")
         try:
@@ -363,6 +397,12 @@ class _ShellReader:
             state.dir_stack = [Word("popd", _unknown(f"popd {after}"))] * len(inner.dir_stack)
         if inner.positional != state.positional:
             state.positional = None
+        for name in inner.exported.keys() | state.exported.keys():
+            if inner.exported.get(name, _UNSET) != state.exported.get(name, _UNSET):
+                state.exported[name] = None
+        if inner.allexport != state.allexport:
+            state.allexport = None
+        state.exports_unknown = state.exports_unknown or inner.exports_unknown
 
     def _is_trivial(self, node) -> bool:
         if node.type != "command":
@@ -437,23 +477,48 @@ class _ShellReader:
             return
         for word in words:
             state.variables[name] = word
+            state.assigned(name)
             self._block(body.children, state)
 
     # -- simple commands -----------------------------------------------------
     def _declare(self, node, state: _State, anchor: ShellAnchor) -> None:
-        """Assignments, and ``local``/``declare`` inside a function: the names stay the function's own."""
+        """Assignments, and ``local``/``declare`` inside a function: the names stay the function's own.
+
+        ``export``, ``declare -x`` and ``typeset -x`` give the names the export
+        attribute; ``export -n`` and ``declare +x`` take it away.
+        """
         keyword = node.children[0].type if node.type == "declaration_command" and node.children else ""
-        options = "".join(self._node_text(c)[1:] for c in node.named_children if c.type == "word" and self._node_text(c).startswith("-"))
+        flags = [self._node_text(c) for c in node.named_children if c.type == "word" and self._node_text(c)[:1] in ("-", "+")]
+        options = "".join(flag[1:] for flag in flags if flag.startswith("-"))
         local = keyword in ("local", "declare", "typeset") and "g" not in options and state.local_names is not None
+        export: bool | None = None
+        if keyword == "export" and "f" not in options and "p" not in options:
+            export = "n" not in options
+        elif keyword in ("local", "declare", "typeset"):
+            if "x" in options:
+                export = True
+            elif any(flag.startswith("+") and "x" in flag for flag in flags):
+                export = False
         for child in node.named_children:
+            name = None
             if child.type == "variable_assignment":
                 name_node = child.child_by_field_name("name")
-                if local and name_node is not None:
-                    state.local_names.add(self._node_text(name_node))
+                name = self._node_text(name_node) if name_node is not None else None
+                if local and name is not None:
+                    state.local_names.add(name)
                 self._assign(child, state, anchor)
-            elif child.type == "variable_name" and local:
-                state.local_names.add(self._node_text(child))
-                state.variables[self._node_text(child)] = Word.literal("")
+            elif child.type == "variable_name":
+                name = self._node_text(child)
+                if local:
+                    state.local_names.add(name)
+                    state.variables[name] = Word.literal("")
+                    if state.exported.get(name) is True and export is None:
+                        # Until it gets a value, the programs it runs still see the caller's value, not this empty one.
+                        state.exported[name] = None
+            elif export is not None and child.type != "word":
+                state.exports_unknown = True  # ``export "$NAME"``: which name cannot be known
+            if name is not None and export is not None:
+                state.exported[name] = export
 
     def _assign(self, node, state: _State, anchor: ShellAnchor | None) -> None:
         name_node = node.child_by_field_name("name")
@@ -482,6 +547,7 @@ class _ShellReader:
             previous = state.variables.get(name, Word.literal(""))
             value = Word(previous.text + value.text, previous.key + value.key)
         state.variables[name] = value
+        state.assigned(name)
 
     def _substitution_value(self, node, state: _State, anchor: ShellAnchor | None, captured_as: str) -> Word:
         """``id=$(docker create IMG)`` runs the docker command and captures the container id."""
@@ -636,23 +702,38 @@ class _ShellReader:
             words=tuple((c.start_byte, c.end_byte) for c in word_nodes),
             scopes=anchor.scopes,
         )
+        environment: dict[str, Word | None] = dict(self._command_environment(node, state))
+        inherits: bool | str = True
         while argv and argv[0].key in _PREFIX_COMMANDS:
-            takes_value = _PREFIX_COMMANDS[argv[0].key]
-            positional = 1 if argv[0].key == "timeout" else 0  # the duration
+            prefix = argv[0].key
+            takes_value = _PREFIX_COMMANDS[prefix]
+            positional = 1 if prefix == "timeout" else 0  # the duration
             argv = argv[1:]
+            options: list[str] = []
             while argv and argv[0].key.startswith("-") and argv[0].key != "-":
                 option = argv.pop(0).key
+                options.append(option)
                 if len(option) == 2 and option[1] in takes_value and argv:
                     argv.pop(0)
             argv = argv[positional:]
-        environment = self._command_environment(node, state)
+            if prefix == "sudo" and not any(o == "-E" or o.startswith("--preserve-env") for o in options):
+                environment = {}
+                inherits = "`sudo` gives it an environment of its own (env_reset in sudoers decides what stays)"
         if argv and argv[0].key == "env":
             argv = argv[1:]
             while argv and ("=" in argv[0].key or argv[0].key.startswith("-")):
-                name, equals, value = argv[0].key.partition("=")
-                if equals:
-                    environment[name] = Word(argv[0].text.partition("=")[2], value)
-                argv = argv[1:]
+                word = argv.pop(0)
+                name, equals, value = word.key.partition("=")
+                if word.key in ("-", "-i", "--ignore-environment"):
+                    environment, inherits = {}, False
+                elif word.key in ("-u", "--unset") and argv:
+                    environment[argv.pop(0).key] = None
+                elif word.key.startswith("--unset="):
+                    environment[word.key.partition("=")[2]] = None
+                elif word.key.startswith("-u"):
+                    environment[word.key[2:]] = None
+                elif equals and not name.startswith("-"):
+                    environment[name] = Word(word.text.partition("=")[2], value)
         if not argv:
             return False
         name = argv[0]
@@ -673,8 +754,8 @@ class _ShellReader:
                 stdout_appends=stdout_appends,
                 stdin=stdin,
             )
-            if isinstance(operation, Build) and environment:
-                operation = _with_values_from(operation, environment)
+            if isinstance(operation, (Build, Container)):
+                operation = self._with_environment(operation, environment, inherits, state)
             self.operations.append(operation)
             return True
         if command in self.functions:
@@ -703,10 +784,14 @@ class _ShellReader:
         if command == "trap":
             self._trap(node, argv[1:], state, site)
             return False
-        if command in ("export", "readonly", "local", "declare"):
+        if command in ("export", "readonly", "local", "declare", "typeset"):
+            if command == "export" or any(word.key[:1] in ("-", "+") and "x" in word.key for word in argv[1:]):
+                state.exports_unknown = True  # run as a command (``builtin export ...``): not followed
             return False
         if command in _SETS_VARIABLES:
             self._set_by_command(command, argv[1:], state, node)
+        if command == "set":
+            self._set_options(argv[1:], state)
         if command in ("shift", "set"):
             self._set_positional(command, argv[1:], state)
             return False
@@ -730,12 +815,12 @@ class _ShellReader:
         self.operations.append(HostCommand(site, tuple(argv), state.cwd))
         return False
 
-    def _follow(self, script: Path, arguments: tuple[Word, ...], environment: dict[str, Word], state: _State, site: Site) -> None:
+    def _follow(self, script: Path, arguments: tuple[Word, ...], environment: dict[str, Word | None], state: _State, site: Site) -> None:
         """A script of the project: its steps are part of the flow, read where the driver runs them.
 
-        It sees the variables this script exported; since those are not
-        tracked, a name it never assigns may hold anything once this script
-        exports at all.
+        It sees what this script exported, which is not handed over by name:
+        a name it never assigns may hold anything once this script exports at
+        all, and whether one it assigns is exported cannot be told.
         """
         if self.depth >= 10:
             raise InputError(Location(self.path, site.line), f"{script.name} runs scripts too deeply to follow")
@@ -744,7 +829,7 @@ class _ShellReader:
             cwd=state.cwd.key,
             positional=None if any(word.splits for word in arguments) else arguments,
             first_position=self.first_position + len(self.operations),
-            environment=environment,
+            environment={name: value for name, value in environment.items() if value is not None},
             environment_known=state.environment_known and not _EXPORTS.search(self.text),
             depth=self.depth + 1,
         )
@@ -755,6 +840,73 @@ class _ShellReader:
         for operation in reading.operations:
             guard = operation.site.guard or state.guard
             self.operations.append(operation if guard == operation.site.guard else replace(operation, site=replace(operation.site, guard=guard)))
+
+    def _with_environment(self, operation: Build | Container, environment: dict[str, Word | None], inherits: bool | str, state: _State):
+        """``-e NAME`` and ``--build-arg NAME`` take NAME from docker's own environment: resolved here to what that holds.
+
+        docker sees a variable of this script only when it is exported (or
+        given before the command, ``NAME=value docker ...``).  What stays a
+        bare ``NAME`` is taken from the environment the driver runs in.
+        """
+        if isinstance(operation, Build):
+            args = []
+            for arg in operation.build_args:
+                if arg.value is not None:
+                    args.append(arg)
+                    continue
+                found, value = self._passed(arg.name, f"`{arg.text}`", environment, inherits, state)
+                if found == "unknown":
+                    return Opaque(operation.site, value, True)
+                if found == "absent":
+                    continue
+                if found == "prefix":
+                    args.append(BuildArg(arg.name, value, f"{arg.text}={value.text}"))
+                elif found == "value" and value.known and "$" not in value.key:
+                    quoted = shlex.quote(value.key)
+                    args.append(BuildArg(arg.name, Word(quoted, value.key), f"{arg.text}={quoted}"))
+                else:
+                    args.append(arg)
+            return replace(operation, build_args=tuple(args))
+        words = []
+        for word in operation.env:
+            if not word.known or "=" in word.key or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", word.key):
+                words.append(word)
+                continue
+            found, value = self._passed(word.key, f"`-e {word.key}`", environment, inherits, state)
+            if found == "unknown":
+                return Opaque(operation.site, value, True)
+            if found == "prefix" or found == "value" and value.known:
+                words.append(Word(f"{word.key}={value.text}", f"{word.key}={value.key}"))
+            elif found != "absent":
+                words.append(word)
+        return replace(operation, env=tuple(words))
+
+    def _passed(self, name: str, flag: str, environment: dict[str, Word | None], inherits: bool | str, state: _State) -> tuple[str, object]:
+        """What docker's environment holds for NAME, and a Word or reason with it.
+
+        ``prefix`` and ``value``: a known Word; ``environment``: what the
+        environment the driver runs in holds; ``absent``: nothing;
+        ``unknown``: the reason it cannot be known.
+        """
+        if name in environment:
+            value = environment[name]
+            return ("absent", None) if value is None else ("prefix", value)
+        if inherits is False:
+            return "absent", None
+        if isinstance(inherits, str):
+            return "unknown", f"{flag} passes {name} only if it is in docker's environment, and {inherits}"
+        status = state.exported.get(name, _UNSET)
+        value = state.variables.get(name)
+        if status is None or status is _UNSET and (state.exports_unknown or value is not None and not state.environment_known):
+            return "unknown", f"{flag} passes {name} only if it is exported, which cannot be known without running the driver"
+        if status is False:
+            return "absent", None
+        if status is True or name in _ALWAYS_EXPORTED:
+            return ("environment", None) if value is None else ("value", value)
+        if value is None and name not in state.withheld:
+            return "environment", None
+        state.notes.append(f"assumed {name} is not set in the environment, so {flag} passes nothing: {self.path.name} sets {name} without `export`")
+        return "absent", None
 
     def _command_environment(self, node, state: _State) -> dict[str, Word]:
         """``NAME=value`` words before the command: they are in its environment only."""
@@ -789,6 +941,8 @@ class _ShellReader:
             if "-f" not in words:
                 for word in words:
                     state.variables.pop(word, None)
+                    # Gone from the environment too, and a new value is not exported again.
+                    state.exported[word] = False
             return
         if command == "getopts":
             names = words[1:2] + ["OPTARG", "OPTIND"]
@@ -817,6 +971,30 @@ class _ShellReader:
         for name in names:
             if name and UNKNOWN_MARK not in name:
                 state.variables[name] = Word(f"${name}", _unknown(f"${name} after line {line}"))
+                state.assigned(name)
+
+    def _set_options(self, arguments: list[Word], state: _State) -> None:
+        """``set -a``/``set -o allexport`` (and ``+a``, ``+o allexport``): whether assignments export their names."""
+        index = 0
+        while index < len(arguments):
+            word = arguments[index].key
+            if not arguments[index].known:
+                state.allexport = None
+                return
+            if word in ("-", "--") or word[:1] not in ("-", "+") or len(word) < 2:
+                return
+            on = word[0] == "-"
+            index += 1
+            for letter in word[1:]:
+                if letter == "a":
+                    state.allexport = on
+                elif letter == "o" and index < len(arguments):
+                    option = arguments[index]
+                    index += 1
+                    if not option.known:
+                        state.allexport = None
+                    elif option.key == "allexport":
+                        state.allexport = on
 
     def _set_positional(self, command: str, arguments: list[Word], state: _State) -> None:
         """``shift`` and ``set -- a b`` change ``$1``, ``$@`` and ``$#``."""
@@ -854,6 +1032,10 @@ class _ShellReader:
         names = set(state.variables) if code is None else set(_ASSIGNED.findall(code))
         for name in names:
             state.variables[name] = Word(f"${name}", _unknown(f"${name} {after}"))
+            state.assigned(name)
+        if code is None or _EXPORTS.search(code):
+            state.exports_unknown = True
+            state.allexport = None
         if code is None:
             state.environment_known = False
         elif _CHANGES_DIRECTORY.search(code):
@@ -881,8 +1063,15 @@ class _ShellReader:
                     inner.variables[local] = state.variables[local]
                 else:
                     inner.variables.pop(local, None)
+                if local in state.exported:
+                    inner.exported[local] = state.exported[local]
+                else:
+                    inner.exported.pop(local, None)
             state.variables.clear()
             state.variables.update(inner.variables)
+            state.exported = inner.exported
+            state.allexport = inner.allexport
+            state.exports_unknown = inner.exports_unknown
             state.cwd = inner.cwd
             state.dir_stack = inner.dir_stack
 
@@ -1078,6 +1267,7 @@ class _ShellReader:
                     state.notes.append(f"assumed {unset}, so {text} is {default!r}")
                     if operator.endswith("="):
                         state.variables[name] = Word(text, default)
+                        state.assigned(name)
                 return default
         if rest[0] in ("%", "#") and value is not None and UNKNOWN_MARK not in value and not any(c in rest for c in _PATTERN_SYNTAX):
             return _trim(value, rest)
@@ -1228,15 +1418,6 @@ def _trim(value: str, operation: str) -> str:
 
 def _has_glob(value: str) -> bool:
     return any(ch in value for ch in "*?[")
-
-
-def _with_values_from(build: Build, environment: dict[str, Word]) -> Build:
-    """``VERSION=1 docker build --build-arg VERSION``: the value is the command's own, so it is written out to travel."""
-    args = []
-    for arg in build.build_args:
-        value = environment.get(arg.name) if arg.value is None else None
-        args.append(BuildArg(arg.name, value, f"{arg.text}={value.text}") if value is not None else arg)
-    return replace(build, build_args=tuple(args))
 
 
 def _tests_files(argv) -> bool:
