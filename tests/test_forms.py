@@ -549,7 +549,8 @@ CASES = {
             ),
             "Dockerfile.build": GO_BUILD,
             "web/Dockerfile": "FROM node:20\nWORKDIR /site\nCOPY . .\nRUN npm run build\n",
-            "web/.dockerignore": "node_modules\n*.md\n",
+            # The build copies its whole context into the artifact: its Dockerfile, which the migration deletes, must stay out.
+            "web/.dockerignore": "node_modules\n*.md\nDockerfile\n",
             "web/index.html": "<p>hi</p>\n",
             "Dockerfile": "FROM alpine:3.19\nCOPY app /usr/local/bin/app\nCOPY site /srv/site\n",
             ".dockerignore": ".git\n",
@@ -569,7 +570,7 @@ CASES = {
                 COPY --from=web --chown=0:0 /site /srv/site
                 """
             ),
-            ".dockerignore": ".git\n/web/node_modules\n/web/*.md\n",
+            ".dockerignore": ".git\n/web/node_modules\n/web/*.md\n/web/Dockerfile\n",
             "build.sh": "#!/bin/sh\ndocker build -t app .\n",
             "Dockerfile.build": None,
             "web/Dockerfile": None,

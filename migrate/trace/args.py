@@ -120,12 +120,15 @@ class ArgMerge:
                     raise self.assembler.refuse(
                         instruction_site(image.dockerfile.path, instruction), f"ARG {name} must be renamed; declare it on a line of its own"
                     )
-                unset = default is None and name not in own and _global_default(image.dockerfile, name) is _MISSING
+                # Without a default of its own, the stage sees the build arg, else the global ARG's default; a global
+                # `ARG NAME` without one (or none at all) leaves it unset, which an ENV set from the renamed arg would not.
+                unset = default is None and name not in own and _global_default(image.dockerfile, name) in (_MISSING, None)
                 found.append(ArgRename(name, renames[name], instruction, default, keep_unset=unset))
-        if found and self._stage_is_a_base(image, stage):
+        leaking = [rename for rename in found if not rename.keep_unset]
+        if leaking and self._stage_is_a_base(image, stage):
             raise self.assembler.refuse(
-                instruction_site(image.dockerfile.path, found[0].instruction),
-                f"ARG {found[0].name} must be renamed, and the ENV that keeps its value would leak into the stages built on this one "
+                instruction_site(image.dockerfile.path, leaking[0].instruction),
+                f"ARG {leaking[0].name} must be renamed, and the ENV that keeps its value would leak into the stages built on this one "
                 "(a later build FROM it, or a `docker run` of it turned into a stage)",
             )
         return tuple(found)

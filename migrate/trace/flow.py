@@ -131,6 +131,8 @@ class Extraction:
     """A host ``cp -a`` or archive was made from it; the migrated build reads those from the stage instead."""
     made_on_host: bool = False
     """It is such a copy or archive member, made by a host command."""
+    position: int = -1
+    """The index of the driver operation that put it on the host."""
 
     @property
     def known_mode(self) -> int | None:
@@ -262,7 +264,15 @@ class FlowTracer:
     def run(self) -> Flow:
         for position, operation in enumerate(self.reading.driver.operations):
             handler = getattr(self, f"_on_{type(operation).__name__.lower()}")
+            count = len(self.flow.extractions)
             handler(operation, position)
+            for extraction in self.flow.extractions[count:]:
+                extraction.position = position
+        from migrate.trace.context_copies import check_context_copies
+        from migrate.trace.window import check_steps_beside_artifacts
+
+        check_steps_beside_artifacts(self.flow)
+        check_context_copies(self.flow)
         return self.flow
 
     # -- docker build ------------------------------------------------------------
@@ -353,6 +363,14 @@ class FlowTracer:
                 if ignore is not None and ignore.excludes(host_relative):
                     continue
             elif ignore is not None and ignore.excludes(posixpath.relpath(absolute, image.context)):
+                if not (extraction.kind == "file" and relation.kind == "itself") and _ignore_lets_back_inside(
+                    ignore, posixpath.relpath(absolute, image.context)
+                ):
+                    # Docker still walks an excluded directory when a `!` rule may take back something in it.
+                    raise self.refuse(
+                        site,
+                        f".dockerignore leaves out part of the extracted {self.facts.relative(host)}, which a COPY --from cannot reproduce",
+                    )
                 raise self.refuse(site, f"{source!r} is excluded by .dockerignore, so the legacy build could not have copied it")
             kind = relation.kind
             if extraction.member is not None:
@@ -550,9 +568,18 @@ class FlowTracer:
             if not self.facts.inside_root(host) and not any(is_under(host, removed) for removed in self.removed):
                 state.problems.append(f"it mounts {host}, outside the project, whose files before the run cannot be known")
                 continue
-            artifacts = [e for e in self._live() if is_under(e.host_path, host) and e.member is None]
+            artifacts = [
+                e for e in self._live() if (is_under(e.host_path, host) or is_under(host, e.host_path)) and e.member is None
+            ]
             if artifacts:
-                state.problems.append(f"{self.facts.relative(host)} holds {self.facts.relative(artifacts[0].host_path)}, extracted by an earlier step")
+                shown, earlier = self.facts.relative(host), artifacts[0]
+                state.problems.append(f"{shown} holds {self.facts.relative(earlier.host_path)}, extracted by an earlier step")
+                if not read_only:
+                    # What the command writes there joins the earlier artifact on the host, where no stage has it.
+                    self.flow.unknown_writes.append(
+                        (host, site, f"this run writes into {shown} through its bind mount, after {where(earlier.site)} put "
+                         f"{self.facts.relative(earlier.host_path)} there")
+                    )
                 continue
             tracked = self._tracked_kind(host)
             if tracked == "file" or prior == "file":
@@ -941,6 +968,21 @@ def _ignore_reaches_inside(ignore: DockerIgnore, copied: str) -> bool:
         pattern = posixpath.normpath(line).lstrip("/")
         # A pattern longer than ``copied`` whose first parts may match it names something inside it.
         if "**" in pattern or depth == 0 or pattern.count("/") + 1 > depth and may_overlap(pattern, copied):
+            return True
+    return False
+
+
+def _ignore_lets_back_inside(ignore: DockerIgnore, copied: str) -> bool:
+    """Whether a ``!`` rule may take back a path below ``copied`` (relative to the context)."""
+    depth = copied.count("/") + 1
+    for raw in ignore.text.splitlines():
+        line = raw.strip()
+        if not line.startswith("!"):
+            continue
+        pattern = posixpath.normpath(line[1:].strip()).lstrip("/")
+        if pattern in ("", "."):
+            continue
+        if "**" in pattern or pattern.count("/") + 1 > depth and may_overlap(pattern, copied):
             return True
     return False
 

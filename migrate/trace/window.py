@@ -1,0 +1,151 @@
+"""What the driver does on the host while an artifact sits there, between its extraction and the build that reads it.
+
+The migrated build reads the artifact from its stage, so anything the legacy
+driver did to it on the host in that time must be known.  Host commands that
+name an artifact are judged as they are traced (``chmod``, ``mv``, ``tar``)
+and when the driver is edited; these checks cover what that cannot see:
+
+- a step whose effect cannot be read at all (``eval``, ``source``, ``sh -c``
+  without docker in it, a Makefile recipe dmigrate does not follow);
+- a host command that names a path only the run knows (``cp x "$DEST"``);
+- a file written into a directory that a runtime COPY reads and that holds
+  nothing git tracks: the migrated build copies only the artifacts there from
+  their stage, so the other files would be left out.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from migrate.read.ops import HostCommand, Opaque, Operation
+from migrate.trace.flow import Consumption, Flow, where
+from migrate.trace.paths import context_relative, is_under, may_overlap
+
+
+def check_steps_beside_artifacts(flow: Flow) -> None:
+    """Refuse a step that may change an artifact on the host in a way the migrated build cannot repeat."""
+    if not flow.consumptions:
+        return
+    operations = flow.reading.driver.operations
+    judged = {site for extraction in flow.extractions for site in extraction.host_changes}
+    _check_unreadable_steps(flow, operations, judged)
+    _check_writes_into_dropped_directories(flow, operations, judged)
+
+
+def _check_unreadable_steps(flow: Flow, operations: tuple[Operation, ...], judged: set) -> None:
+    from migrate.trace.assemble import _READS_ONLY
+
+    on_host = [e for e in flow.extractions if e.consumptions or e.derived]
+    if not on_host:
+        return
+    first = min(on_host, key=lambda extraction: extraction.position)
+    places = [e.host_path for e in flow.extractions] + [d for c in flow.consumptions if (d := _dropped_directory(flow, c))]
+    for position, op in enumerate(operations):
+        if position <= first.position:
+            continue
+        builds = [c for c in flow.consumptions if c.image.position > position]
+        if not builds:
+            return
+        if isinstance(op, Opaque):
+            what = op.reason
+        elif isinstance(op, HostCommand) and op.site not in judged:
+            name = posixpath.basename(op.argv[0].key) if op.argv[0].known else ""
+            if name in _READS_ONLY:
+                continue
+            if not op.cwd.known:
+                what = f"`{_shown(op)}` runs in a directory that cannot be known without running the driver"
+            elif (unknown := _unknown_word(op, places)) is not None:
+                what = f"`{_shown(op)}` names {unknown}, which cannot be known without running the driver"
+            else:
+                continue
+        else:
+            continue
+        build = min(builds, key=lambda consumption: consumption.image.position).image
+        raise flow.refusal(
+            op.site,
+            f"{what}; it runs while {flow.reading.facts.relative(first.host_path)} is on the host (from {where(first.site)} "
+            f"until the build at {where(build.build.site)} reads it), so what it does to the artifacts cannot be known",
+        )
+
+
+def _unknown_word(op: HostCommand, places: list[str]) -> str | None:
+    """The first word of ``op`` that may name an artifact or a directory the runtime COPY reads, but cannot be known."""
+    for word in op.argv:
+        if word.known or word.key.startswith("-"):
+            continue
+        if _GLOB_ONLY.fullmatch(word.text):
+            # A glob names files that exist; one that cannot match these places leaves them alone.
+            pattern = posixpath.normpath(posixpath.join(op.cwd.key, word.text)).lstrip("/")
+            if not any(may_overlap(pattern, place.lstrip("/")) for place in places):
+                continue
+        return word.text
+    return None
+
+
+_GLOB_ONLY = re.compile(r"[^$`'\"\\{}]*[*?[][^$`'\"\\{}]*")
+"""A word whose only unknown is a glob: no expansion, quote, escape or brace in it."""
+
+
+def _source_path(consumption: Consumption) -> str:
+    return posixpath.normpath(posixpath.join(consumption.image.context, context_relative(consumption.source)))
+
+
+def _check_writes_into_dropped_directories(flow: Flow, operations: tuple[Operation, ...], judged: set) -> None:
+    from migrate.trace.assemble import _READS_ONLY
+
+    facts = flow.reading.facts
+    dropped = [(c, d) for c in flow.consumptions if (d := _dropped_directory(flow, c)) is not None]
+    if not dropped:
+        return
+    artifacts = [e.host_path for e in flow.extractions]
+    for position, op in enumerate(operations):
+        if not isinstance(op, HostCommand) or op.site in judged or not op.cwd.known or not op.argv[0].known:
+            continue
+        name = posixpath.basename(op.argv[0].key)
+        if name in _READS_ONLY or name == "rm":
+            continue
+        for word in op.argv[1:]:
+            if not word.known or word.key.startswith("-"):
+                continue
+            path = posixpath.normpath(posixpath.join(op.cwd.key, word.key))
+            if any(is_under(path, a) or is_under(a, path) for a in artifacts):
+                continue  # a step on the artifact itself, judged where the driver is edited
+            for consumption, directory in dropped:
+                build = consumption.image
+                if position >= build.position or path == directory or not is_under(path, directory):
+                    continue
+                if _removed_between(operations, position, build.position, path):
+                    continue
+                raise flow.refusal(
+                    op.site,
+                    f"`{_shown(op)}` puts {facts.relative(path)} into {facts.relative(directory)}, which "
+                    f"{consumption.instruction.keyword} {consumption.source} at {build.dockerfile.path.name}:{consumption.instruction.line} "
+                    f"copies; git tracks nothing there, so the migrated build copies only the artifacts in it from their stage "
+                    f"and {facts.relative(path)} would be left out",
+                )
+
+
+def _dropped_directory(flow: Flow, consumption: Consumption) -> str | None:
+    """The COPY source directory that holds an artifact and nothing git tracks: the migrated build no longer copies it."""
+    if consumption.relation != "directory":
+        return None
+    directory = _source_path(consumption)
+    return directory if flow.reading.facts.existed_before_run(directory) is None else None
+
+
+def _removed_between(operations: tuple[Operation, ...], start: int, end: int, path: str) -> bool:
+    """Whether an ``rm`` after ``start`` and before ``end`` removes ``path`` or a directory holding it."""
+    for op in operations[start + 1 : end]:
+        if not isinstance(op, HostCommand) or op.site.guard or not op.cwd.known or not op.argv[0].known:
+            continue
+        if posixpath.basename(op.argv[0].key) != "rm":
+            continue
+        for word in op.argv[1:]:
+            if word.known and not word.key.startswith("-") and is_under(path, posixpath.normpath(posixpath.join(op.cwd.key, word.key))):
+                return True
+    return False
+
+
+def _shown(op: HostCommand) -> str:
+    return " ".join(word.text for word in op.argv)
