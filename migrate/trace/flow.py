@@ -611,7 +611,7 @@ class FlowTracer:
     # -- docker cp ---------------------------------------------------------------
     def _on_copy(self, op: Copy, position: int) -> None:
         if op.site.guard:
-            raise self.refuse(op.site, f"this copy is {op.site.guard}")
+            raise self.refuse(op.site, ("this copy " if op.site.guard.startswith("runs ") else "this copy is ") + op.site.guard)
         state = self.by_name.get(op.container.key)
         if state is None:
             raise self.refuse(op.site, f"copies from the container {op.container.shown()}, which this driver did not create")
