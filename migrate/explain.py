@@ -76,7 +76,7 @@ def explain_driver(driver: Path, cwd: Path, *, target_rule: str | None = None) -
     from migrate.plan import Plan
     from migrate.read.ops import Build
     from migrate.read.project import read_project
-    from migrate.trace.assemble import Assembler
+    from migrate.trace.assemble import Assembler, notes_once
     from migrate.trace.flow import FlowTracer
 
     shown = display_path(driver, cwd)
@@ -163,7 +163,7 @@ def explain_driver(driver: Path, cwd: Path, *, target_rule: str | None = None) -
         builds=builds,
         containers=containers,
         artifacts=artifacts,
-        notes=list(dict.fromkeys(list(flow.decisions) + list(reading.driver.notes))),
+        notes=list(notes_once(list(flow.decisions), reading)),
         warnings=list(dict.fromkeys(flow.warnings)),
     )
     if refusal is not None:

@@ -91,6 +91,20 @@ def test_a_refused_project_shows_the_flow_up_to_the_refusal(project):
     assert item["artifacts"][0]["container_path"] == "/out/app"
 
 
+def test_a_refused_project_notes_a_path_make_and_the_tracer_both_assume_absent_once(tmp_path):
+    makefile = (
+        "all: image\napp:\n\tdocker build -t b -f Dockerfile.build .\n\tdocker create --name x b\n\tdocker cp x:/out/app app\n"
+        "\tdocker rm x\n\tcat app > copy\nimage: app\n\tdocker build -t app .\n"
+    )
+    root = make_project(tmp_path / "p", {"Makefile": makefile, "Dockerfile.build": BUILD, "Dockerfile": RUNTIME})
+    result = dmigrate("--explain", "--format", "json", ".", cwd=root)
+    (item,) = json.loads(result.stdout)["projects"]
+    assert item["result"] == "refused"
+    assert [note for note in item["notes"] if "assumed app does not exist" in note] == [
+        "Makefile:5: assumed app does not exist before the driver runs (git does not track it)"
+    ]
+
+
 def test_explain_refuses_to_be_combined_with_a_change(project):
     result = dmigrate("--explain", "--dry-run", ".", cwd=project)
     assert result.returncode == 2

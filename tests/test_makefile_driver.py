@@ -333,6 +333,58 @@ def test_oneshell_recipe_lines_go_one_by_one(tmp_path):
     assert after == ".ONESHELL:\nall:\n\tset -e\n\tdocker build -t app .\n"
 
 
+@pytest.mark.parametrize(
+    "before, after",
+    [
+        (
+            ".ONESHELL:\nall:\n\tset -e\n\tdocker build -f Dockerfile.build -t b .\n\trm -rf dist && mkdir -p dist\n\tcd dist\n"
+            "\tdocker create --name x b\n\tdocker cp x:/out/app .\n\tdocker rm x\n\tcd ..\n\tdocker build -t app .\n",
+            ".ONESHELL:\nall:\n\tset -e\n\trm -rf dist && mkdir -p dist\n\tcd dist\n\tcd ..\n\tdocker build -t app .\n",
+        ),
+        (
+            "all:\n\tdocker build -f Dockerfile.build -t b .\n\tmkdir -p dist\n\tdocker create --name x b\n"
+            "\tcd dist && docker cp x:/out/app .\n\tdocker rm x\n\tdocker build -t app .\n",
+            "all:\n\tmkdir -p dist\n\tcd dist\n\tdocker build -t app .\n",
+        ),
+    ],
+)
+def test_a_mkdir_stays_when_a_kept_cd_enters_its_directory(tmp_path, before, after):
+    root = project(tmp_path, before, Dockerfile=RUNTIME.replace("COPY app", "COPY dist/app"))
+    outcome = migrate(root / "Makefile")
+    assert outcome.status == "pending", outcome.message
+    assert texts_after(outcome, root)["Makefile"] == after
+    assert any("`mkdir -p dist` stays: the driver still changes into dist" in note for note in outcome.plan.decisions)
+
+
+@pytest.mark.parametrize(
+    "makefile, line, message",
+    [
+        (
+            "image: bin/app\n\tdocker build -t app .\n\nbin/app:\n\tdocker build -f Dockerfile.build -t b .\n"
+            "\tdocker create --name x b\n\tdocker cp x:/out/app bin/app\n\tdocker rm x\n",
+            7,
+            "this copy runs only when make finds bin/app out of date",
+        ),
+        (
+            "image: stamp\n\tdocker create --name x b\n\tdocker cp x:/out/app app\n\tdocker rm x\n\tdocker build -t app .\n\n"
+            "stamp:\n\tdocker build -f Dockerfile.build -t b .\n",
+            8,
+            "this step of the flow runs only when make finds stamp out of date; the migrated build would always run it",
+        ),
+        (
+            "image:\n\tdocker build -f Dockerfile.build -t b .\n\tdocker create --name x b\n"
+            "\tif [ -n \"$$CI\" ]; then docker cp x:/out/app app; fi\n\tdocker rm x\n\tdocker build -t app .\n",
+            4,
+            "this copy is inside an `if` decided at run time",
+        ),
+    ],
+)
+def test_a_step_that_runs_only_sometimes_is_refused_in_a_sentence(tmp_path, makefile, line, message):
+    root = project(tmp_path, makefile, **{"bin/app": "stale\n", "stamp": ""})
+    outcome = migrate(root / "Makefile")
+    assert (outcome.status, outcome.location.line, outcome.message) == ("refused", line, message)
+
+
 def test_a_build_arg_that_reads_a_target_specific_variable_is_refused_elsewhere(tmp_path):
     makefile = d(
         """

@@ -821,6 +821,258 @@ CASES = {
             "Dockerfile.build": None,
         },
     ),
+    "the build Dockerfile's own .dockerignore is folded into .dockerignore and deleted with it": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/sh
+                docker build -t acme/app:build -f Dockerfile.build .
+                docker create --name extract acme/app:build
+                docker cp extract:/out/app ./app
+                docker rm extract
+                docker build -t acme/app .
+                """
+            ),
+            "Dockerfile.build": GO_BUILD,
+            "Dockerfile.build.dockerignore": "README.md\n",
+            "README.md": "read me\n",
+            "Dockerfile": RUNTIME,
+        },
+        {
+            "Dockerfile": MERGED_APP,
+            "build.sh": "#!/bin/sh\ndocker build -t acme/app .\n",
+            ".dockerignore": "/README.md\n",
+            "Dockerfile.build": None,
+            "Dockerfile.build.dockerignore": None,
+        },
+    ),
+    "a `for` loop over words that run nothing goes whole when its body goes": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/bash
+                set -euo pipefail
+                BINS="api worker"
+                docker build -t acme/app:build -f Dockerfile.build .
+                id=$(docker create acme/app:build)
+                for b in $BINS cli; do
+                  docker cp "$id:/out/$b" "bin/$b"
+                done
+                docker rm "$id"
+                docker build -t acme/app .
+                """
+            ),
+            "Dockerfile.build": GO_BUILD.replace("-o /out/app .", "-o /out/ ./cmd/..."),
+            "Dockerfile": "FROM alpine:3.19\nCOPY bin/ /usr/local/bin/\n",
+        },
+        {
+            "Dockerfile": (
+                "FROM golang:1.21 AS builder\nWORKDIR /src\nCOPY . .\nRUN go build -o /out/ ./cmd/...\n\nFROM alpine:3.19\n"
+                "COPY --from=builder /out/api /usr/local/bin/api\nCOPY --from=builder /out/worker /usr/local/bin/worker\n"
+                "COPY --from=builder /out/cli /usr/local/bin/cli\n"
+            ),
+            "build.sh": '#!/bin/bash\nset -euo pipefail\nBINS="api worker"\ndocker build -t acme/app .\n',
+            "Dockerfile.build": None,
+        },
+    ),
+    "a group and a subshell redirected only to /dev/null go whole when their bodies go, nested ones too": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/sh
+                set -e
+                docker build -t acme/app:build -f Dockerfile.build .
+                {
+                  docker create --name extract acme/app:build
+                  ( docker cp extract:/out/app ./app )
+                  docker rm extract
+                } >/dev/null 2>&1
+                echo "copied"
+                docker build -t acme/app .
+                """
+            ),
+            "Dockerfile.build": GO_BUILD,
+            "Dockerfile": RUNTIME,
+        },
+        {
+            "Dockerfile": MERGED_APP,
+            "build.sh": '#!/bin/sh\nset -e\necho "copied"\ndocker build -t acme/app .\n',
+            "Dockerfile.build": None,
+        },
+    ),
+    "a group that writes a log, and a loop whose variable is read after it, keep `:`": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/bash
+                docker build -t acme/app:build -f Dockerfile.build .
+                {
+                  docker create --name extract acme/app:build
+                } > extract.log
+                for name in app; do
+                  docker cp "extract:/out/$name" "./$name"
+                done
+                echo "last: $name"
+                docker rm extract
+                docker build -t acme/app .
+                """
+            ),
+            "Dockerfile.build": GO_BUILD,
+            "Dockerfile": RUNTIME,
+        },
+        {
+            "Dockerfile": MERGED_APP,
+            "build.sh": '#!/bin/bash\n{\n  :\n} > extract.log\nfor name in app; do\n  :\ndone\necho "last: $name"\ndocker build -t acme/app .\n',
+            "Dockerfile.build": None,
+        },
+    ),
+    "a loop over a command's output keeps `:`: the command still runs": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/sh
+                set -e
+                docker build -t acme/app:build -f Dockerfile.build .
+                docker create --name extract acme/app:build
+                docker cp extract:/out/app ./app
+                docker rm extract
+                docker build -t acme/app .
+                for attempt in $(seq 2); do
+                  docker rmi acme/app:build
+                done
+                """
+            ),
+            "Dockerfile.build": GO_BUILD,
+            "Dockerfile": RUNTIME,
+        },
+        {
+            "Dockerfile": MERGED_APP,
+            "build.sh": "#!/bin/sh\nset -e\ndocker build -t acme/app .\nfor attempt in $(seq 2); do\n  :\ndone\n",
+            "Dockerfile.build": None,
+        },
+    ),
+    "a mkdir stays when a kept cd still enters its directory, and so does the rm of that directory": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/sh
+                set -e
+                docker build -t acme/app:build -f Dockerfile.build .
+                mkdir -p dist
+                cd dist
+                docker create --name extract acme/app:build
+                docker cp extract:/out/app .
+                docker rm extract
+                cd ..
+                docker build -t acme/app .
+                rm -rf dist
+                """
+            ),
+            "Dockerfile.build": GO_BUILD,
+            "Dockerfile": RUNTIME.replace("COPY app", "COPY dist/app"),
+        },
+        {
+            "Dockerfile": MERGED_APP,
+            "build.sh": "#!/bin/sh\nset -e\nmkdir -p dist\ncd dist\ncd ..\ndocker build -t acme/app .\nrm -rf dist\n",
+            "Dockerfile.build": None,
+        },
+    ),
+    "a mkdir stays for a subshell's cd": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/sh
+                docker build -t acme/app:build -f Dockerfile.build .
+                mkdir -p dist
+                docker create --name extract acme/app:build
+                (cd dist && docker cp extract:/out/app .)
+                docker rm extract
+                docker build -t acme/app .
+                """
+            ),
+            "Dockerfile.build": GO_BUILD,
+            "Dockerfile": RUNTIME.replace("COPY app", "COPY dist/app"),
+        },
+        {
+            "Dockerfile": MERGED_APP,
+            "build.sh": "#!/bin/sh\nmkdir -p dist\n(cd dist)\ndocker build -t acme/app .\n",
+            "Dockerfile.build": None,
+        },
+    ),
+    "a mkdir stays for a cd that no step runs after": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/sh
+                set -e
+                docker build -t acme/app:build -f Dockerfile.build .
+                mkdir -p dist
+                docker create --name extract acme/app:build
+                docker cp extract:/out/app dist/app
+                docker rm extract
+                cd dist
+                echo "packaging in $PWD"
+                cd ..
+                docker build -t acme/app .
+                """
+            ),
+            "Dockerfile.build": GO_BUILD,
+            "Dockerfile": RUNTIME.replace("COPY app", "COPY dist/app"),
+        },
+        {
+            "Dockerfile": MERGED_APP,
+            "build.sh": '#!/bin/sh\nset -e\nmkdir -p dist\ncd dist\necho "packaging in $PWD"\ncd ..\ndocker build -t acme/app .\n',
+            "Dockerfile.build": None,
+        },
+    ),
+    "a mkdir stays when a kept command writes into its directory": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/sh
+                set -e
+                docker build -t acme/app:build -f Dockerfile.build .
+                mkdir -p dist
+                git rev-parse HEAD > dist/REVISION
+                docker create --name extract acme/app:build
+                docker cp extract:/out/app dist/app
+                docker rm extract
+                docker build -t acme/app .
+                """
+            ),
+            "Dockerfile.build": GO_BUILD,
+            "Dockerfile": RUNTIME.replace("COPY app", "COPY dist/app"),
+        },
+        {
+            "Dockerfile": MERGED_APP,
+            "build.sh": "#!/bin/sh\nset -e\nmkdir -p dist\ngit rev-parse HEAD > dist/REVISION\ndocker build -t acme/app .\n",
+            "Dockerfile.build": None,
+        },
+    ),
+    "a mkdir and an rm of a directory nothing else uses go": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/sh
+                set -e
+                docker build -t acme/app:build -f Dockerfile.build .
+                mkdir -p dist
+                docker create --name extract acme/app:build
+                docker cp extract:/out/app dist/app
+                docker rm extract
+                docker build -t acme/app .
+                rm -rf dist
+                """
+            ),
+            "Dockerfile.build": GO_BUILD,
+            "Dockerfile": RUNTIME.replace("COPY app", "COPY dist/app"),
+        },
+        {
+            "Dockerfile": MERGED_APP,
+            "build.sh": "#!/bin/sh\nset -e\ndocker build -t acme/app .\n",
+            "Dockerfile.build": None,
+        },
+    ),
 }
 
 
@@ -875,6 +1127,23 @@ def test_parser_directive_kept_once(tmp_path):
     merged = texts_after(migrate(root / "build.sh"), root)["Dockerfile"]
     assert merged.count("# syntax=") == 1
     assert merged.startswith("# syntax=docker/dockerfile:1\n")
+
+
+def test_a_directive_of_only_one_dockerfile_now_applies_to_the_other_and_is_noted(tmp_path):
+    files = {"build.sh": extract(), "Dockerfile.build": "# syntax=docker/dockerfile:1.4\n" + GO_BUILD, "Dockerfile": RUNTIME}
+    root = make_project(tmp_path / "project", files)
+    outcome = migrate(root / "build.sh")
+    assert texts_after(outcome, root)["Dockerfile"] == "# syntax=docker/dockerfile:1.4\n" + MERGED_APP
+    assert (
+        "Dockerfile.build:1: the parser directive `# syntax=docker/dockerfile:1.4` now heads the merged Dockerfile, "
+        "so it applies to the stages from Dockerfile too"
+    ) in outcome.plan.decisions
+
+
+def test_a_directive_both_dockerfiles_had_is_not_noted(tmp_path):
+    before, _ = CASES["ARG before FROM in both files, directives once at the top"]
+    root = make_project(tmp_path / "project", before)
+    assert not any("parser directive" in note for note in migrate(root / "build.sh").plan.decisions)
 
 
 def extract(copy: str = "docker cp c:/out/app ./app", *, runtime_build: str = "docker build -t app .", before: str = "") -> str:
@@ -963,9 +1232,9 @@ MERGED_LINES = {
     "a rename to a path the runtime stage makes only later keeps the name": (
         {
             "build.sh": extract("docker cp c:/out/app ./server"),
-            "Dockerfile": "FROM alpine:3.19\nCOPY server /app\nRUN mkdir -p /app2\n",
+            "Dockerfile": "FROM alpine:3.19\nCOPY server /server\nRUN mkdir -p /server/data\n",
         },
-        ["COPY --from=builder /out/app /app"],
+        ["COPY --from=builder /out/app /server"],
         [],
     ),
     "a COPY source cannot leave the context: ../app is the context's app": (
@@ -1108,3 +1377,22 @@ def test_a_directory_that_held_only_artifacts_is_reported(tmp_path):
     outcome = migrate(root / "build.sh")
     assert "COPY --from=builder /out/app /opt/app" in texts_after(outcome, root)["Dockerfile"]
     assert any("git tracks nothing in dist, so it held only the artifacts" in decision for decision in outcome.plan.decisions)
+
+
+def test_an_rm_that_stays_for_a_kept_directory_but_also_removes_the_artifact_is_refused(tmp_path):
+    files = {
+        "build.sh": extract("mkdir -p dist\ncd dist\ndocker cp c:/out/app .\ncd ..", runtime_build="docker build -t app .\nrm -r dist/app dist"),
+        "Dockerfile.build": GO_BUILD,
+        "Dockerfile": "FROM alpine:3.19\nCOPY dist/app /usr/local/bin/app\n",
+    }
+    root = make_project(tmp_path / "project", files)
+    outcome = migrate(root / "build.sh")
+    assert (outcome.status, outcome.location.line) == ("refused", 10)
+    assert "`rm -r dist/app dist` stays because the driver still makes dist" in outcome.message
+
+
+def test_keep_legacy_keeps_the_build_dockerfiles_own_dockerignore(tmp_path):
+    before, _ = CASES["the build Dockerfile's own .dockerignore is folded into .dockerignore and deleted with it"]
+    root = make_project(tmp_path / "project", before)
+    after = texts_after(migrate(root / "build.sh", keep_legacy=True), root)
+    assert "Dockerfile.build" not in after and "Dockerfile.build.dockerignore" not in after

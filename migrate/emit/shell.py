@@ -232,7 +232,9 @@ class _ShellRewrite:
         """What the removals delete; ``:`` where a body would be left empty, or in place of every removed statement."""
         items = []
         whole = [statement for statement in self.chains if self._all_gone(statement)] + list(self.emptied)
-        whole = [statement for statement in whole if not any(_inside(statement, d) and statement != d for d in self.emptied)]
+        enclosing = list(self.emptied) if everywhere else list(self.emptied) + self._idle_compounds(whole)
+        whole = [statement for statement in whole + enclosing if not any(_inside(statement, d) and statement != d for d in enclosing)]
+        whole = list(dict.fromkeys(whole))
         placeholders = self._placeholders({statement[0] for statement in whole})
         for statement in whole:
             if everywhere:
@@ -244,7 +246,7 @@ class _ShellRewrite:
                 items.append(_Item(*statement, b"", statement=True, limits=self.limits.get(statement)))
         for statement, (chain, indexes) in self.chains.items():
             gone = self._gone(statement)
-            if len(gone) == len(chain.elements) or any(_inside(statement, definition) for definition in self.emptied):
+            if len(gone) == len(chain.elements) or any(_inside(statement, outer) for outer in enclosing):
                 continue
             for index in gone:
                 neighbours = [chain.operators[i] for i in (index - 1, index) if 0 <= i < len(chain.operators)]
@@ -253,6 +255,29 @@ class _ShellRewrite:
                     raise self.refuse(line, "cannot remove a command from an `||` chain without changing what runs")
             items.extend(_Item(start, end, b"") for start, end in _chain_cuts(chain, gone))
         return items
+
+    def _idle_compounds(self, whole: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Loops, groups and subshells left with nothing to run that do nothing else: they go whole instead of keeping ``:``.
+
+        ``whole`` are the statements that go.  Returns the spans of the
+        compound commands that go with them, outer ones included.
+        """
+        starts = {statement[0] for statement in whole}
+        found: list[tuple[int, int]] = []
+        changed = True
+        while changed:
+            changed = False
+            for start in sorted(starts):
+                node = _statement_node(self.tree, start)
+                siblings = _body(node) if node is not None else None
+                if not siblings or not all(sibling.start_byte in starts for sibling in siblings):
+                    continue
+                compound = _idle_compound(node.parent, self.source)
+                if compound is not None and compound.start_byte not in starts:
+                    starts.add(compound.start_byte)
+                    found.append((compound.start_byte, compound.end_byte))
+                    changed = True
+        return found
 
     def _placeholders(self, starts: set[int]) -> dict[int, int]:
         """Where a body would be left empty, which bash rejects: its last removed statement becomes ``:``.
@@ -372,6 +397,89 @@ def _statements_of(node) -> list | None:
     if node.type == "compound_statement" and node.children and node.children[0].type == "((":
         return None
     return [child for child in node.named_children if child.type != "comment"]
+
+
+def _idle_compound(body, source: bytes):
+    """The statement of the loop, group or subshell whose body ``body`` is, when it does nothing but run that body.
+
+    A ``for`` over words that run no command and whose variable nothing else
+    reads, a ``{ }`` group or a ``( )`` subshell, with redirections only to
+    ``/dev/null`` or between descriptors.  A ``while`` runs its condition and
+    an ``if`` its test, so they keep ``:``; so does a compound that is part of
+    a pipeline or an ``&&`` list, or a function's body.
+    """
+    owner = body
+    if body.type == "do_group":
+        owner = body.parent
+        if owner is None or owner.type != "for_statement" or owner.children[0].type != "for":
+            return None
+        variable = owner.child_by_field_name("variable")
+        if variable is None or not all(_idle_words(value, source) for value in owner.children_by_field_name("value")):
+            return None
+        if _read_outside(variable.text, (owner.start_byte, owner.end_byte), source):
+            return None
+    elif body.type not in ("compound_statement", "subshell") or body.children[0].type == "((":
+        return None
+    statement = owner
+    if owner.parent is not None and owner.parent.type == "redirected_statement":
+        statement = owner.parent
+        if not all(_idle_redirect(redirect) for redirect in statement.children_by_field_name("redirect")):
+            return None
+    if statement.parent is None or statement.parent.type not in ("program", *_BODIES, "case_item"):
+        return None
+    return statement
+
+
+_NOUNSET = re.compile(rb"(?:^|[\s;&|(])set\s+(?:(?:[-+][A-Za-z]+|[-+]o\s+\w+)\s+)*(?:-[A-Za-z]*u|-o\s+nounset)|^#!.*\s-[A-Za-z]*u", re.M)
+_ASSIGNS_OR_FAILS = re.compile(rb"^\$\{!?[A-Za-z_0-9]\w*(?:\[[^]]*\])?:?[=?]")
+"""``${NAME:=word}`` assigns, ``${NAME:?word}`` may stop the script."""
+_EXPANDED_NAME = re.compile(rb"^\$\{?[#!]?([A-Za-z_]\w*|[0-9@*#?$!-])")
+_DEFAULTED = re.compile(rb"^\$\{[A-Za-z_]\w*(?:\[[^]]*\])?:?[-+]")
+
+
+def _idle_words(node, source: bytes) -> bool:
+    """Whether expanding a ``for`` loop's word runs nothing and changes nothing, so skipping it changes nothing."""
+    for part in _walk(node):
+        if part.type in ("command_substitution", "process_substitution", "arithmetic_expansion"):
+            return False
+        if part.type == "expansion" and _ASSIGNS_OR_FAILS.match(part.text):
+            return False
+        if part.type in ("simple_expansion", "expansion") and not _defined_here(part, source):
+            return False
+    return True
+
+
+def _defined_here(expansion, source: bytes) -> bool:
+    """Under ``set -u`` an unset variable stops the script: one the script never assigns may be unset."""
+    if not _NOUNSET.search(source) or _DEFAULTED.match(expansion.text):
+        return True
+    named = _EXPANDED_NAME.match(expansion.text)
+    if named is None or named.group(1) in (b"@", b"*", b"#", b"?", b"$", b"!", b"-", b"0"):
+        return named is not None
+    name = named.group(1)
+    return re.search(rb"(?:^|[\s;&|(])(?:(?:export|readonly|local|declare|typeset)\s+(?:-\w+\s+)*)?" + re.escape(name) + rb"\+?=", source, re.M) is not None
+
+
+def _read_outside(name: bytes, span: tuple[int, int], source: bytes) -> bool:
+    """Whether the script may use the variable ``name`` outside ``span``: the loop leaves its last word in it.
+
+    Any word ``name`` counts (``$b``, ``(( b > 1 ))``, ``export b``), not only an expansion.
+    """
+    mention = re.compile(rb"(?<![\w./-])" + re.escape(name) + rb"(?![\w./-])")
+    return any(not span[0] <= match.start() < span[1] for match in mention.finditer(source))
+
+
+def _idle_redirect(node) -> bool:
+    """A redirection that creates, reads or truncates no file: to ``/dev/null``, or a descriptor copied or closed."""
+    if node.type != "file_redirect":
+        return False
+    destination = node.child_by_field_name("destination")
+    if destination is None:
+        return False
+    if destination.text == b"/dev/null":
+        return True
+    operator = next((child.type for child in node.children if not child.is_named), "")
+    return operator in (">&", "<&") and (destination.text.isdigit() or destination.text == b"-")
 
 
 def _has_empty_body(text: bytes) -> bool:

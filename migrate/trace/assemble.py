@@ -19,7 +19,7 @@ from migrate.errors import Refusal
 from migrate.plan import Artifact, Consumer, CopySpec, DriverEdit, InstructionEdit, NothingToDo, Plan, StagePlan
 from migrate.read.dockerfile import Instruction, Stage
 from migrate.read.dockerignore import DockerIgnore
-from migrate.read.ops import Build, HostCommand, OtherDocker, Remove, RemoveImage, Site
+from migrate.read.ops import Build, Container, HostCommand, OtherDocker, Remove, RemoveImage, Site, build_paths
 from migrate.trace.args import ArgMerge, declared_args, fresh_arg_name, global_arg_values
 from migrate.trace.contexts import (
     ContextPlan,
@@ -48,6 +48,7 @@ from migrate.trace.stages import (
 )
 
 if TYPE_CHECKING:
+    from migrate.read.project import ProjectReading
     from migrate.trace.runs import RunStage
 
 # Docker subcommands that take files out of an image or a container other than by docker cp.
@@ -122,6 +123,8 @@ class Assembler:
         deleted = tuple(
             Path(image.dockerfile_path) for image in builders if image.dockerfile_path != final.dockerfile_path and not self.retargeted(image)
         )
+        # BuildKit reads Dockerfile.build.dockerignore only for Dockerfile.build: once that goes, nothing reads it.
+        deleted += tuple(Path(ignore) for path in deleted if (ignore := f"{path}.dockerignore") in self.facts.texts)
         dockerignore = self._dockerignore_change(final, ignore_lines, contexts.ignore_lines)
         self._warn_changed_files_copied(final, deleted, dockerignore)
         return Plan(
@@ -217,7 +220,7 @@ class Assembler:
             sites.extend(control.site for control in state.controls)
         for site in sites:
             if site.guard:
-                raise self.refuse(site, f"this step of the flow is {site.guard}; the migrated build would always run it")
+                raise self.refuse(site, f"{guarded('this step of the flow', site.guard)}; the migrated build would always run it")
 
     def _check_build_flags(self, builders: list[BuiltImage], final: BuiltImage) -> None:
         """The one build passes the runtime build's flags to every stage, so each build must have had the same ones."""
@@ -679,11 +682,13 @@ class Assembler:
     def _directives(self, merged: list[BuiltImage]) -> tuple[str, ...]:
         seen: dict[str, str] = {}
         lines: list[str] = []
+        holders: dict[str, list[tuple[BuiltImage, str, int]]] = defaultdict(list)
         for image in reversed(merged):
             for directive in image.dockerfile.directives:
                 text = directive.text.rstrip("\r\n")
                 name = text.lstrip("#").split("=", 1)[0].strip().lower()
                 value = text.split("=", 1)[1].strip() if "=" in text else ""
+                holders[name].append((image, text, directive.line))
                 if name in seen:
                     if seen[name] != value:
                         raise self.refuse(
@@ -696,6 +701,17 @@ class Assembler:
         escapes = {image.dockerfile.escape for image in merged}
         if len(escapes) > 1:
             raise self.refuse(merged[0].build.site, "the Dockerfiles use different escape characters")
+        for name, held in holders.items():
+            lacking = [image for image in merged if all(image is not holder for holder, _, _ in held)]
+            # The escape character is the same in every file (checked above), so only the others change what a file means.
+            if name == "escape" or not lacking:
+                continue
+            holder, text, line = held[0]
+            files = ", ".join(dict.fromkeys(self.facts.relative(image.dockerfile_path) for image in lacking))
+            self.decisions.append(
+                f"{self.facts.relative(holder.dockerfile_path)}:{line}: the parser directive `{text.strip()}` now heads the merged "
+                f"Dockerfile, so it applies to the stages from {files} too"
+            )
         if self.runs and escapes != {"\\"}:
             raise self.refuse(merged[0].build.site, "the Dockerfiles use the escape character `, which dmigrate does not write run stages for")
         return tuple(lines)
@@ -834,25 +850,12 @@ class Assembler:
         unique: dict[object, DriverEdit] = {}
         for edit in filter(None, edits):
             unique.setdefault((edit.site, edit.action, edit.texts), edit)
-        self._check_shared_sites(list(unique.values()))
-        return tuple(unique.values())
+        kept = self._keep_paths_still_used(list(unique.values()))
+        self._check_shared_sites(kept)
+        return tuple(kept)
 
     def _decisions(self, more: list[str]) -> tuple[str, ...]:
-        """Every decision and reader note once, in order; an absent path the tracer and the Makefile reader both assumed, once."""
-        out: dict[str, None] = {}
-        absent: set[str] = set()
-        # The tracer's paths are relative to the project root, the Makefile reader's targets to make's directory.
-        noted = [(text, self.facts.root) for text in self.decisions + more]
-        noted += [(text, str(self.reading.driver.start_dir)) for text in self.reading.driver.notes]
-        for text, base in noted:
-            match = _ASSUMED_ABSENT.match(text)
-            if match is not None:
-                path = posixpath.normpath(posixpath.join(base, match.group(1)))
-                if path in absent:
-                    continue
-                absent.add(path)
-            out.setdefault(text)
-        return tuple(out)
+        return notes_once(self.decisions + more, self.reading)
 
     def _removal(self, op, reason: str) -> DriverEdit:
         """A remove edit; where several steps share one site (a ``trap`` handler's), its texts say which of them this is.
@@ -871,6 +874,119 @@ class Assembler:
         for op in self.reading.driver.operations:
             if op.site not in removed and op.site.place in removed_places:
                 raise self.refuse(op.site, "this line runs both a step that goes away and one that stays (a function called twice?)")
+
+    def _keep_paths_still_used(self, edits: list[DriverEdit]) -> list[DriverEdit]:
+        """A ``mkdir`` or ``rm`` of a host path stays when what stays of the driver still uses the path after it.
+
+        Without ``mkdir -p dist`` a kept ``cd dist`` fails, or, without ``set -e``, leaves what follows in
+        the wrong directory.  An ``rm`` of a directory a kept ``mkdir`` makes stays as well, so the host
+        ends as it did.  Keeping one can make another needed, hence the loop.
+        """
+        while True:
+            removed = self._removed_ops(edits)
+            for index, edit in enumerate(edits):
+                op = self._removed_op(edit)
+                name = _command_name(op) if isinstance(op, HostCommand) and op.cwd.known else ""
+                why = self._still_used(op, name, removed) if name in ("mkdir", "rm") else None
+                if why is not None:
+                    self._keep(op, name, why, removed)
+                    del edits[index]
+                    break
+            else:
+                return edits
+
+    def _still_used(self, op: HostCommand, name: str, removed: set[int]) -> str | None:
+        """Why the path a removed ``mkdir`` or ``rm`` names is still used, or None."""
+        paths = _named_paths(op)
+        why = self._later_use(op, paths, removed)
+        if why is None and name == "mkdir":
+            entered = next((path for path in paths if self._entered_in_text(path)), None)
+            why = None if entered is None else f"the driver still changes into {self.facts.relative(entered)}"
+        if why is None and name == "rm":
+            why = self._made_by_kept_mkdir(op, paths, removed)
+        return why
+
+    def _keep(self, op: HostCommand, name: str, why: str, removed: set[int]) -> None:
+        paths = _named_paths(op)
+        if self._kind_of(op) == "python":
+            what = f"the {name} of {', '.join(self.facts.relative(path) for path in paths)}"
+        else:
+            what = "`" + " ".join(w.text for w in op.argv) + "`"
+        if name == "rm" and not _forced(op):
+            made = self._kept_mkdir_paths(op, removed)
+            if not all(any(is_under(m, path) for m in made) or self.facts.existed_before_run(path) for path in paths):
+                raise self.refuse(
+                    op.site,
+                    f"{what} stays because {why}, but it also removes the extracted artifact, which no longer "
+                    "exists on the host; split the command or use rm -f",
+                )
+        self.decisions.append(f"{where(op.site)}: {what} stays: {why}")
+
+    def _removed_op(self, edit: DriverEdit):
+        """The step a remove edit takes away, or None when that cannot be told."""
+        if edit.action != "remove":
+            return None
+        steps = self.steps_by_site.get(edit.site, [])
+        if edit.texts:
+            return steps[int(edit.texts[0])]
+        return steps[0] if len(steps) == 1 else None
+
+    def _removed_ops(self, edits: list[DriverEdit]) -> set[int]:
+        """The ``id`` of every step the edits take away."""
+        removed: set[int] = set()
+        for edit in edits:
+            if edit.action != "remove":
+                continue
+            steps = self.steps_by_site.get(edit.site, [])
+            removed.update(id(step) for step in ([steps[int(edit.texts[0])]] if edit.texts else steps))
+        return removed
+
+    def _later_use(self, op: HostCommand, paths: list[str], removed: set[int]) -> str | None:
+        """Why a path of ``op`` is still used after it: a later step runs inside it, or a kept one names it."""
+        if not paths:
+            return None
+        operations = self.reading.driver.operations
+        for later in operations[self._position(op) + 1 :]:
+            cwd = getattr(later, "cwd", None)
+            inside = cwd is not None and cwd.known and any(is_under(cwd.key, path) for path in paths)
+            # The `cd` or `pushd` that made a shell step run there stays when the step goes; Python's cwd= goes with its call.
+            if inside and (id(later) not in removed or self._kind_of(later) != "python"):
+                return f"the driver still changes into {self.facts.relative(cwd.key)}"
+            if id(later) in removed:
+                continue
+            for named in _step_paths(later):
+                path = next((path for path in paths if is_under(named, path)), None)
+                if path is not None:
+                    return f"line {later.site.line} still uses {self.facts.relative(path)}"
+        return None
+
+    def _kind_of(self, op) -> str:
+        """``shell``, ``make`` or ``python``: the kind of driver file the step stands in."""
+        return next((r.kind for r in (self.reading.driver, *self.reading.driver.parts) if r.path == op.site.file), self.reading.driver.kind)
+
+    def _entered_in_text(self, path: str) -> bool:
+        """A ``cd``, ``pushd`` or ``chdir`` anywhere in the driver that may enter ``path``, which no step need show (``cd dist; cd ..``)."""
+        name = posixpath.basename(path)
+        for reading in (self.reading.driver, *self.reading.driver.parts):
+            for match in _ENTERS.finditer(reading.text):
+                if name in match.group(1).split("/"):
+                    return True
+        return False
+
+    def _kept_mkdir_paths(self, op: HostCommand, removed: set[int]) -> list[str]:
+        """The paths the kept ``mkdir`` steps before ``op`` make."""
+        made: list[str] = []
+        for earlier in self.reading.driver.operations[: self._position(op)]:
+            if isinstance(earlier, HostCommand) and id(earlier) not in removed and _command_name(earlier) == "mkdir" and earlier.cwd.known:
+                made.extend(_named_paths(earlier))
+        return made
+
+    def _made_by_kept_mkdir(self, op: HostCommand, paths: list[str], removed: set[int]) -> str | None:
+        for made in self._kept_mkdir_paths(op, removed):
+            path = next((path for path in paths if is_under(made, path)), None)
+            if path is not None:
+                return f"the driver still makes {self.facts.relative(made)}"
+        return None
 
     def _position(self, op) -> int:
         """Where an operation runs in the driver's order (a function's line can come before its call)."""
@@ -905,11 +1021,71 @@ class Assembler:
         )
 
 
+def notes_once(decisions: list[str], reading: ProjectReading) -> tuple[str, ...]:
+    """Every decision and reader note once, in order; an absent path the tracer and the Makefile reader both assumed, once."""
+    out: dict[str, None] = {}
+    absent: set[str] = set()
+    # The tracer's paths are relative to the project root, the Makefile reader's targets to make's directory.
+    noted = [(text, reading.facts.root) for text in decisions]
+    noted += [(text, str(reading.driver.start_dir)) for text in reading.driver.notes]
+    for text, base in noted:
+        match = _ASSUMED_ABSENT.match(text)
+        if match is not None:
+            path = posixpath.normpath(posixpath.join(base, match.group(1)))
+            if path in absent:
+                continue
+            absent.add(path)
+        out.setdefault(text)
+    return tuple(out)
+
+
 _ASSUMED_ABSENT = re.compile(r"^(?:.*?:\d+: )?assumed (.+) does not exist before (?:the driver|make) runs \(git does not track it\)$")
 """The note the tracer writes for an untracked copy or mount destination, and the Makefile reader for an untracked target."""
 
 # Host commands that only look at files: harmless before the artifact exists.
 _READS_ONLY = frozenset({"[", "test", "ls", "cat", "stat", "grep", "head", "tail", "wc", "file", "du", "<", "readlink", "realpath", "sha256sum", "md5sum"})
+
+
+def guarded(subject: str, guard: str) -> str:
+    """A sentence saying that ``subject`` runs only sometimes: a reader's guard reads "inside a loop …" or "runs only when …"."""
+    return f"{subject} {guard}" if guard.startswith("runs ") else f"{subject} is {guard}"
+
+
+_ENTERS = re.compile(r"""(?:(?<![\w.-])(?:cd|pushd)\s+(?:-[LPe@]+\s+)*|chdir\(\s*)["']?([^\s"';&|)]+)""")
+"""A directory change in driver text, with the directory it names."""
+
+
+def _command_name(op: HostCommand) -> str:
+    return posixpath.basename(op.argv[0].key) if op.argv and op.argv[0].known else ""
+
+
+def _named_paths(op: HostCommand) -> list[str]:
+    """The known paths a host command names, from its directory; its options left out."""
+    return [
+        posixpath.normpath(posixpath.join(op.cwd.key, word.key))
+        for word in op.argv[1:]
+        if word.known and not word.key.startswith("-")
+    ]
+
+
+def _step_paths(op) -> list[str]:
+    """Host paths a step names: a host command's arguments, a build's context and Dockerfile, a bind mount's source."""
+    if isinstance(op, HostCommand):
+        return _named_paths(op) if op.cwd.known else []
+    if isinstance(op, Build):
+        return [path for path in build_paths(op) if path is not None]
+    if isinstance(op, Container) and op.cwd.known:
+        return [
+            posixpath.normpath(posixpath.join(op.cwd.key, volume.host.key))
+            for volume in op.volumes
+            if volume.host.known and volume.host.key.startswith(("/", "."))
+        ]
+    return []
+
+
+def _forced(op: HostCommand) -> bool:
+    """``rm -f``: a path that is not there is no error."""
+    return any(w.key == "--force" or w.key.startswith("-") and not w.key.startswith("--") and "f" in w.key for w in op.argv[1:])
 
 
 def _related(path: str, artifact: str) -> bool:

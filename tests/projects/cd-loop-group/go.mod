@@ -1,0 +1,3 @@
+module example.com/chmod
+
+go 1.22
