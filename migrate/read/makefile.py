@@ -24,6 +24,7 @@ from migrate.errors import InputError, Location, MigrationStop, Refusal
 from migrate.read.ops import (
     UNKNOWN_MARK,
     Build,
+    Container,
     BuildArg,
     DriverReading,
     HostCommand,
@@ -1210,7 +1211,7 @@ def _unknown_placeholder(word: Word) -> Word:
 
 
 def _with_source_texts(operation: Operation, recipe: RecipeText, anchor: ShellAnchor, source: str) -> Operation:
-    """Give the words of a docker command their Makefile text, so that build args carried elsewhere keep ``$(VAR)``."""
+    """Give the words of a docker command their Makefile text, so that build args made of them keep ``$(VAR)`` and ``$$``."""
     texts: dict[str, str] = {}
     for start, end in anchor.words:
         expanded = recipe.shell[start:end].decode("utf-8")
@@ -1231,7 +1232,7 @@ def _with_source_texts(operation: Operation, recipe: RecipeText, anchor: ShellAn
             return replace(value, **{f.name: convert(getattr(value, f.name)) for f in fields(value) if f.name != "site"})
         return value
 
-    if isinstance(operation, Build):
+    if isinstance(operation, (Build, Container)):
         return convert(operation)
     return operation
 

@@ -12,6 +12,7 @@ import posixpath
 import re
 import shlex
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -141,6 +142,14 @@ class Assembler:
             warnings=tuple(dict.fromkeys(self.warnings)),
             build_args=tuple(add_args),
         )
+
+    def _environment_value(self, site: Site) -> Callable[[str], str]:
+        """How the driver file at ``site`` writes an environment variable's value: make needs ``$$`` for the shell's ``$``."""
+        readings = (self.reading.driver, *self.reading.driver.parts)
+        kind = next((reading.kind for reading in readings if reading.path == site.file), self.reading.driver.kind)
+        if kind == "make":
+            return lambda name: f'"$${{{name}}}"'
+        return lambda name: f'"${{{name}}}"'
 
     def _nothing_reason(self) -> str:
         builds = [op for op in self.reading.driver.operations if isinstance(op, Build)]
@@ -354,6 +363,7 @@ class Assembler:
                     context=final.context,
                     arg_name=lambda variable, name=name: fresh_arg_name(name, variable, self.taken_args),
                     base_creates=lambda path, state=state: self._image_writes_below(state, path),
+                    environment_value=self._environment_value(site),
                 )
             except RunRefused as refused:
                 raise self.refuse(site, f"this run cannot become a build stage: {refused}") from None

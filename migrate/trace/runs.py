@@ -65,13 +65,16 @@ def plan_run_stage(
     context: str,
     arg_name: Callable[[str], str],
     base_creates: Callable[[str], bool],
+    environment_value: Callable[[str], str] = lambda name: f'"${{{name}}}"',
 ) -> RunStage:
     """The stage for one container's run; :class:`RunRefused` when it would not do what the run did.
 
     ``context`` is the merged build's context directory, which the mounted
     host directories are copied from; ``arg_name`` gives a fresh build arg
     name for a value only the driver knows; ``base_creates(path)`` tells
-    whether the build image's Dockerfile puts anything at a path.
+    whether the build image's Dockerfile puts anything at a path;
+    ``environment_value(NAME)`` is how the driver's own syntax writes the value
+    of an environment variable.
     """
     op = state.op
     for flag, _value in op.other_flags:
@@ -147,7 +150,7 @@ def plan_run_stage(
         if separator:
             build_args.append(f"--build-arg {variable}={_value_text(_after_equals(word.text))}")
         else:
-            build_args.append(f"--build-arg {variable}=\"${{{key}}}\"")
+            build_args.append(f"--build-arg {variable}={environment_value(key)}")
             decisions.append(f"assumed {key} is set in the environment, as `-e {key}` passes it only then")
     lines.append("RUN " + json.dumps(list(argv), ensure_ascii=False))
     root_owned = base_root and run_user_root and not OWNERSHIP_CHANGERS.search(" ".join(argv))
