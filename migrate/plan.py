@@ -124,6 +124,8 @@ class Plan:
     warnings: tuple[str, ...] = ()
     build_args: tuple[str, ...] = ()
     """Every build arg the new ``docker build`` passes, as ``NAME`` or ``NAME=value``."""
+    deleted_texts: tuple[tuple[Path, str], ...] = ()
+    """The text of each file to delete that no stage holds (a build Dockerfile's own ``.dockerignore``)."""
     deleted_named_by: tuple[tuple[Path, Path, int], ...] = ()
     """A file to delete, and a file outside the flow that names it (at that line): it would break."""
 

@@ -7,7 +7,6 @@ from dataclasses import replace
 from migrate.emit.dockerfile import emit_dockerfile
 from migrate.errors import Location, Refusal
 from migrate.plan import DriverEdit, FileChange, Plan
-from migrate.read import read_source_text
 from migrate.read.dockerignore import DockerIgnore
 from migrate.read.ops import Build, DriverReading
 
@@ -34,10 +33,9 @@ def emit(plan: Plan, *, keep_legacy: bool = False) -> tuple[FileChange, ...]:
         for stage in plan.stages:
             if stage.dockerfile.path in plan.deleted and all(c.path != stage.dockerfile.path for c in changes):
                 changes.append(FileChange(stage.dockerfile.path, stage.dockerfile.text(), None))
-        for path in plan.deleted:
-            # A build Dockerfile's own .dockerignore, which goes with it.
+        for path, text in plan.deleted_texts:
             if all(c.path != path for c in changes):
-                changes.append(FileChange(path, read_source_text(path), None))
+                changes.append(FileChange(path, text, None))
     return tuple(changes)
 
 

@@ -125,7 +125,8 @@ class Assembler:
             Path(image.dockerfile_path) for image in builders if image.dockerfile_path != final.dockerfile_path and not self.retargeted(image)
         )
         # BuildKit reads Dockerfile.build.dockerignore only for Dockerfile.build: once that goes, nothing reads it.
-        deleted += tuple(Path(ignore) for path in deleted if (ignore := f"{path}.dockerignore") in self.facts.texts)
+        own_ignores = tuple((Path(ignore), self.facts.texts[ignore]) for path in deleted if (ignore := f"{path}.dockerignore") in self.facts.texts)
+        deleted += tuple(path for path, _ in own_ignores)
         dockerignore = self._dockerignore_change(final, ignore_lines, contexts.ignore_lines)
         self._warn_changed_files_copied(final, deleted, dockerignore)
         return Plan(
@@ -137,6 +138,7 @@ class Assembler:
             artifacts=artifacts,
             driver_edits=driver_edits,
             deleted=tuple(dict.fromkeys(deleted)),
+            deleted_texts=own_ignores,
             dockerignore=dockerignore,
             decisions=self._decisions(contexts.decisions),
             warnings=tuple(dict.fromkeys(self.warnings)),
