@@ -47,6 +47,7 @@ from migrate.trace.stages import (
     valid_stage_name,
     workdir_before,
 )
+from migrate.trace.window import READS_ONLY
 
 if TYPE_CHECKING:
     from migrate.read.project import ProjectReading
@@ -1017,7 +1018,7 @@ class Assembler:
         after_extraction = self._position(op) > min(
             self._position(e.copy or e.container.op) for e in self.flow.extractions if e.container in self.states
         )
-        if not after_extraction and (name == "rm" or name in _READS_ONLY):
+        if not after_extraction and (name == "rm" or name in READS_ONLY):
             # Before anything is extracted it can only meet a stale copy from an earlier run.
             return None
         if name == "rm" and all(p is not None and any(_related(p, a) for a in artifacts) for p in paths):
@@ -1055,7 +1056,6 @@ _ASSUMED_ABSENT = re.compile(r"^(?:.*?:\d+: )?assumed (.+) does not exist before
 """The note the tracer writes for an untracked copy or mount destination, and the Makefile reader for an untracked target."""
 
 # Host commands that only look at files: harmless before the artifact exists.
-_READS_ONLY = frozenset({"[", "test", "ls", "cat", "stat", "grep", "head", "tail", "wc", "file", "du", "<", "readlink", "realpath", "sha256sum", "md5sum"})
 
 
 def guarded(subject: str, guard: str) -> str:

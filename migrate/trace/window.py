@@ -22,6 +22,9 @@ from migrate.read.ops import HostCommand, Opaque, Operation
 from migrate.trace.flow import Consumption, Flow, where
 from migrate.trace.paths import context_relative, is_under, may_overlap
 
+READS_ONLY = frozenset({"[", "test", "ls", "cat", "stat", "grep", "head", "tail", "wc", "file", "du", "<", "readlink", "realpath", "sha256sum", "md5sum"})
+"""Host commands that only look at the files they name."""
+
 
 def check_steps_beside_artifacts(flow: Flow) -> None:
     """Refuse a step that may change an artifact on the host in a way the migrated build cannot repeat."""
@@ -34,7 +37,6 @@ def check_steps_beside_artifacts(flow: Flow) -> None:
 
 
 def _check_unreadable_steps(flow: Flow, operations: tuple[Operation, ...], judged: set) -> None:
-    from migrate.trace.assemble import _READS_ONLY
 
     on_host = [e for e in flow.extractions if e.consumptions or e.derived]
     if not on_host:
@@ -51,7 +53,7 @@ def _check_unreadable_steps(flow: Flow, operations: tuple[Operation, ...], judge
             what = op.reason
         elif isinstance(op, HostCommand) and op.site not in judged:
             name = posixpath.basename(op.argv[0].key) if op.argv[0].known else ""
-            if name in _READS_ONLY:
+            if name in READS_ONLY:
                 continue
             if not op.cwd.known:
                 what = f"`{_shown(op)}` runs in a directory that cannot be known without running the driver"
@@ -92,7 +94,6 @@ def _source_path(consumption: Consumption) -> str:
 
 
 def _check_writes_into_dropped_directories(flow: Flow, operations: tuple[Operation, ...], judged: set) -> None:
-    from migrate.trace.assemble import _READS_ONLY
 
     facts = flow.reading.facts
     dropped = [(c, d) for c in flow.consumptions if (d := _dropped_directory(flow, c)) is not None]
@@ -103,7 +104,7 @@ def _check_writes_into_dropped_directories(flow: Flow, operations: tuple[Operati
         if not isinstance(op, HostCommand) or op.site in judged or not op.cwd.known or not op.argv[0].known:
             continue
         name = posixpath.basename(op.argv[0].key)
-        if name in _READS_ONLY or name == "rm":
+        if name in READS_ONLY or name == "rm":
             continue
         for word in op.argv[1:]:
             if not word.known or word.key.startswith("-"):
