@@ -37,7 +37,7 @@ _EXPORTS = re.compile(r"(?:^|[\s;&|(])(?:export|set\s+-[A-Za-z]*a|set\s+-o\s+all
 # is gone (`cat app`, `[ -f app ]`, `sed -i` and `tee app` do; they are host commands for the tracer to judge).
 _INERT_COMMANDS = {
     "echo", "printf", "true", ":", "false", "set", "shopt", "sleep", "exit", "return", "trap", "wait", "read",
-    "shift", "unset", "umask", "date", "uname", "whoami", "id", "hostname", "command", "type", "which", "hash",
+    "shift", "unset", "date", "uname", "whoami", "id", "hostname", "command", "type", "which", "hash",
     "local", "readonly", "declare", "typeset", "export", "alias", "cd", "pushd", "popd", "pwd", "dirname",
     "basename", "realpath", "readlink", "env", "printenv", "docker-compose", "tput", "logger", "notify-send",
     "mapfile", "readarray", "getopts", "let", "break", "continue",

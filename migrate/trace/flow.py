@@ -101,6 +101,38 @@ class ContainerState:
         return self.op.image.shown()
 
 
+@dataclass(frozen=True)
+class Umask:
+    """The umask a host command runs under, as far as the driver shows it."""
+
+    value: int | None
+    """None when it cannot be known."""
+    site: Site | None = None
+    """The ``umask`` that set it (or made it unknown); None for the default dmigrate assumes."""
+    why: str = ""
+    """Why it cannot be known, said of the ``umask`` at ``site``."""
+
+
+DEFAULT_UMASK = Umask(0o022)
+
+
+@dataclass(frozen=True)
+class UmaskSet:
+    """A ``umask`` command of the driver and the shell it runs in."""
+
+    site: Site
+    shown: str
+    value: int | None
+    why: str
+    """Why ``value`` cannot be known."""
+    shell: tuple | None
+    """Which shell runs it: ``("file", path)`` for a script, ``("recipe", id)`` for a recipe; None when that cannot be told."""
+    span: tuple[int, int] | None
+    """The command's bytes in that shell's text."""
+    within: tuple[int, int] | None
+    """The bytes of the subshell (``( )``, a pipeline, ``$( )``, ``&``) it runs in, which it applies to alone."""
+
+
 @dataclass(eq=False)
 class Extraction:
     copy: Copy | None
@@ -117,8 +149,12 @@ class Extraction:
     """``file`` or ``dir`` when known."""
     mode_from_host: bool = False
     """The host wrote the file itself (a stdout redirect), so its mode is the host's default."""
+    umask: Umask = DEFAULT_UMASK
+    """The umask in force where the host wrote it."""
     chmod: int | None = None
     """The mode a host ``chmod`` gave it before the runtime build read it."""
+    chmod_site: Site | None = None
+    """The ``chmod`` that gave it that mode."""
     owners_kept: bool = False
     """The legacy image kept the build stage's owners (an archive written in the container, unpacked by ADD)."""
     member: str | None = None
@@ -138,7 +174,9 @@ class Extraction:
     def known_mode(self) -> int | None:
         if self.chmod is not None:
             return self.chmod
-        return 0o644 if self.mode_from_host else None
+        if self.mode_from_host and self.umask.value is not None:
+            return 0o666 & ~self.umask.value
+        return None
 
 
 @dataclass(eq=False)
@@ -257,6 +295,12 @@ class FlowTracer:
         """What the script itself did to host paths: ``dir``, ``file``, ``unknown`` (an artifact of unknown kind) or None (removed)."""
         self.removed: set[str] = set()
         """Host paths the script removed: what git tracked there is gone."""
+        self.umasks: list[UmaskSet] = []
+        self.umask_elsewhere = self._unread_umask()
+        self.shell_trees: dict[tuple, object] = {}
+        """Each shell text a ``umask`` or an extraction stands in, parsed once."""
+        self.made_directories: dict[str, tuple[Site, int | None, Umask, str]] = {}
+        """Directories a host ``mkdir`` made: where, their mode (None: unknown), the umask it ran under and the command."""
 
     def refuse(self, site: Site | None, reason: str) -> Refusal:
         return self.flow.refusal(site, reason)
@@ -306,6 +350,7 @@ class FlowTracer:
                 if source and dockerfile.stage(source) is None and (built := self.tags.get(_image_key(source))) is not None:
                     self.flow.copies_from.append((image, instruction, built))
         self._find_consumptions(image)
+        self._check_consumptions(image)
         for tag in image.tags:
             self.tags[_image_key(tag)] = image
 
@@ -486,7 +531,8 @@ class FlowTracer:
             if written is None:
                 raise self.refuse(op.site, f"the output file {op.stdout.text} cannot be known without running the driver")
             source = self._container_path(state, argv[1])
-            self._record(Extraction(None, state, source, written, op.site, via="stdout", kind="file", mode_from_host=True))
+            umask = self._umask_at(op.site)
+            self._record(Extraction(None, state, source, written, op.site, via="stdout", kind="file", mode_from_host=True, umask=umask))
             return True
         tar = read_tar_create(list(argv)) if argv is not None else None
         if tar is not None and tar.archive == "-":
@@ -766,7 +812,12 @@ class FlowTracer:
     def _on_hostcommand(self, op: HostCommand, position: int) -> None:
         name = posixpath.basename(op.argv[0].key) if op.argv[0].known else ""
         paths = [self._host_path(op.cwd, word) for word in op.argv[1:] if not word.key.startswith("-")]
+        if name == "umask":
+            self._umask(op)
+            self.flow.uses.append((op, "umask"))
+            return
         if name == "mkdir":
+            self._made_directories(op)
             for path in paths:
                 if path is not None and self.host_state.get(path) is None:
                     self.host_state[path] = "dir"
@@ -779,6 +830,8 @@ class FlowTracer:
                     continue
                 self.host_state[path] = None
                 self.removed.add(path)
+                for made in [d for d in self.made_directories if is_under(d, path)]:
+                    del self.made_directories[made]
                 for extraction in self.flow.extractions:
                     if extraction.host_path == path or extraction.host_path.startswith(path + "/"):
                         extraction.removed_on_host = True
@@ -817,13 +870,22 @@ class FlowTracer:
                     raise self.refuse(
                         op.site, f"`{' '.join(words)}`: {path} {what}; COPY --chmod would change every file in it, chmod only the directory"
                     )
-                mode = chmod_mode(command.mode, extraction.known_mode)
+                umask = self._umask_at(op.site)
+                mode = chmod_mode(command.mode, extraction.known_mode, umask=umask.value)
+                if mode is None and umask.value is None and chmod_mode(command.mode, extraction.known_mode) is not None:
+                    raise self.refuse(umask.site, f"{umask.why}, and `{' '.join(words)}` ({where(op.site)}) gives {path} a mode that depends on it")
+                if mode is None and extraction.mode_from_host and extraction.umask.value is None:
+                    raise self.refuse(
+                        extraction.umask.site,
+                        f"{extraction.umask.why}, and `{' '.join(words)}` ({where(op.site)}) changes the mode the host wrote {path} with",
+                    )
                 if mode is None:
                     raise self.refuse(
                         op.site,
                         f"`{' '.join(words)}`: the mode {path} had before cannot be known, so neither can the one COPY --chmod must give it",
                     )
                 extraction.chmod = mode
+                extraction.chmod_site = op.site
                 extraction.host_changes.append(op.site)
 
     def _move(self, op: HostCommand, words: list[str]) -> None:
@@ -899,6 +961,285 @@ class FlowTracer:
                 f"{where(op.site)}: assumed the driver runs as root: `tar -c` records the owner of every file it packs, and ADD keeps it"
             )
 
+    # -- the umask, and the modes of what the host writes ------------------------------
+    def _umask(self, op: HostCommand) -> None:
+        from migrate.trace.host import read_umask
+
+        command = read_umask([w.key for w in op.argv])
+        if command is None:
+            return
+        shown = " ".join(w.text for w in op.argv)
+        value, why = command.value, ""
+        if value is None:
+            known = all(w.known for w in op.argv)
+            why = f"`{shown}` ({where(op.site)}) sets " + ("a symbolic umask" if known else "a umask that cannot be known without running the driver")
+        elif op.site.guard:
+            value, why = None, f"`{shown}` ({where(op.site)}) is {op.site.guard}"
+        shell, span, within, in_function = self._shell_place(op.site)
+        if in_function:
+            shell = None
+        self.umasks.append(UmaskSet(op.site, shown, value, why, shell, span, within))
+
+    def _umask_at(self, site: Site) -> Umask:
+        """The umask the command at ``site`` runs under; each ``umask`` of the driver reaches only the shells it runs in."""
+        for umask in reversed(self.umasks):
+            reach = self._reaches(umask, site)
+            if reach == "no":
+                continue
+            if reach == "maybe":
+                return Umask(
+                    None,
+                    umask.site,
+                    f"`{umask.shown}` ({where(umask.site)}) sets the umask in a shell dmigrate cannot tell {where(site)} runs in",
+                )
+            return Umask(umask.value, umask.site, umask.why)
+        elsewhere = self.umask_elsewhere
+        if elsewhere is not None:
+            return Umask(None, elsewhere, f"{where(elsewhere)} sets a umask in a way dmigrate does not follow")
+        return DEFAULT_UMASK
+
+    def _reaches(self, umask: UmaskSet, site: Site) -> str:
+        """``yes``, ``no`` or ``maybe``: whether a ``umask`` applies to the later command at ``site``."""
+        driver = self.reading.driver
+        in_script = umask.shell is not None and umask.shell[0] == "file" and umask.shell[1] != driver.path
+        if in_script and site.file == driver.path:
+            return "no"  # the scripts the driver runs are processes of their own: a umask there never reaches back
+        shell, span, within, in_function = self._shell_place(site)
+        if umask.shell is None or shell is None:
+            return "maybe"
+        same = shell == umask.shell
+        if umask.within is not None:
+            if not same or in_function:
+                return "maybe"
+            if not (umask.within[0] <= span[0] and span[1] <= umask.within[1]):
+                return "no"
+        if same:
+            if in_script and span[0] < umask.span[1]:
+                # A script run a second time starts again from its caller's umask.
+                return "maybe"
+            return "yes"
+        if umask.shell == ("file", driver.path) and driver.kind == "shell":
+            return "yes"  # the scripts it runs inherit it
+        if umask.shell[0] == "recipe" and shell[0] == "recipe":
+            return "no"  # make runs every recipe line (every recipe under .ONESHELL) in a shell of its own
+        return "maybe"
+
+    def _shell_place(self, site: Site) -> tuple[tuple | None, tuple[int, int] | None, tuple[int, int] | None, bool]:
+        """The shell a command runs in, its bytes in that shell's text, the subshell it is in, and whether a function runs it."""
+        from migrate.read.makefile import MakeAnchor
+        from migrate.read.shell import ShellAnchor, _parser
+
+        anchor = site.anchor
+        if isinstance(anchor, MakeAnchor):
+            shell, text, command = ("recipe", id(anchor.recipe)), anchor.recipe.shell, anchor.shell
+        elif isinstance(anchor, ShellAnchor):
+            reading = next((r for r in (self.reading.driver, *self.reading.driver.parts) if r.path == site.file), None)
+            if reading is None:
+                return None, None, None, False
+            shell, text, command = ("file", site.file), reading.text.encode("utf-8"), anchor
+        else:
+            return None, None, None, False
+        if shell not in self.shell_trees:
+            self.shell_trees[shell] = _parser().parse(text)
+        start, end = command.span
+        node = self.shell_trees[shell].root_node.descendant_for_byte_range(start, end)
+        within = None
+        while node is not None and within is None:
+            if node.type in ("subshell", "pipeline", "command_substitution", "process_substitution"):
+                within = (node.start_byte, node.end_byte)
+            node = node.parent
+        after = text[end:].lstrip(b" \t")
+        if within is None and after.startswith(b"&") and not after.startswith(b"&&"):
+            within = (start, end)  # run in the background, in a shell of its own
+        return shell, (start, end), within, bool(command.scopes)
+
+    def _unread_umask(self) -> Site | None:
+        """A line that mentions umask where no ``umask`` command was read: os.umask, ``sh -c``, a rule make does not run."""
+        read = {
+            (op.site.file, op.site.line)
+            for op in self.reading.driver.operations
+            if isinstance(op, HostCommand) and op.argv[0].known and posixpath.basename(op.argv[0].key) == "umask"
+        }
+        for reading in (self.reading.driver, *self.reading.driver.parts):
+            for number, line in enumerate(reading.text.splitlines(), start=1):
+                if line.lstrip().startswith("#") or (reading.path, number) in read:
+                    continue
+                # A call (os.umask(...)) or a umask with a value; `$(umask)`, `umask -S` or prose only mention it.
+                if re.search(r"\bumask(?:\s*\(|(?:\s+-[Sp])*+\s+(?:[0-7$\"'`]|[ugoa]*[-+=]))", line):
+                    return Site(reading.path, number, None)
+        return None
+
+    def _made_directories(self, op: HostCommand) -> None:
+        """The mode of every directory a host ``mkdir`` makes, for when one is copied into the image."""
+        from migrate.trace.host import made_directory_modes, read_mkdir
+
+        if not op.cwd.known:
+            return
+        command = read_mkdir([w.key for w in op.argv]) if all(w.known for w in op.argv) else None
+        umask = self._umask_at(op.site)
+        if command is None:
+            named, parents, mode, parent_mode = [w.key for w in op.argv[1:] if w.known and not w.key.startswith("-")], False, None, None
+        else:
+            named, parents = list(command.paths), command.parents
+            mode, parent_mode = made_directory_modes(command, umask.value)
+        shown = " ".join(w.text for w in op.argv)
+        for raw in named:
+            path = posixpath.normpath(posixpath.join(op.cwd.key, raw))
+            made = [(path, mode)]
+            parent = posixpath.dirname(path)
+            while parents and parent not in ("", "/") and self._state_before(parent) is None:
+                made.append((parent, parent_mode))
+                parent = posixpath.dirname(parent)
+            for directory, directory_mode in made:
+                if self._state_before(directory) is None:
+                    self.made_directories[directory] = (op.site, directory_mode, umask, shown)
+
+    def _check_consumptions(self, image: BuiltImage) -> None:
+        """What the host did to the artifacts this build reads that the migrated build must do too."""
+        for consumption in self.flow.consumptions:
+            if consumption.image is not image:
+                continue
+            if consumption.instruction.flag("chmod") is None:
+                # A --chmod of the COPY itself decides the mode in both builds.
+                self._check_chmod(consumption)
+                self._check_host_written_mode(consumption)
+            self._check_made_directories(consumption)
+            self._check_renamed_target(consumption)
+
+    def _check_chmod(self, consumption: Consumption) -> None:
+        extraction = consumption.extraction
+        if extraction.chmod is not None and extraction.chmod & ~0o777:
+            # Measured on Docker 20.10's BuildKit: --chmod=4755 gives 0755, 2750 gives 0750, 1777 gives 0777.
+            raise self.refuse(
+                extraction.chmod_site,
+                f"this chmod gives {self.facts.relative(extraction.host_path)} the mode {extraction.chmod:04o}, with a setuid, setgid "
+                "or sticky bit, which COPY --chmod drops; set that mode in the build image (a RUN chmod there) and remove this chmod",
+            )
+
+    def _check_host_written_mode(self, consumption: Consumption) -> None:
+        extraction = consumption.extraction
+        if not extraction.mode_from_host or extraction.chmod is not None:
+            return
+        umask = extraction.umask
+        shown = self.facts.relative(extraction.host_path)
+        if umask.value is None:
+            raise self.refuse(
+                umask.site,
+                f"{umask.why}, and the mode the host writes {shown} with ({where(extraction.site)}) comes from it; "
+                f"set a plain octal umask before, or `chmod` {shown} to an octal mode after it is written",
+            )
+        if umask.site is not None and umask.value != DEFAULT_UMASK.value:
+            self.flow.decisions.append(
+                f"{where(extraction.site)}: {shown}: the host wrote it under the umask {umask.value:03o} set at {where(umask.site)}, "
+                f"so it had mode {extraction.known_mode:04o}"
+            )
+
+    def _check_made_directories(self, consumption: Consumption) -> None:
+        """A directory the host made between the COPY source and the artifact reaches the image with the mode ``mkdir`` gave it.
+
+        The migrated build no longer has it: COPY --from makes it with 0755, what ``mkdir`` gives under umask 022.
+        """
+        if consumption.relation != "directory":
+            return
+        extraction = consumption.extraction
+        source = posixpath.normpath(posixpath.join(consumption.image.context, context_relative(consumption.source)))
+        # The top of a copied directory takes no mode from the host; what is below it does.
+        path = extraction.host_path if extraction.source.contents_only else posixpath.dirname(extraction.host_path)
+        copied_by = f"{consumption.image.dockerfile.path.name}:{consumption.instruction.line}"
+        while path != source and is_under(path, source):
+            made = self.made_directories.get(path)
+            path_shown = self.facts.relative(path)
+            path = posixpath.dirname(path)
+            if made is None or made[1] == 0o755:
+                continue
+            site, mode, umask, shown = made
+            if mode is None and umask.value is None:
+                raise self.refuse(
+                    umask.site, f"{umask.why}, and `{shown}` ({where(site)}) makes {path_shown} with the mode it leaves, which {copied_by} copies into the image"
+                )
+            what = f"with mode {mode:04o}" if mode is not None else "with a mode dmigrate cannot tell"
+            raise self.refuse(
+                site,
+                f"`{shown}` makes {path_shown} {what}, and {copied_by} copies it into the image, where the migrated build makes it "
+                "with mode 0755; make it with `mkdir -m 755`",
+            )
+
+    def _check_renamed_target(self, consumption: Consumption) -> None:
+        """An artifact renamed on the host, copied to a target without ``/``: a directory there gets it under the host name.
+
+        The COPY --from names it after the container path instead, so the target must be shown to be a
+        directory (the COPY --from then names the file), a file, or absent, or to carry the host name itself.
+        """
+        extraction = consumption.extraction
+        source = extraction.source
+        host_name = posixpath.basename(extraction.host_path)
+        if consumption.relation != "itself" or source.contents_only or extraction.member is not None or host_name == source.basename:
+            return
+        from migrate.trace.paths import is_directory_target
+        from migrate.trace.stages import joined, workdir_before
+
+        instruction = consumption.instruction
+        words = instruction.words()
+        destination = words[-1]
+        if is_directory_target(destination, len(words) - 1) or "$" in destination:
+            return
+        kind = extraction.kind
+        built = extraction.container.image
+        if kind is None and built is not None and not extraction.from_run:
+            kind = self.flow.kind_in_image(built, source.path)
+        if kind == "dir":
+            return  # a directory's contents land in the target either way
+        start = self.flow.base_defaults(consumption.image, consumption.stage).workdir
+        target = joined(workdir_before(consumption.stage, instruction.line, start), destination)
+        if target is not None and self._target_shown(consumption, target):
+            return
+        lineage = list(self.flow.lineage(consumption.image, consumption.stage))
+        base = lineage[-1][1].base
+        shown = target or destination
+        site = instruction_site(consumption.image.dockerfile.path, instruction)
+        if posixpath.basename(shown) == host_name:
+            self.flow.decisions.append(
+                f"{where(site)}: assumed {shown} is not a directory in the base image {base} (if it were, the artifact would land "
+                f"in it as {source.basename}, not {host_name})"
+            )
+            return
+        raise self.refuse(
+            site,
+            f"{self.facts.relative(extraction.host_path)} is {source.path} renamed on the host, and dmigrate cannot tell whether {shown} "
+            f"is a directory of the base image {base}: if it is, the legacy COPY made {shown}/{host_name} and a COPY --from would make "
+            f"{shown}/{source.basename}; write `{destination}/` if it is a directory, or the full path of the file",
+        )
+
+    def _target_shown(self, consumption: Consumption, target: str) -> bool:
+        """Whether the Dockerfile shows what ``target`` is before the COPY: a directory, a file, or nothing at all."""
+        from dataclasses import replace
+
+        from migrate.trace.paths import STANDARD_DIRECTORIES
+        from migrate.trace.stages import image_name, stage_writes_below
+
+        if target in STANDARD_DIRECTORIES:
+            return True
+        lineage = list(self.flow.lineage(consumption.image, consumption.stage))
+        before: int | None = consumption.instruction.line
+        for image, stage in lineage:
+            if path_kind(stage, target, self.flow.base_defaults(image, stage).workdir, before_line=before) is not None:
+                return True
+            before = None
+        root_image, root_stage = lineage[-1]
+        if self.flow.base_of(root_image, root_stage) is not None or image_name(root_stage.base) != "scratch":
+            return False
+        # FROM scratch starts empty: the target is absent unless a stage puts something there.
+        before = consumption.instruction.line
+        for image, stage in lineage:
+            workdir = self.flow.base_defaults(image, stage).workdir
+            if before is not None:
+                kept = tuple(item for item in stage.body if not isinstance(item, Instruction) or item.line < before)
+                stage = replace(stage, body=kept)
+            if stage_writes_below(stage, target, workdir):
+                return False
+            before = None
+        return True
+
 
 def _derived(extraction: Extraction, *, site: Site, **changes) -> Extraction:
     """A second artifact made on the host from ``extraction`` (a ``cp -a`` of it, or an archive of it)."""
@@ -913,7 +1254,9 @@ def _derived(extraction: Extraction, *, site: Site, **changes) -> Extraction:
         from_run=extraction.from_run,
         kind=extraction.kind,
         mode_from_host=extraction.mode_from_host,
+        umask=extraction.umask,
         chmod=extraction.chmod,
+        chmod_site=extraction.chmod_site,
         owners_kept=changes.pop("owners_kept", extraction.owners_kept),
         member=changes.pop("member", None),
         host_changes=[*extraction.host_changes, site],

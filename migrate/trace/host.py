@@ -14,9 +14,12 @@ HOST_UMASK = 0o022
 _SYMBOLIC = re.compile(r"^([ugoa]*)([-+=])([rwxXst]*|[ugo])$")
 
 
-def chmod_mode(spec: str, current: int | None, is_directory: bool = False) -> int | None:
-    """The mode ``chmod SPEC`` leaves on a file that had ``current`` (None: unknown), or None when unknown."""
-    if re.fullmatch(r"[0-7]{1,4}", spec):
+def chmod_mode(spec: str, current: int | None, is_directory: bool = False, umask: int | None = HOST_UMASK) -> int | None:
+    """The mode ``chmod SPEC`` leaves on a file that had ``current`` (None: unknown), or None when unknown.
+
+    ``umask`` is the one in force (None: unknown); a clause without u, g, o or a depends on it.
+    """
+    if re.fullmatch(r"0*[0-7]{1,4}", spec):
         return int(spec, 8)
     mode = current
     for clause in spec.split(","):
@@ -29,6 +32,8 @@ def chmod_mode(spec: str, current: int | None, is_directory: bool = False) -> in
         mask = 0
         for person in who or "a":
             mask |= {"u": 0o4700, "g": 0o2070, "o": 0o1007, "a": 0o7777}[person]
+        if not who and umask is None:
+            return None
         bits = 0
         for perm in perms:
             if perm == "r":
@@ -44,7 +49,7 @@ def chmod_mode(spec: str, current: int | None, is_directory: bool = False) -> in
         bits &= mask
         if not who:
             # Without u/g/o/a, chmod leaves out what the umask would.
-            bits &= ~HOST_UMASK
+            bits &= ~umask
         if operator == "+":
             mode |= bits
         elif operator == "-":
@@ -77,6 +82,85 @@ def read_chmod(words: list[str]) -> ChmodCommand | None:
     if len(rest) < 2:
         return None
     return ChmodCommand(rest[0], recursive, tuple(rest[1:]))
+
+
+@dataclass(frozen=True)
+class UmaskCommand:
+    value: int | None
+    """The new umask; None when it is not a plain octal number (symbolic, or a value only the run knows)."""
+
+
+def read_umask(words: list[str]) -> UmaskCommand | None:
+    """``umask 027`` and the like; None for a ``umask`` that only prints the current one."""
+    operands = [word for word in words[1:] if word not in ("-S", "-p", "--")]
+    if not operands:
+        return None
+    if len(operands) == 1 and re.fullmatch(r"[0-7]{1,4}", operands[0]):
+        return UmaskCommand(int(operands[0], 8) & 0o777)
+    return UmaskCommand(None)
+
+
+@dataclass(frozen=True)
+class MkdirCommand:
+    mode: str | None
+    """``-m MODE``: the mode of the directories it names (not of the parents ``-p`` makes)."""
+    parents: bool
+    paths: tuple[str, ...]
+
+
+def read_mkdir(words: list[str]) -> MkdirCommand | None:
+    """``mkdir`` with ``-p``, ``-m MODE`` and ``-v`` in any of their spellings; None for other options."""
+    mode = None
+    parents = False
+    paths: list[str] = []
+    index = 1
+    while index < len(words):
+        word = words[index]
+        if word == "--":
+            paths.extend(words[index + 1 :])
+            break
+        if word.startswith("--mode="):
+            mode = word.split("=", 1)[1]
+        elif word == "--mode":
+            index += 1
+            if index >= len(words):
+                return None
+            mode = words[index]
+        elif word in ("--parents", "--verbose"):
+            parents = parents or word == "--parents"
+        elif word.startswith("-") and len(word) > 1 and not word.startswith("--"):
+            letters = word[1:]
+            for position, letter in enumerate(letters):
+                if letter == "p":
+                    parents = True
+                elif letter == "m":
+                    value = letters[position + 1 :]
+                    if not value:
+                        index += 1
+                        if index >= len(words):
+                            return None
+                        value = words[index]
+                    mode = value
+                    break
+                elif letter != "v":
+                    return None
+        elif word.startswith("-") and word != "-":
+            return None
+        else:
+            paths.append(word)
+        index += 1
+    return MkdirCommand(mode, parents, tuple(paths))
+
+
+def made_directory_modes(command: MkdirCommand, umask: int | None) -> tuple[int | None, int | None]:
+    """The modes ``mkdir`` gives the directories it names and the parents ``-p`` makes; None where unknown."""
+    base = None if umask is None else 0o777 & ~umask
+    # GNU mkdir -p gives the parents it makes u+wx whatever the umask, so that it can go on below them.
+    parent = base | 0o300 if base is not None else None
+    if command.mode is None:
+        return base, parent
+    # -m starts from a=rwx, as its documentation says.
+    return chmod_mode(command.mode, 0o777, is_directory=True, umask=umask), parent
 
 
 @dataclass(frozen=True)

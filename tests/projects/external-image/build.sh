@@ -9,7 +9,7 @@ docker cp dmt-external-image-app:/out/app ./app
 docker rm dmt-external-image-app
 docker create --name dmt-external-image-nginx nginx:1.25
 docker cp dmt-external-image-nginx:/etc/nginx/conf.d/default.conf ./default.conf
-docker cp dmt-external-image-nginx:/var/cache/nginx ./cache
+docker cp dmt-external-image-nginx:/var/cache/nginx/. ./cache
 docker rm dmt-external-image-nginx
 docker build -t dmt-external-image:latest .
 rm -rf app default.conf cache

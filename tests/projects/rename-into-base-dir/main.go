@@ -1,0 +1,8 @@
+// app is built under its platform's name and renamed on the host.
+package main
+
+import "fmt"
+
+func main() {
+	fmt.Println("app")
+}
