@@ -432,3 +432,18 @@ def test_a_migration_without_buildkit_flags_works_with_either_builder(tmp_path, 
 def test_buildkit_selected_explicitly_keeps_copy_chmod(tmp_path):
     dockerfile, _ = merged(tmp_path, stdout_files(driver("export DOCKER_BUILDKIT=1", *stdout_flow())))
     assert "--chmod=644" in dockerfile
+
+
+def test_the_note_on_a_host_written_file_names_the_umask_in_force(tmp_path):
+    _, decisions = merged(tmp_path, stdout_files(driver(*stdout_flow("umask 027"))))
+    assert any("so it had mode 0640 (umask 027); the COPY --from keeps it with --chmod=640" in decision for decision in decisions), decisions
+
+
+def test_a_umask_beside_a_bind_mount_of_the_project_is_no_use_of_the_artifact(tmp_path):
+    files = {
+        "go.mod": "module example.com/a\n\ngo 1.21\n",
+        "main.go": "package main\n\nfunc main() {}\n",
+        "Dockerfile": "FROM alpine:3.19\nCOPY app /usr/bin/app\n",
+        "build.sh": driver("umask 022", 'docker run --rm -v "$(pwd)":/src -w /src golang:1.21 go build -o app .', "docker build -t app ."),
+    }
+    merged(tmp_path, files)

@@ -595,7 +595,8 @@ class Assembler:
         mode = extraction.known_mode
         if mode is not None and not any(f.lower().startswith("--chmod") for f in base_flags):
             flags.append(f"--chmod={mode:o}")
-            why = "the host wrote it itself, so it had mode 0644 (umask 022)" if extraction.chmod is None else "a host chmod gave it that mode"
+            umask = extraction.umask.value if extraction.umask.value is not None else 0o022
+            why = f"the host wrote it itself, so it had mode {mode:04o} (umask {umask:03o})" if extraction.chmod is None else "a host chmod gave it that mode"
             self.decisions.append(f"{where(extraction.site)}: {self.facts.relative(extraction.host_path)}: {why}; the COPY --from keeps it with --chmod={mode:o}")
         return CopySpec(tuple(flags), (path,), target)
 
@@ -1008,7 +1009,7 @@ class Assembler:
     def _host_edit(self, op: HostCommand, final: BuiltImage) -> DriverEdit | None:
         name = posixpath.basename(op.argv[0].key) if op.argv[0].known else ""
         arguments = [w for w in op.argv[1:] if not w.key.startswith("-")]
-        if not op.cwd.known:
+        if not op.cwd.known or name == "umask":  # its word is a mode, not a path
             return None
         paths = [posixpath.normpath(posixpath.join(op.cwd.key, w.key)) if w.known else None for w in arguments]
         artifacts = [e.host_path for e in self.flow.extractions if e.container in self.states]
