@@ -371,3 +371,22 @@ def test_a_runtime_copy_of_the_mounted_project_is_warned_about_not_refused(tmp_p
     outcome = migrate(root / "build.sh")
     assert outcome.status == "pending", outcome.message
     assert any("`COPY . .` also copies Dockerfile, build.sh" in warning for warning in outcome.plan.warnings)
+
+
+def test_a_context_copy_lands_beside_an_artifact_named_like_the_project_directory(tmp_path):
+    # WORKDIR …/counter, COPY . ., go build -o counter: the context's files land beside the binary, not in it.
+    files = {
+        "Dockerfile.build": "FROM golang:1.21\nWORKDIR /go/src/example.com/counter\nCOPY . .\nRUN go build -o counter .\n",
+        "Dockerfile": "FROM alpine:3.19\nCOPY counter /usr/local/bin/counter\n",
+        "build.sh": (
+            "#!/bin/sh\n"
+            "docker build -t counter:build -f Dockerfile.build .\n"
+            "docker create --name c counter:build\n"
+            "docker cp c:/go/src/example.com/counter/counter ./counter\n"
+            "docker rm c\n"
+            "docker build -t counter .\n"
+        ),
+    }
+    root = make_project(tmp_path / "counter", files)
+    outcome = migrate(root / "build.sh")
+    assert outcome.status == "pending", outcome.message

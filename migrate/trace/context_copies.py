@@ -143,7 +143,7 @@ def _landings(flow: Flow, image: BuiltImage, stage: Stage, changed: dict[str, st
                     if ignore is not None and ignore.excludes(posixpath.relpath(path, image.context)):
                         continue
                     copied = posixpath.normpath(posixpath.join(image.context, context_relative(source)))
-                    found += _placed(_Landing(path, copied, not is_pattern(source), site, shown), copied, destination, into)
+                    found += _placed(_Landing(path, path, not is_pattern(source), site, shown), copied, destination, into)
             continue
         other = _stage_copied_from(flow, image, instruction, origin)
         if other is None:
