@@ -60,9 +60,10 @@ def drivers_among(directory: Path, names: Iterable[str], read_ahead: dict[str, R
             found.append(candidate)
     followed_by_shell: set[Path] = set()
     for driver in found:
-        if driver.resolve() not in followed_by_shell:
+        if not followed_by_shell or driver.resolve() not in followed_by_shell:
             followed_by_shell |= files.shell_scripts_followed(driver)
-    found = [p for p in found if p.resolve() not in followed_by_shell]
+    if followed_by_shell:
+        found = [p for p in found if p.resolve() not in followed_by_shell]
     makefile = next((directory / name for name in MAKEFILE_NAMES if name in names), None)
     if makefile is not None:
         followed = files.scripts_followed(makefile)
@@ -116,7 +117,9 @@ class _Files:
     def shell_scripts_followed(self, driver: Path) -> set[Path]:
         """The scripts a shell driver's flow runs, when it names a script at all; none when it cannot be read."""
         head = self.head(driver)
-        if head is None or not any(name != driver.name.encode() for name in _SCRIPT_NAME.findall(head)):
+        if head is None or b".sh" not in head and b".bash" not in head:
+            return set()
+        if not any(name != driver.name.encode() for name in _SCRIPT_NAME.findall(head)):
             return set()
         from migrate.read.shell import read_shell
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from migrate.errors import Location, MigrationStop, Refusal
 from migrate.plan import DriverEdit
 from migrate.read.ops import DriverReading, Word, map_words
-from migrate.read.shell import FunctionScope, ShellAnchor, _parser, _statements, has_syntax_error, read_shell
+from migrate.read.shell import FunctionScope, ShellAnchor, _parser, _statements, has_syntax_error, parse_bash, read_shell
 
 # Nodes whose statements make up a body; bash rejects most of them empty.
 _BODIES = ("compound_statement", "do_group", "if_statement", "elif_clause", "else_clause", "subshell")
@@ -53,7 +53,7 @@ class _ShellRewrite:
         self.driver = driver
         self.edits = edits
         self.source = driver.text.encode("utf-8")
-        self.tree = _parser().parse(self.source)
+        self.tree = parse_bash(self.source)
         self.chains: dict[tuple[int, int], tuple[ShellAnchor, set[int]]] = {}
         self.scopes: list[FunctionScope] = []
         self.idle: set[tuple[int, int]] = set()
@@ -484,7 +484,7 @@ def _idle_redirect(node) -> bool:
 
 def _has_empty_body(text: bytes) -> bool:
     """An empty function, loop or ``if`` body: tree-sitter accepts it, bash does not."""
-    return any(_statements_of(node) == [] for node in _walk(_parser().parse(text).root_node))
+    return any(_statements_of(node) == [] for node in _walk(parse_bash(text).root_node))
 
 
 def _opens(line: str) -> bool:

@@ -24,39 +24,63 @@ def files_naming(dockerfiles: Iterable[str], directories: Iterable[str], root: s
     that drive builds by their name or suffix, but not those in ``skip`` nor
     the Dockerfiles themselves.
     """
-    wanted = {path: re.compile(r"(?<![\w.-])" + re.escape(posixpath.basename(path)) + r"(?![\w-]|\.\w)") for path in dockerfiles}
+    wanted = {path: posixpath.basename(path) for path in dockerfiles}
     if not wanted:
         return {}
     found: dict[str, list[tuple[str, int]]] = {path: [] for path in wanted}
-    skip = {os.path.realpath(path) for path in (*skip, *wanted)}
-    for candidate in _candidates([*directories, *(posixpath.join(root, d) for d in _CI_DIRECTORIES)]):
-        if os.path.realpath(candidate) in skip:
+    # Files are told apart by inode, which a directory listing gives for free, rather than by resolving every path.
+    skipped = {}
+    for path in (*skip, *wanted):
+        try:
+            skipped[os.stat(path).st_ino] = path
+        except OSError:
+            pass
+    patterns: dict[str, re.Pattern] = {}
+    seen: set[int] = set()
+    for candidate, inode in _candidates([*directories, *(posixpath.join(root, d) for d in _CI_DIRECTORIES)]):
+        if inode in seen or inode in skipped and _same_file(candidate, skipped[inode]):
             continue
-        text = _small_text(candidate)
-        if text is None:
+        seen.add(inode)
+        raw = _small_file(candidate)
+        if raw is None:
             continue
-        for path, pattern in wanted.items():
+        for path, name in wanted.items():
+            if name.encode() not in raw:
+                continue
+            pattern = patterns.get(name)
+            if pattern is None:
+                pattern = patterns[name] = re.compile(r"(?<![\w.-])" + re.escape(name) + r"(?![\w-]|\.\w)")
+            text = raw.decode("utf-8", "replace")
             match = pattern.search(text)
             if match is not None:
                 found[path].append((candidate, text.count("\n", 0, match.start()) + 1))
     return {path: tuple(places) for path, places in found.items() if places}
 
 
-def _candidates(directories: list[str]) -> list[str]:
-    seen: list[str] = []
-    for directory in dict.fromkeys(os.path.realpath(directory) for directory in directories):
+def _candidates(directories: list[str]) -> list[tuple[str, int]]:
+    """The files to look at, with their inodes."""
+    found: list[tuple[str, int]] = []
+    for directory in dict.fromkeys(directories):
         try:
             with os.scandir(directory) as listing:
-                names = sorted(entry.name for entry in listing if entry.is_file())
+                entries = sorted((entry for entry in listing if entry.is_file()), key=lambda entry: entry.name)
         except OSError:
             continue
-        for name in names:
-            if name in _DRIVER_NAMES or name.endswith(_DRIVER_SUFFIXES):
-                seen.append(posixpath.join(directory, name))
-    return seen
+        for entry in entries:
+            if entry.name in _DRIVER_NAMES or entry.name.endswith(_DRIVER_SUFFIXES):
+                inode = entry.stat().st_ino if entry.is_symlink() else entry.inode()
+                found.append((posixpath.join(directory, entry.name), inode))
+    return found
 
 
-def _small_text(path: str) -> str | None:
+def _same_file(one: str, other: str) -> bool:
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return False
+
+
+def _small_file(path: str) -> bytes | None:
     try:
         with open(path, "rb") as handle:
             raw = handle.read(_LARGEST + 1)
@@ -64,4 +88,4 @@ def _small_text(path: str) -> str | None:
         return None
     if len(raw) > _LARGEST or b"\0" in raw:
         return None
-    return raw.decode("utf-8", "replace")
+    return raw

@@ -285,7 +285,7 @@ class _ShellReader:
         self.parts: dict[Path, DriverReading] = {}
         self.text = text
         self.source = text.encode("utf-8")
-        self.tree = _parser().parse(self.source)
+        self.tree = parse_bash(self.source)
         self.functions: dict[str, object] = {}
         self.operations: list[Operation] = []
         self.deferred: list[Operation] = []
@@ -1336,7 +1336,20 @@ def _bash_syntax_error(text: str) -> tuple[int | None, str] | None:
 
 
 def has_syntax_error(source: bytes) -> bool:
-    return _parser().parse(source).root_node.has_error
+    return parse_bash(source).root_node.has_error
+
+
+_TREES: dict[bytes, object] = {}
+
+
+def parse_bash(source: bytes):
+    """The syntax tree of ``source``; the last few are kept, as the emitter and its checks parse the texts the reader did."""
+    tree = _TREES.get(source)
+    if tree is None:
+        if len(_TREES) >= 8:
+            del _TREES[next(iter(_TREES))]
+        tree = _TREES[source] = _parser().parse(source)
+    return tree
 
 
 def _single_anchor(node) -> ShellAnchor:
