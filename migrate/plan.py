@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from migrate.errors import Location
 from migrate.read.dockerfile import Dockerfile, Instruction, Trivia
 from migrate.read.ops import DriverReading, Site
 
@@ -126,6 +127,8 @@ class Plan:
     """Every build arg the new ``docker build`` passes, as ``NAME`` or ``NAME=value``."""
     deleted_texts: tuple[tuple[Path, str], ...] = ()
     """The text of each file to delete that no stage holds (a build Dockerfile's own ``.dockerignore``)."""
+    classic_builder: tuple[Location, str] | None = None
+    """Where the driver may choose the classic builder, which lacks some COPY flags, and how it says so."""
     deleted_named_by: tuple[tuple[Path, Path, int], ...] = ()
     """A file to delete, and a file outside the flow that names it (at that line): it would break."""
 

@@ -62,15 +62,13 @@ def emit_dockerfile(plan: Plan) -> str:
 
 # COPY flags the classic builder (DOCKER_BUILDKIT=0) rejects; --from and --chown it has.
 _BUILDKIT_COPY_FLAGS = frozenset({"--chmod", "--link", "--parents", "--exclude", "--checksum", "--keep-git-dir"})
-_BUILDKIT_SETTING = re.compile(r"""\bDOCKER_BUILDKIT\b["']?\s*\]?\s*(?:::=|:=|\?=|\+=|=|:(?=[\s"'])|,)\s*(?P<value>[^\s;&|)#,}]*)""")
 
 
 def _check_builder(plan: Plan) -> None:
     """Refuse a COPY flag only BuildKit has when the driver may build with the classic builder."""
-    found = _classic_builder_setting(plan)
-    if found is None:
+    if plan.classic_builder is None:
         return
-    location, setting = found
+    location, setting = plan.classic_builder
     for stage_plan in plan.stages:
         specs = [line for line in stage_plan.extra_lines if isinstance(line, CopySpec)]
         specs += [spec for edit in stage_plan.edits for spec in edit.replacement]
@@ -82,20 +80,6 @@ def _check_builder(plan: Plan) -> None:
                     f"`{setting}` may make docker build with the classic builder, which rejects COPY {flag.split('=', 1)[0]}, "
                     f"and the migrated Dockerfile needs `{render_copy(spec)}`; build with BuildKit (DOCKER_BUILDKIT=1) instead",
                 )
-
-
-def _classic_builder_setting(plan: Plan) -> tuple[Location, str] | None:
-    """The first line of the driver (or a file it runs) that sets DOCKER_BUILDKIT to anything but 1 or true, and the setting."""
-    for reading in (plan.driver, *plan.driver.parts):
-        for number, line in enumerate(reading.text.splitlines(), start=1):
-            if line.lstrip().startswith("#"):
-                continue
-            for match in _BUILDKIT_SETTING.finditer(line):
-                value = match.group("value").strip("\"'")
-                if value.lower() in ("1", "true") or re.fullmatch(r"\$\{?DOCKER_BUILDKIT(?::?-(?:1|true))?\}?", value, re.IGNORECASE):
-                    continue
-                return Location(reading.path, number), match.group(0).strip()
-    return None
 
 
 def _render_global(plan: Plan, item: object, newline: str) -> str:

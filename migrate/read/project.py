@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 import stat
 import subprocess
 from collections.abc import Iterator, Mapping
@@ -66,6 +67,8 @@ class ProjectReading:
     dockerfiles: Mapping[str, Dockerfile]
     """Every Dockerfile a build of the driver names, keyed by absolute path."""
     facts: HostFacts
+    classic_builder: tuple[Location, str] | None = None
+    """Where the driver (or a file it runs) may choose the classic builder, and how it says so."""
 
 
 def driver_kind(path: Path) -> str:
@@ -140,7 +143,26 @@ def read_project(driver_path: Path, target_rule: str | None = None) -> ProjectRe
             _, dockerfile = build_paths(operation)
             if dockerfile is not None and dockerfile not in dockerfiles and os.path.isfile(dockerfile):
                 dockerfiles[dockerfile] = read_dockerfile(Path(dockerfile))
-    return ProjectReading(driver, dockerfiles, _host_facts(driver, dockerfiles))
+    return ProjectReading(driver, dockerfiles, _host_facts(driver, dockerfiles), classic_builder_setting(driver))
+
+
+_BUILDKIT_SETTING = re.compile(r"""\bDOCKER_BUILDKIT\b["']?\s*\]?\s*(?:::=|:=|\?=|\+=|=|:(?=[\s"'])|,)\s*(?P<value>[^\s;&|)#,}]*)""")
+
+
+def classic_builder_setting(driver: DriverReading) -> tuple[Location, str] | None:
+    """The first line of the driver (or a file it runs) that sets DOCKER_BUILDKIT to anything but 1 or true, and the setting."""
+    for reading in (driver, *driver.parts):
+        if "DOCKER_BUILDKIT" not in reading.text:
+            continue
+        for number, line in enumerate(reading.text.splitlines(), start=1):
+            if line.lstrip().startswith("#"):
+                continue
+            for match in _BUILDKIT_SETTING.finditer(line):
+                value = match.group("value").strip("\"'")
+                if value.lower() in ("1", "true") or re.fullmatch(r"\$\{?DOCKER_BUILDKIT(?::?-(?:1|true))?\}?", value, re.IGNORECASE):
+                    continue
+                return Location(reading.path, number), match.group(0).strip()
+    return None
 
 
 def _unfollowed_scripts(driver: DriverReading) -> DriverReading:

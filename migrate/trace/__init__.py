@@ -16,6 +16,6 @@ def trace(reading: ProjectReading) -> Plan | NothingToDo:
     if isinstance(result, Plan):
         naming = reading.facts.naming
         named = tuple((path, Path(other), line) for path in result.deleted for other, line in naming.get(str(path), ()))
-        if named:
-            result = replace(result, deleted_named_by=named)
+        if named or reading.classic_builder is not None:
+            result = replace(result, deleted_named_by=named, classic_builder=reading.classic_builder)
     return result
