@@ -197,14 +197,13 @@ def _directory_dockerfiles(driver: DriverReading) -> DriverReading:
 
 
 def _script_of(operation) -> Word | None:
-    """The file a host command runs as a program: ``./extract.sh``, ``sh extract.sh``."""
-    if not isinstance(operation, HostCommand) or not operation.cwd.known or not operation.argv[0].known:
+    """The file a host command runs as a program: ``./extract.py``, ``sh extract.sh``."""
+    from migrate.read.shell import program_run_by
+
+    if not isinstance(operation, HostCommand) or not operation.cwd.known:
         return None
-    argv = operation.argv
-    program = argv[1] if posixpath.basename(argv[0].key) in ("sh", "bash", "dash") and len(argv) > 1 else argv[0]
-    if not program.known or "/" not in program.key and not program.key.endswith((".sh", ".bash")):
-        return None
-    return program
+    run = program_run_by(operation.argv)
+    return run[0] if run is not None else None
 
 
 def _host_facts(driver: DriverReading, dockerfiles: Mapping[str, Dockerfile]) -> HostFacts:

@@ -201,14 +201,14 @@ def read_shell(
     return reader.read(cwd, positional, environment, environment_known)
 
 
-def script_run_by(argv: Sequence[Word], cwd: Word) -> tuple[Path, tuple[Word, ...]] | None:
-    """The project's shell script that a command runs as a program, and its arguments.
+def program_run_by(argv: Sequence[Word]) -> tuple[Word, tuple[Word, ...]] | None:
+    """The file a command runs as a program, and its arguments.
 
-    ``./extract.sh a``, ``scripts/x.sh``, ``bash -e x.sh``, ``/usr/bin/env bash x.sh``;
+    ``./extract.sh a``, ``scripts/x.py``, ``bash -e x.sh``, ``/usr/bin/env bash x.sh``;
     not ``sh -c CODE``, nor a name looked up on ``PATH``.
     """
     words = list(argv)
-    if not words or not words[0].known or not cwd.known:
+    if not words or not words[0].known:
         return None
     if words[0].key in _SCRIPT_RUNNERS:
         words = words[1:]
@@ -222,10 +222,19 @@ def script_run_by(argv: Sequence[Word], cwd: Word) -> tuple[Path, tuple[Word, ..
         return None
     if not words or not words[0].known:
         return None
-    script = Path(posixpath.normpath(posixpath.join(cwd.key, words[0].key)))
+    return words[0], tuple(words[1:])
+
+
+def script_run_by(argv: Sequence[Word], cwd: Word) -> tuple[Path, tuple[Word, ...]] | None:
+    """The project's shell script that a command runs (see :func:`program_run_by`), and its arguments."""
+    run = program_run_by(argv)
+    if run is None or not cwd.known:
+        return None
+    program, arguments = run
+    script = Path(posixpath.normpath(posixpath.join(cwd.key, program.key)))
     if not script.is_file() or not is_shell_script(script):
         return None
-    return script, tuple(words[1:])
+    return script, arguments
 
 
 def is_shell_script(path: Path) -> bool:
