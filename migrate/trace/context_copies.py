@@ -17,7 +17,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, replace
 
-from migrate.read.dockerfile import Instruction, Stage
+from migrate.read.dockerfile import Stage
 from migrate.read.dockerignore import DockerIgnore
 from migrate.read.ops import Site
 from migrate.trace.contexts import context_sources, ignore_of, selects
@@ -145,7 +145,7 @@ def _landings(flow: Flow, image: BuiltImage, stage: Stage, changed: dict[str, st
                     copied = posixpath.normpath(posixpath.join(image.context, context_relative(source)))
                     found += _placed(_Landing(path, path, not is_pattern(source), site, shown), copied, destination, into)
             continue
-        other = _stage_copied_from(flow, image, instruction, origin)
+        other = flow.copied_from(image, instruction, origin)
         if other is None:
             continue
         for landing in _landings(flow, other[0], other[1], changed, memo):
@@ -171,16 +171,6 @@ def _placed(landing: _Landing, copied: str, destination: str | None, into: bool)
         inside = posixpath.join(destination, posixpath.basename(copied))
         return [replace(landing, path=inside)] if into else [replace(landing, path=destination), replace(landing, path=inside)]
     return [replace(landing, path=posixpath.normpath(posixpath.join(destination, posixpath.relpath(landing.path, copied))))]
-
-
-def _stage_copied_from(flow: Flow, image: BuiltImage, instruction: Instruction, origin: str) -> tuple[BuiltImage, Stage] | None:
-    own = image.dockerfile.stage(origin)
-    if own is not None:
-        return image, own
-    for copier, copying, built in flow.copies_from:
-        if copier is image and copying is instruction:
-            return built, built.stage
-    return None
 
 
 def _is_itself(landing: _Landing, extraction: Extraction) -> bool:

@@ -232,6 +232,16 @@ class Flow:
                 return built, built.stage
         return None
 
+    def copied_from(self, image: BuiltImage, instruction: Instruction, origin: str) -> tuple[BuiltImage, Stage] | None:
+        """The stage a ``COPY --from=origin`` of ``image`` reads, in its own Dockerfile or in an image built earlier."""
+        own = image.dockerfile.stage(origin)
+        if own is not None:
+            return image, own
+        for copier, copying, built in self.copies_from:
+            if copier is image and copying is instruction:
+                return built, built.stage
+        return None
+
     def lineage(self, image: BuiltImage, stage: Stage) -> Iterator[tuple[BuiltImage, Stage]]:
         """The stage, then the stage it is FROM, and so on through earlier builds; a loop ends it."""
         seen = set()
