@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import stat
 import subprocess
 from collections.abc import Iterable
@@ -18,13 +20,20 @@ _NO_NEWLINE = "\\ No newline at end of file\n"
 def display_path(path: Path, base: Path) -> str:
     """``path`` relative to ``base`` in ``/`` form, with ``..`` when it lies outside."""
     absolute = os.path.abspath(path)
-    start = os.path.abspath(base)
+    start = os.fspath(base)
+    start = _normalised(start) if os.path.isabs(start) else os.path.abspath(start)
     if absolute == start:
         return "."
     prefix = start if start.endswith(os.sep) else start + os.sep
     if absolute.startswith(prefix):
         return absolute[len(prefix) :].replace(os.sep, "/")
     return os.path.relpath(absolute, start).replace(os.sep, "/")
+
+
+@functools.lru_cache(maxsize=64)
+def _normalised(path: str) -> str:
+    """An absolute base directory normalised, once: every path a run shows is shown from one or a few."""
+    return os.path.normpath(path)
 
 
 def describe_changes(changes: Iterable[FileChange], base: Path) -> str:
@@ -62,27 +71,26 @@ def _file_diff(change: FileChange, base: Path) -> str:
         header += [f"--- {old_name}{end}", f"+++ {new_name}{end}"]
     old = _lines(change.before)
     new = _lines(change.after)
-    import difflib
+    if not old or not new:
+        # A whole file added or removed is one hunk; difflib would only find that out slowly.
+        lines, sign = (new, "+") if new else (old, "-")
+        count = "" if len(lines) == 1 else f",{len(lines)}"
+        hunk = f"@@ -0,0 +1{count} @@\n" if sign == "+" else f"@@ -1{count} +0,0 @@\n"
+        body = [hunk, *(sign + line for line in lines)] if lines else []
+    else:
+        import difflib
 
-    body: list[str] = []
-    for line in list(difflib.unified_diff(old, new, n=3, lineterm="\n"))[2:]:
-        if line.startswith("@@") and change.before is None:
-            line = line.replace("-1,0", "-0,0", 1)
-        if line.startswith("@@") and change.after is None:
-            line = line.replace("+1,0", "+0,0", 1)
-        if line.endswith("\n"):
-            body.append(line)
-        else:
-            body.append(line + "\n" + _NO_NEWLINE)
-    return "".join(header + body)
+        body = list(difflib.unified_diff(old, new, n=3, lineterm="\n"))[2:]
+    return "".join(header + [line if line.endswith("\n") else line + "\n" + _NO_NEWLINE for line in body])
 
 
+_NEEDS_QUOTES = re.compile('["\\\\\x00-\x1f\x7f]')
 _C_ESCAPES = {ord("\a"): "\\a", ord("\b"): "\\b", ord("\t"): "\\t", ord("\n"): "\\n", ord("\v"): "\\v", ord("\f"): "\\f", ord("\r"): "\\r", ord('"'): '\\"', ord("\\"): "\\\\"}
 
 
 def _patch_name(prefix: str, name: str) -> str:
     """``prefix`` + ``name`` as git writes it in a patch: in C quotes when it holds a quote, a backslash or a control character."""
-    if not any(char in '"\\' or ord(char) < 0x20 or ord(char) == 0x7F for char in name):
+    if _NEEDS_QUOTES.search(name) is None:
         return prefix + name
     quoted = []
     for byte in (prefix + name).encode("utf-8", "surrogateescape"):

@@ -23,6 +23,9 @@ _OPENS = re.compile(r"(?:[{(]|(?<![\w-])(?:then|do|else|in))\s*(?:#.*)?$")
 _CLOSES = re.compile(r"^\s*(?:[})]|;;|(?:fi|done|esac|else|elif)(?![\w-]))")
 
 
+_LINE_CONTINUATION = re.compile(r"\\\r?\n")
+
+
 def emit_shell(driver: DriverReading, edits: tuple[DriverEdit, ...]) -> str:
     return _ShellRewrite(driver, edits).run()
 
@@ -492,11 +495,15 @@ def _opens(line: str) -> bool:
 
 
 def _walk(node):
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.children))
+    """``node`` and all below it, in source order (a tree cursor makes no list of children at every node)."""
+    cursor = node.walk()
+    while True:
+        yield cursor.node
+        if cursor.goto_first_child():
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return
 
 
 def _inside(span: tuple[int, int], outer: tuple[int, int]) -> bool:
@@ -544,7 +551,7 @@ def removal_span(text: str, start: int, end: int, low: int, high: int, prefix: s
 
 
 def _joined(text: str) -> str:
-    return re.sub(r"\\\r?\n", "", text)
+    return _LINE_CONTINUATION.sub("", text)
 
 
 def _is_continuation(text: str, newline: int) -> bool:

@@ -259,7 +259,7 @@ def _read_items(lines: list[str], index: int, escape: str, path: Path) -> list[I
             keyword, _, tail = keyword.partition("\t")
             rest = tail + " " + rest
         keyword = keyword.upper()
-        if not re.fullmatch(r"[A-Z]+", keyword):
+        if not keyword.isascii() or not keyword.isalpha() or not keyword.isupper():
             raise InputError(Location(path, start + 1), f"not a Dockerfile instruction: {joined[:40]!r}")
         flags, arguments = _split_flags(rest.strip()) if keyword in _FLAG_KEYWORDS else ((), rest.strip())
         heredocs: list[Heredoc] = []

@@ -672,9 +672,9 @@ class _ShellReader:
             else:
                 self._element(part, inner, anchor)
 
-    def _argv(self, node, state: _State) -> list[Word]:
+    def _argv(self, node, state: _State, children=None) -> list[Word]:
         words: list[Word] = []
-        for child in node.named_children:
+        for child in node.named_children if children is None else children:
             if child.type in ("variable_assignment", "file_redirect", "herestring_redirect", "comment"):
                 continue
             if child.type == "command_name":
@@ -695,13 +695,16 @@ class _ShellReader:
         stdin: str | None = None,
     ) -> bool:
         """Read one simple command; True when it was a docker command."""
-        argv = self._argv(node, state)
-        if any(child.type == "herestring_redirect" for child in node.named_children):
+        children = node.named_children
+        argv = self._argv(node, state, children)
+        kinds = [child.type for child in children]
+        if "herestring_redirect" in kinds:
             stdin = "a here-string"
-        word_nodes = [c for c in node.named_children if c.type not in ("variable_assignment", "file_redirect", "comment")]
-        for child in node.named_children:
-            if child.type != "comment":
-                self._substituted_commands(child, state, anchor)
+        word_nodes = [c for c, kind in zip(children, kinds) if kind not in ("variable_assignment", "file_redirect", "comment")]
+        if b"docker" in node.text:
+            for child, kind in zip(children, kinds):
+                if kind != "comment":
+                    self._substituted_commands(child, state, anchor)
         anchor = ShellAnchor(
             statement=anchor.statement,
             elements=anchor.elements,
@@ -711,7 +714,7 @@ class _ShellReader:
             words=tuple((c.start_byte, c.end_byte) for c in word_nodes),
             scopes=anchor.scopes,
         )
-        environment: dict[str, Word | None] = dict(self._command_environment(node, state))
+        environment: dict[str, Word | None] = dict(self._command_environment(node, state)) if "variable_assignment" in kinds else {}
         inherits: bool | str = True
         while argv and argv[0].key in _PREFIX_COMMANDS:
             prefix = argv[0].key
@@ -858,6 +861,8 @@ class _ShellReader:
         bare ``NAME`` is taken from the environment the driver runs in.
         """
         if isinstance(operation, Build):
+            if all(arg.value is not None for arg in operation.build_args):
+                return operation
             args = []
             for arg in operation.build_args:
                 if arg.value is not None:
@@ -876,6 +881,8 @@ class _ShellReader:
                 else:
                     args.append(arg)
             return replace(operation, build_args=tuple(args))
+        if not operation.env:
+            return operation
         words = []
         for word in operation.env:
             if not word.known or "=" in word.key or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", word.key):
@@ -921,8 +928,10 @@ class _ShellReader:
         """``NAME=value`` words before the command: they are in its environment only."""
         environment = {}
         for child in node.named_children:
+            if child.type != "variable_assignment":
+                continue
             name, value = child.child_by_field_name("name"), child.child_by_field_name("value")
-            if child.type == "variable_assignment" and name is not None:
+            if name is not None:
                 environment[self._node_text(name)] = self._word(value, state) if value is not None else Word.literal("")
         return environment
 
@@ -1138,8 +1147,11 @@ class _ShellReader:
         of an unknown value (it may be several words, or none), and the words
         a glob or a brace expansion makes.
         """
-        text = self._node_text(node)
-        if node.type == "string" and any(_ALL_POSITIONALS.match(self._node_text(c)) for c in node.named_children):
+        text = node.text.decode("utf-8", "replace")
+        kind = node.type
+        if kind == "word" and "\\" not in text and text[:1] != "~" and _GLOB.search(text) is None:
+            return [Word(text, text)]  # the common case, a plain word: nothing to expand, escape or split
+        if kind == "string" and any(_ALL_POSITIONALS.match(self._node_text(c)) for c in node.named_children):
             return self._positional_fields(node, state)
         parts = node.children if node.type == "concatenation" else [node]
         if node.type == "concatenation" and _BRACES.search("".join(self._node_text(c) if c.type == "word" else "_" for c in parts)):

@@ -52,6 +52,10 @@ if TYPE_CHECKING:
     from migrate.trace.host import TarExtract
 
 
+_UMASK_SET = re.compile(r"\bumask(?:\s*\(|(?:\s+-[Sp])*+\s+(?:[0-7$\"'`]|[ugoa]*[-+=]))")
+"""A call (``os.umask(...)``) or a umask with a value; ``$(umask)``, ``umask -S`` or prose only mention it."""
+
+
 @dataclass(eq=False)
 class BuiltImage:
     build: Build
@@ -1071,11 +1075,12 @@ class FlowTracer:
             if isinstance(op, HostCommand) and op.argv[0].known and posixpath.basename(op.argv[0].key) == "umask"
         }
         for reading in (self.reading.driver, *self.reading.driver.parts):
+            if "umask" not in reading.text:
+                continue
             for number, line in enumerate(reading.text.splitlines(), start=1):
                 if line.lstrip().startswith("#") or (reading.path, number) in read:
                     continue
-                # A call (os.umask(...)) or a umask with a value; `$(umask)`, `umask -S` or prose only mention it.
-                if re.search(r"\bumask(?:\s*\(|(?:\s+-[Sp])*+\s+(?:[0-7$\"'`]|[ugoa]*[-+=]))", line):
+                if _UMASK_SET.search(line):
                     return Site(reading.path, number, None)
         return None
 
