@@ -647,18 +647,21 @@ def _warm_up() -> None:
     That includes what a single run imports only when a project needs it: in
     a batch, some project will.
     """
+    import difflib  # noqa: F401
     import dockerfile_parse.util  # noqa: F401
     import migrate.discover  # noqa: F401
     import migrate.emit  # noqa: F401
     import migrate.emit.makefile  # noqa: F401
     import migrate.emit.shell  # noqa: F401
     import migrate.migration  # noqa: F401
+    import migrate.read.gitindex  # noqa: F401
     import migrate.read.makefile  # noqa: F401
     import migrate.read.project  # noqa: F401
     import migrate.read.shell
     import migrate.report  # noqa: F401
     import migrate.trace  # noqa: F401
     import migrate.trace.config  # noqa: F401
+    import migrate.trace.context_copies  # noqa: F401
     import migrate.trace.host  # noqa: F401
     import migrate.trace.runs  # noqa: F401
 

@@ -70,6 +70,13 @@ class Instruction:
 
     def words(self) -> list[str]:
         """The arguments as words: the JSON array form, or shell-like words with quotes removed."""
+        # Asked for again and again while tracing; kept beside the fields, which equality does not look at.
+        found = self.__dict__.get("_words")
+        if found is None:
+            found = self.__dict__["_words"] = tuple(self._split_words())
+        return list(found)
+
+    def _split_words(self) -> list[str]:
         if self.is_json:
             import json
 

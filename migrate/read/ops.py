@@ -8,6 +8,7 @@ depend on something the reader cannot know are kept symbolically in
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
@@ -55,6 +56,10 @@ class Site:
     def place(self) -> tuple:
         """The driver text this step comes from; a function called twice gives two sites with one place."""
         return (self.file, getattr(self.anchor, "span", self.line))
+
+    def __hash__(self) -> int:
+        # Sites key many dicts and sets while tracing; hashing the anchor's nested tuples each time cost more than the rare clash of two steps on one line.
+        return hash((self.file, self.line))
 
 
 @dataclass(frozen=True)
@@ -213,13 +218,19 @@ def build_paths(build: Build) -> tuple[str | None, str | None]:
 
     ``-f`` is read relative to the directory docker runs in, not to the context.
     """
-    import posixpath
-
     if not build.cwd.known or not build.context.known or build.context.key == "-" or "://" in build.context.key:
         return None, None
-    context = posixpath.normpath(posixpath.join(build.cwd.key, build.context.key))
+    context = _joined(build.cwd.key, build.context.key)
     if build.dockerfile is None:
-        return context, posixpath.join(context, "Dockerfile")
+        return context, _joined(context, "Dockerfile")
     if not build.dockerfile.known or build.dockerfile.key == "-":
         return context, None
-    return context, posixpath.normpath(posixpath.join(build.cwd.key, build.dockerfile.key))
+    return context, _joined(build.cwd.key, build.dockerfile.key)
+
+
+@functools.lru_cache(maxsize=512)
+def _joined(directory: str, path: str) -> str:
+    """Every step asks for the paths of every build, so each is joined once."""
+    import posixpath
+
+    return posixpath.normpath(posixpath.join(directory, path))

@@ -39,6 +39,9 @@ class HostFacts:
     """For each Dockerfile a build names: the other files of the project that name it too (path, line)."""
 
     def relative(self, path: str) -> str:
+        prefix = self.root.rstrip("/") + "/"
+        if path.startswith(prefix) and "/." not in path and "//" not in path and not path.endswith("/"):
+            return path[len(prefix) :]  # a normalised path below the root, the common case: relpath would find the same, slowly
         return posixpath.relpath(path, self.root)
 
     def inside_root(self, path: str) -> bool:

@@ -6,6 +6,7 @@ normalised; container paths are absolute.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from dataclasses import dataclass
 
@@ -86,6 +87,7 @@ def is_directory_target(destination: str, source_count: int) -> bool:
     return destination.endswith("/") or destination in (".", "..") or destination.endswith("/.") or source_count > 1
 
 
+@functools.lru_cache(maxsize=1024)
 def context_relative(source: str) -> str:
     """A COPY source as the builder reads it, relative to the context: a leading ``/`` or ``..`` cannot leave it."""
     return posixpath.normpath("/" + source).lstrip("/") or "."

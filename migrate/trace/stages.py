@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 
@@ -125,6 +126,7 @@ def workdir_before(stage: Stage, line: int, start_workdir: str | None) -> str | 
     return workdir
 
 
+@functools.lru_cache(maxsize=1024)
 def joined(workdir: str | None, path: str) -> str | None:
     """``path`` as an absolute path seen from ``workdir``; None when it is relative and the working directory is unknown."""
     if path.startswith("/"):
