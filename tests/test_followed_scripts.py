@@ -162,11 +162,21 @@ def test_a_script_without_docker_that_changes_the_artifacts_is_judged_like_the_d
 
 
 def test_a_script_without_docker_that_cannot_be_read_stays_one_command(tmp_path):
-    driver = "#!/bin/sh\ndocker build -t app:build -f Dockerfile.build .\ndocker create --name c app:build\ndocker cp c:/out/app app\ndocker rm c\n./notes.sh\ndocker build -t app .\n"
+    driver = "#!/bin/sh\n./notes.sh\ndocker build -t app:build -f Dockerfile.build .\ndocker create --name c app:build\ndocker cp c:/out/app app\ndocker rm c\ndocker build -t app .\n"
     root = project(tmp_path, {"build.sh": driver, "notes.sh": "#!/bin/sh\nif then fi (\n"})
     outcome = migrate(root / "build.sh")
     assert outcome.status == "pending", outcome.message
     assert outcome.plan.driver.parts == ()
+    assert "./notes.sh\n" in texts_after(outcome, root)["build.sh"]
+
+
+def test_a_script_that_cannot_be_read_is_refused_while_the_artifact_is_on_the_host(tmp_path):
+    driver = "#!/bin/sh\ndocker build -t app:build -f Dockerfile.build .\ndocker create --name c app:build\ndocker cp c:/out/app app\ndocker rm c\n./notes.sh\ndocker build -t app .\n"
+    root = project(tmp_path, {"build.sh": driver, "notes.sh": "#!/bin/sh\nif then fi (\n"})
+    outcome = migrate(root / "build.sh")
+    assert outcome.status == "refused"
+    assert (outcome.location.file.name, outcome.location.line) == ("build.sh", 6)
+    assert "`./notes.sh` runs a program whose effect on files dmigrate cannot read" in outcome.message
 
 
 def _report(root, *paths):

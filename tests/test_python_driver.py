@@ -683,3 +683,26 @@ def test_a_script_that_runs_docker_is_refused(tmp_path, call):
     outcome = migrate(root / "build.py")
     assert (outcome.status, outcome.location.line) == ("refused", 5)
     assert "extract.sh runs docker" in outcome.message
+
+
+def test_a_program_named_by_a_variable_is_refused_while_the_artifact_is_on_the_host(tmp_path):
+    driver = d(
+        """
+        import os
+        import subprocess
+
+        subprocess.run(["docker", "build", "-f", "Dockerfile.build", "-t", "acme/app:build", "."], check=True)
+        subprocess.run(["docker", "create", "--name", "extract", "acme/app:build"], check=True)
+        subprocess.run(["docker", "cp", "extract:/out/app", "app"], check=True)
+        subprocess.run(["docker", "rm", "extract"], check=True)
+        subprocess.run([os.environ["POST"], "app"], check=True)
+        subprocess.run(["docker", "build", "-t", "acme/app", "."], check=True)
+        """
+    )
+    root = project(tmp_path, driver)
+    [post] = [op for op in read_driver(root / "build.py").operations if isinstance(op, HostCommand)]
+    assert not post.argv[0].known
+    outcome = migrate(root / "build.py")
+    assert outcome.status == "refused"
+    assert (outcome.location.file.name, outcome.location.line) == ("build.py", 8)
+    assert "cannot be known without running the driver" in outcome.message

@@ -5,6 +5,8 @@
 - host steps that write into a directory the runtime COPY reads, or whose effect
   cannot be read, while the artifacts sit on the host;
 - a build stage that copies the context, which the migration changes, into an artifact;
+- host steps between the build of the build image and the runtime build, which
+  the migrated stage would see because it is built where the runtime build is;
 - a `.dockerignore` that takes back part of an excluded artifact directory.
 """
 
@@ -27,7 +29,38 @@ def driver(middle: str, *, after: str = "") -> str:
 EXTRACT_INTO_OUT = "mkdir -p out\ndocker create --name c app:build\ndocker cp c:/build/app out/app\ndocker rm c"
 
 
+COPY_VERSION = "FROM alpine:3.19\nCOPY VERSION /out/app\n"
+EXTRACT_VERSION = "docker create --name c app:build\ndocker cp c:/out/app app\ndocker rm c"
+
 MIGRATES = {
+    "a file added before the runtime build that the build stage copies but that lands outside the artifact": (
+        {
+            "build.sh": driver("touch build.stamp\n" + EXTRACT_VERSION),
+            "Dockerfile.build": "FROM alpine:3.19\nCOPY . /src\nRUN mkdir -p /out && cp /src/VERSION /out/app\n",
+            "Dockerfile": "FROM alpine:3.19\nCOPY app /app\n",
+            "VERSION": "1\n",
+        },
+        {
+            "Dockerfile": "FROM alpine:3.19 AS builder\nCOPY . /src\nRUN mkdir -p /out && cp /src/VERSION /out/app\n\n"
+            "FROM alpine:3.19\nCOPY --from=builder /out/app /app\n",
+            "build.sh": "#!/bin/sh\nset -e\ntouch build.stamp\ndocker build -t app .\n",
+            "Dockerfile.build": None,
+        },
+    ),
+    "a program between the builds, when the build image reads nothing from the context": (
+        {
+            "build.sh": driver("./notify.py\n" + EXTRACT_VERSION),
+            "Dockerfile.build": "FROM alpine:3.19\nRUN mkdir -p /out && echo 1 > /out/app\n",
+            "Dockerfile": "FROM alpine:3.19\nCOPY app /app\n",
+            "notify.py": "print('built')\n",
+        },
+        {
+            "Dockerfile": "FROM alpine:3.19 AS builder\nRUN mkdir -p /out && echo 1 > /out/app\n\n"
+            "FROM alpine:3.19\nCOPY --from=builder /out/app /app\n",
+            "build.sh": "#!/bin/sh\nset -e\n./notify.py\ndocker build -t app .\n",
+            "Dockerfile.build": None,
+        },
+    ),
     "a renamed ARG without a value anywhere is left out of its stage, so it stays unset there": (
         {
             "build.sh": d(
@@ -164,6 +197,41 @@ EXTRACT_APP = "docker create --name c app:build\ndocker cp c:/app ./app\ndocker 
 
 REFUSED = {
     # name: (files, (file, line), fragment)
+    "a host step changes a file the build image read, before the runtime build": (
+        {
+            "build.sh": driver("cp next.txt VERSION\n" + EXTRACT_VERSION),
+            "Dockerfile.build": COPY_VERSION,
+            "Dockerfile": "FROM alpine:3.19\nCOPY app /app\n",
+            "VERSION": "1\n",
+            "next.txt": "2\n",
+        },
+        ("build.sh", 4),
+        "`cp next.txt VERSION` changes VERSION, and Dockerfile.build reads it; it runs after build.sh:3 and before the build at "
+        "build.sh:8, where the migrated build now builds that stage, so the stage would see a change the legacy build image never saw",
+    ),
+    "a program runs between the build image's build and the runtime build, and the build image reads the context": (
+        {
+            "build.sh": driver("./bump.py\n" + EXTRACT_VERSION),
+            "Dockerfile.build": COPY_VERSION,
+            "Dockerfile": "FROM alpine:3.19\nCOPY app /app\n",
+            "VERSION": "1\n",
+            "bump.py": "open('VERSION', 'w').write('2')\n",
+        },
+        ("build.sh", 4),
+        "`./bump.py` runs a program whose effect on files dmigrate cannot read, and Dockerfile.build reads files of .",
+    ),
+    "a file added between the build image's build and the runtime build lands in the artifact": (
+        {
+            "build.sh": driver("touch build.stamp\ndocker create --name c app:build\ndocker cp c:/src ./src\ndocker rm c"),
+            "Dockerfile.build": "FROM alpine:3.19\nCOPY . /src\n",
+            "Dockerfile": "FROM alpine:3.19\nCOPY src /srv\n",
+            ".dockerignore": "Dockerfile*\nbuild.sh\n.dockerignore\n",
+            "main.c": "int main(void) { return 0; }\n",
+        },
+        ("Dockerfile.build", 2),
+        "copies build.stamp, which ends up in /src, the artifact build.sh:6 extracts and Dockerfile:2 copies into the image; "
+        "the stage is now built after `touch build.stamp` at build.sh:4 adds build.stamp",
+    ),
     "a renamed build arg that takes its value from the environment": (
         {
             "build.sh": driver("docker create --name c app:build\ndocker cp c:/out/app app\ndocker rm c").replace(
@@ -235,6 +303,27 @@ REFUSED = {
         {"build.sh": driver(EXTRACT_INTO_OUT + "\nstrip out/*"), "Dockerfile.build": BUILD, "Dockerfile": OUT_RUNTIME},
         ("build.sh", 8),
         "`strip out/*` names out/*",
+    ),
+    "a program of the project while the artifacts are on the host": (
+        {"build.sh": driver(EXTRACT_INTO_OUT + "\n./gen.py"), "Dockerfile.build": BUILD, "Dockerfile": OUT_RUNTIME, "gen.py": "print(1)\n"},
+        ("build.sh", 8),
+        "`./gen.py` runs a program whose effect on files dmigrate cannot read (move it before the extraction or after that build); "
+        "it runs while out/app is on the host (from build.sh:6 until the build at build.sh:9 reads it)",
+    ),
+    "a build tool while the artifacts are on the host": (
+        {"build.sh": driver(EXTRACT_INTO_OUT + "\nmake assets"), "Dockerfile.build": BUILD, "Dockerfile": OUT_RUNTIME},
+        ("build.sh", 8),
+        "`make assets` runs a program whose effect on files dmigrate cannot read",
+    ),
+    "git clean while the artifacts are on the host": (
+        {"build.sh": driver(EXTRACT_INTO_OUT + "\ngit clean -fdx"), "Dockerfile.build": BUILD, "Dockerfile": OUT_RUNTIME},
+        ("build.sh", 8),
+        "`git clean -fdx` runs a program whose effect on files dmigrate cannot read",
+    ),
+    "a command named by a variable while the artifacts are on the host": (
+        {"build.sh": driver(EXTRACT_INTO_OUT + '\n"$POST" out'), "Dockerfile.build": BUILD, "Dockerfile": OUT_RUNTIME},
+        ("build.sh", 8),
+        '`"$POST" out` names "$POST", which cannot be known without running the driver',
     ),
     "eval while the artifacts are on the host": (
         {"build.sh": driver(EXTRACT_INTO_OUT + '\neval "cp config.yml out/"'), "Dockerfile.build": BUILD, "Dockerfile": OUT_RUNTIME},

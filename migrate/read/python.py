@@ -1083,6 +1083,8 @@ class _PythonReader:
         if not name.known:
             if "docker" in name.text:
                 self.operations.append(Opaque(site, f"the command {name.text} cannot be known without running the driver", True))
+            else:
+                self.operations.append(HostCommand(site, tuple(argv), cwd))
             return _Result(None, capturing)
         if posixpath.basename(name.key) != "docker":
             self.operations.append(HostCommand(site, tuple(argv), cwd))

@@ -753,6 +753,9 @@ class _ShellReader:
         if not name.known:
             if "docker" in name.text.lower():
                 self.operations.append(Opaque(site, f"the command {name.text} cannot be known without running the driver", True))
+            else:
+                # Whatever it runs may still change files on the host: the tracer decides whether that matters.
+                self.operations.append(HostCommand(site, tuple(argv), state.cwd))
             return False
         command = name.key
         if command == "docker" or command.endswith("/docker"):

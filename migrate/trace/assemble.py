@@ -33,6 +33,7 @@ from migrate.trace.contexts import (
     selects,
 )
 from migrate.trace.flow import BuiltImage, Consumption, ContainerState, Extraction, Flow, image_key, instruction_site, where
+from migrate.trace.moved_builds import check_steps_before_moved_builds, moved_reads
 from migrate.trace.paths import STANDARD_DIRECTORIES, context_relative, is_directory_target, is_under
 from migrate.trace.stages import (
     earlier_stage,
@@ -121,6 +122,8 @@ class Assembler:
         contexts = self._contexts(merged, final, copy_edits, ignore_lines, replaced)
         stage_plans, global_args, add_args = self._stages(merged, final, names, copy_edits, contexts)
         driver_edits = self._driver_edits(builders, final, names, add_args)
+        removed = {edit.site for edit in driver_edits if edit.action == "remove"}
+        check_steps_before_moved_builds(self.flow, moved_reads(builders, self.states, self.reading.driver.operations), final, removed)
         artifacts = self._artifacts(names)
         deleted = tuple(
             Path(image.dockerfile_path) for image in builders if image.dockerfile_path != final.dockerfile_path and not self.retargeted(image)

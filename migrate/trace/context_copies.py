@@ -40,11 +40,16 @@ class _Landing:
     remedy: str = "keep them out of the build with .dockerignore, or copy only what the build needs"
 
 
-def check_context_copies(flow: Flow) -> None:
-    """Refuse when a file the migration changes reaches an artifact the runtime image reads."""
+def check_context_copies(flow: Flow, changed: dict[str, str] | None = None, cause: str = "the migration") -> None:
+    """Refuse when a file the migration changes reaches an artifact the runtime image reads.
+
+    ``changed`` (host path: what happens to it) names other files that the
+    stages see changed, and ``cause`` says what changes them.
+    """
     if not flow.consumptions:
         return
-    changed = _changed_files(flow)
+    if changed is None:
+        changed = _changed_files(flow)
     memo: dict[tuple[int, int], list[_Landing]] = {}
     for consumption in flow.consumptions:
         extraction = consumption.extraction
@@ -57,7 +62,7 @@ def check_context_copies(flow: Flow) -> None:
             landings += _landings(flow, state.image, state.image.stage, changed, memo)
         reaching = [landing for landing in landings if _reaches(landing, consumed) and not _is_itself(landing, extraction)]
         if reaching:
-            _refuse(flow, consumption, consumed, reaching, changed)
+            _refuse(flow, consumption, consumed, reaching, changed, cause)
 
 
 def _changed_files(flow: Flow) -> dict[str, str]:
@@ -193,7 +198,7 @@ def _reaches(landing: _Landing, consumed: str) -> bool:
     return is_under(landing.path, consumed) or is_under(consumed, landing.path)
 
 
-def _refuse(flow: Flow, consumption: Consumption, consumed: str, reaching: list[_Landing], changed: dict[str, str]) -> None:
+def _refuse(flow: Flow, consumption: Consumption, consumed: str, reaching: list[_Landing], changed: dict[str, str], cause: str) -> None:
     facts = flow.reading.facts
     first = reaching[0]
     files = sorted({facts.relative(landing.file) for landing in reaching if landing.site == first.site})
@@ -208,5 +213,5 @@ def _refuse(flow: Flow, consumption: Consumption, consumed: str, reaching: list[
     raise flow.refusal(
         first.site,
         f"{first.what} copies {', '.join(files)}, which {end} up in {consumed}, the artifact {where(extraction.site)} extracts and {reader} "
-        f"copies into the image; the migration {changes}, so the image would change: {first.remedy}",
+        f"copies into the image; {cause} {changes}, so the image would change: {first.remedy}",
     )

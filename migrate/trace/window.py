@@ -8,6 +8,9 @@ and when the driver is edited; these checks cover what that cannot see:
 - a step whose effect cannot be read at all (``eval``, ``source``, ``sh -c``
   without docker in it, a Makefile recipe dmigrate does not follow);
 - a host command that names a path only the run knows (``cp x "$DEST"``);
+- a program whose effect on files its arguments do not tell (``./gen.py``,
+  ``make assets``, ``npm run build``, ``git clean -fdx``, ``$TOOL``): it may
+  write into an artifact, and the migrated build would not see that;
 - a file written into a directory that a runtime COPY reads and that holds
   nothing git tracks: the migrated build copies only the artifacts there from
   their stage, so the other files would be left out.
@@ -22,8 +25,27 @@ from migrate.read.ops import HostCommand, Opaque, Operation
 from migrate.trace.flow import Consumption, Flow, where
 from migrate.trace.paths import context_relative, is_under, may_overlap
 
-READS_ONLY = frozenset({"[", "test", "ls", "cat", "stat", "grep", "head", "tail", "wc", "file", "du", "<", "readlink", "realpath", "sha256sum", "md5sum"})
+READS_ONLY = frozenset({"[", "[[", "test", "ls", "cat", "stat", "grep", "head", "tail", "wc", "file", "du", "<", "readlink", "realpath", "sha256sum", "md5sum", "cmp", "diff", "shellcheck", "hadolint"})
 """Host commands that only look at the files they name."""
+CHANGES_NAMED_ONLY = frozenset(
+    {
+        "cp", "mv", "rm", "rmdir", "mkdir", "chmod", "chown", "chgrp", "ln", "touch", "install", "truncate", "tee", "sed",
+        "tar", "gtar", "bsdtar", "zip", "unzip", "gzip", "gunzip", "bzip2", "xz", "zstd", "strip", "upx", "umask",
+        ">", ">>", ">|", "&>", "&>>", "<>",
+    }
+)  # fmt: skip
+"""Host commands that change no file but those they name, so naming no artifact, they leave the artifacts alone."""
+_READING_SUBCOMMANDS = {"git": frozenset({"rev-parse", "describe", "log", "show", "rev-list", "ls-files", "cat-file"})}
+"""Programs that change files with some subcommands and only read with these."""
+
+
+def only_reads(op: HostCommand) -> bool:
+    """Whether a host command only looks at files: ``cat``, ``[ -f x ]``, ``git rev-parse HEAD``."""
+    name = posixpath.basename(op.argv[0].key) if op.argv[0].known else ""
+    if name in READS_ONLY:
+        return True
+    subcommand = next((word.key for word in op.argv[1:] if not word.key.startswith("-")), None)
+    return name in _READING_SUBCOMMANDS and subcommand in _READING_SUBCOMMANDS[name] and all(word.known for word in op.argv)
 
 
 def check_steps_beside_artifacts(flow: Flow) -> None:
@@ -53,12 +75,14 @@ def _check_unreadable_steps(flow: Flow, operations: tuple[Operation, ...], judge
             what = op.reason
         elif isinstance(op, HostCommand) and op.site not in judged:
             name = posixpath.basename(op.argv[0].key) if op.argv[0].known else ""
-            if name in READS_ONLY:
+            if only_reads(op):
                 continue
             if not op.cwd.known:
                 what = f"`{_shown(op)}` runs in a directory that cannot be known without running the driver"
             elif (unknown := _unknown_word(op, places)) is not None:
                 what = f"`{_shown(op)}` names {unknown}, which cannot be known without running the driver"
+            elif name not in CHANGES_NAMED_ONLY:
+                what = f"`{_shown(op)}` runs a program whose effect on files dmigrate cannot read (move it before the extraction or after that build)"
             else:
                 continue
         else:
@@ -76,7 +100,7 @@ def _unknown_word(op: HostCommand, places: list[str]) -> str | None:
     for word in op.argv:
         if word.known or word.key.startswith("-"):
             continue
-        if _GLOB_ONLY.fullmatch(word.text):
+        if GLOB_ONLY.fullmatch(word.text):
             # A glob names files that exist; one that cannot match these places leaves them alone.
             pattern = posixpath.normpath(posixpath.join(op.cwd.key, word.text)).lstrip("/")
             if not any(may_overlap(pattern, place.lstrip("/")) for place in places):
@@ -85,7 +109,7 @@ def _unknown_word(op: HostCommand, places: list[str]) -> str | None:
     return None
 
 
-_GLOB_ONLY = re.compile(r"[^$`'\"\\{}]*[*?[][^$`'\"\\{}]*")
+GLOB_ONLY = re.compile(r"[^$`'\"\\{}]*[*?[][^$`'\"\\{}]*")
 """A word whose only unknown is a glob: no expansion, quote, escape or brace in it."""
 
 
