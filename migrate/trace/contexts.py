@@ -183,6 +183,13 @@ def context_sources(instruction: Instruction) -> list[str]:
     return [w for w in instruction.words()[:-1] if w not in heredocs and "://" not in w and not w.startswith("git@")]
 
 
+def mounts_context(instruction: Instruction) -> bool:
+    """A ``RUN --mount=type=bind`` (bind is the default type) of the build context rather than of another stage or image."""
+    return instruction.keyword == "RUN" and any(
+        flag.lower().startswith("--mount=") and "from=" not in flag and ("type=bind" in flag or "type=" not in flag) for flag in instruction.flags
+    )
+
+
 def selects(context: str, source: str, path: str) -> bool:
     """Whether a COPY source (relative to ``context``) takes the file at ``path``."""
     prefix = context.rstrip("/") + "/"
@@ -209,10 +216,7 @@ def _part_matches(name: str, pattern: str) -> bool:
 def _rebase(image: BuiltImage, prefix: str, plan: ContextPlan, busy: set[tuple[int, int]]) -> None:
     for stage in image.dockerfile.stages:
         for instruction in stage.instructions:
-            if instruction.keyword == "RUN" and any(
-                flag.lower().startswith("--mount=") and "from=" not in flag and ("type=bind" in flag or "type=" not in flag)
-                for flag in instruction.flags
-            ):
+            if mounts_context(instruction):
                 raise ContextRefused(image, instruction.line, "RUN --mount of the build context cannot be rebased yet")
         for instruction in context_readers(stage):
             if instruction.heredocs:

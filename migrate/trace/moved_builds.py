@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from migrate.read.ops import Container, Copy, HostCommand, Opaque, Operation, Site
-from migrate.trace.contexts import context_sources
+from migrate.trace.contexts import context_sources, mounts_context
 from migrate.trace.flow import BuiltImage, ContainerState, Flow, where
 from migrate.trace.paths import context_relative, is_pattern, is_under, may_overlap
 from migrate.trace.window import CHANGES_NAMED_ONLY, GLOB_ONLY, only_reads
@@ -34,7 +34,9 @@ class MovedRead:
     sources: tuple[str, ...]
     """What was read, relative to ``directory`` as COPY sources are (``.`` for all of it)."""
     reader: str
-    """Who read them, for messages: ``Dockerfile.build``, ``the run``."""
+    """Who read them, for messages: ``Dockerfile.build``, ``the run's bind mount``."""
+    by_run: bool = False
+    """A ``docker run`` read them, not a ``docker build``."""
 
 
 def moved_reads(builders: Iterable[BuiltImage], states: Iterable[ContainerState], operations: tuple[Operation, ...]) -> list[MovedRead]:
@@ -50,7 +52,7 @@ def moved_reads(builders: Iterable[BuiltImage], states: Iterable[ContainerState]
         if position is None:
             continue
         for mount in seeded:
-            reads.append(MovedRead(position, state.op.site, mount.host_path, (".",), "the run's bind mount"))
+            reads.append(MovedRead(position, state.op.site, mount.host_path, (".",), "the run's bind mount", by_run=True))
     return reads
 
 
@@ -61,10 +63,7 @@ def _context_sources(image: BuiltImage) -> tuple[str, ...]:
         for instruction in stage.instructions:
             if instruction.keyword in ("COPY", "ADD") and instruction.flag("from") is None:
                 sources += context_sources(instruction)
-            elif instruction.keyword == "RUN" and any(
-                flag.lower().startswith("--mount=") and "from=" not in flag and ("type=bind" in flag or "type=" not in flag)
-                for flag in instruction.flags
-            ):
+            elif mounts_context(instruction):
                 sources.append(".")
     return tuple(dict.fromkeys(sources))
 
@@ -91,7 +90,7 @@ def check_steps_before_moved_builds(flow: Flow, reads: list[MovedRead], final: B
             raise flow.refusal(
                 op.site,
                 f"{what}; it runs after {where(read.site)} and before the build at {where(final.build.site)}, where the migrated "
-                f"build now builds that stage, so the stage would see a change the legacy {'run' if read.reader.startswith('the run') else 'build image'} "
+                f"build now builds that stage, so the stage would see a change the legacy {'run' if read.by_run else 'build image'} "
                 "never saw; move the step before or after both",
             )
     if created:
