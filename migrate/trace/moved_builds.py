@@ -19,7 +19,7 @@ from migrate.read.ops import Container, Copy, HostCommand, Opaque, Operation, Si
 from migrate.trace.contexts import context_sources, mounts_context
 from migrate.trace.flow import BuiltImage, ContainerState, Flow, where
 from migrate.trace.paths import context_relative, is_pattern, is_under, may_overlap
-from migrate.trace.window import CHANGES_NAMED_ONLY, GLOB_ONLY, only_reads
+from migrate.trace.window import only_reads, runs_unread_program, shown, unknown_effect
 
 
 @dataclass(frozen=True)
@@ -129,17 +129,14 @@ def _change(op: Operation, read: MovedRead, facts, created: dict[str, str]) -> s
 
 
 def _host_change(op: HostCommand, read: MovedRead, facts, created: dict[str, str]) -> str | None:
-    name = posixpath.basename(op.argv[0].key) if op.argv[0].known else ""
     if only_reads(op):
         return None
-    shown = " ".join(word.text for word in op.argv)
-    if not op.cwd.known:
-        return f"`{shown}` runs in a directory that cannot be known without running the driver"
-    unknown = next((word.text for word in op.argv if not word.known and not word.key.startswith("-") and not _misses(word, op.cwd.key, read)), None)
+    unknown = unknown_effect(op, lambda pattern: _misses(pattern, read))
     if unknown is not None:
-        return f"`{shown}` names {unknown}, which cannot be known without running the driver"
-    if name not in CHANGES_NAMED_ONLY:
-        return f"`{shown}` runs a program whose effect on files dmigrate cannot read, and {read.reader} reads files of {facts.relative(read.directory)}"
+        return unknown
+    if runs_unread_program(op):
+        return f"`{shown(op)}` runs a program whose effect on files dmigrate cannot read, and {read.reader} reads files of {facts.relative(read.directory)}"
+    name = posixpath.basename(op.argv[0].key)
     for word in op.argv[1:]:
         if word.key.startswith("-"):
             continue
@@ -149,17 +146,14 @@ def _host_change(op: HostCommand, read: MovedRead, facts, created: dict[str, str
         if facts.existed_before_run(path) is None:
             # Not there on a clean checkout: removing it changes nothing, and what adds it is judged where a stage copies it.
             if name not in ("rm", "rmdir"):
-                created.setdefault(path, f"`{shown}` at {where(op.site)} adds")
+                created.setdefault(path, f"`{shown(op)}` at {where(op.site)} adds")
             continue
-        return f"`{shown}` changes {facts.relative(path)}, and {read.reader} reads it"
+        return f"`{shown(op)}` changes {facts.relative(path)}, and {read.reader} reads it"
     return None
 
 
-def _misses(word, cwd: str, read: MovedRead) -> bool:
-    """Whether ``word``, unknown only because it is a glob, cannot name anything ``read`` took (``./*.md`` beside ``COPY main.go``)."""
-    if not GLOB_ONLY.fullmatch(word.text):
-        return False
-    pattern = _path(cwd, word.text)
+def _misses(pattern: str, read: MovedRead) -> bool:
+    """Whether a glob (absolute) cannot name anything ``read`` took (``./*.md`` beside ``COPY main.go``)."""
     if not is_under(pattern, read.directory):
         return not is_under(read.directory, posixpath.dirname(pattern))
     relative = posixpath.relpath(pattern, read.directory)

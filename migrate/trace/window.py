@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable
 
 from migrate.read.ops import HostCommand, Opaque, Operation
 from migrate.trace.flow import Consumption, Flow, where
@@ -73,17 +74,12 @@ def _check_unreadable_steps(flow: Flow, operations: tuple[Operation, ...], judge
             return
         if isinstance(op, Opaque):
             what = op.reason
-        elif isinstance(op, HostCommand) and op.site not in judged:
-            name = posixpath.basename(op.argv[0].key) if op.argv[0].known else ""
-            if only_reads(op):
-                continue
-            if not op.cwd.known:
-                what = f"`{_shown(op)}` runs in a directory that cannot be known without running the driver"
-            elif (unknown := _unknown_word(op, places)) is not None:
-                what = f"`{_shown(op)}` names {unknown}, which cannot be known without running the driver"
-            elif name not in CHANGES_NAMED_ONLY:
-                what = f"`{_shown(op)}` runs a program whose effect on files dmigrate cannot read (move it before the extraction or after that build)"
-            else:
+        elif isinstance(op, HostCommand) and op.site not in judged and not only_reads(op):
+            # A glob names files that exist; one that cannot match these places leaves them alone.
+            what = unknown_effect(op, lambda pattern: not any(may_overlap(pattern.lstrip("/"), place.lstrip("/")) for place in places))
+            if what is None and runs_unread_program(op):
+                what = f"`{shown(op)}` runs a program whose effect on files dmigrate cannot read (move it before the extraction or after that build)"
+            if what is None:
                 continue
         else:
             continue
@@ -95,21 +91,29 @@ def _check_unreadable_steps(flow: Flow, operations: tuple[Operation, ...], judge
         )
 
 
-def _unknown_word(op: HostCommand, places: list[str]) -> str | None:
-    """The first word of ``op`` that may name an artifact or a directory the runtime COPY reads, but cannot be known."""
+def unknown_effect(op: HostCommand, misses: Callable[[str], bool]) -> str | None:
+    """Why what ``op`` touches cannot be known: its directory, or a word only the run knows.
+
+    A word that is unknown only for being a glob does not count when
+    ``misses`` says its absolute pattern cannot name anything that matters.
+    """
+    if not op.cwd.known:
+        return f"`{shown(op)}` runs in a directory that cannot be known without running the driver"
     for word in op.argv:
         if word.known or word.key.startswith("-"):
             continue
-        if GLOB_ONLY.fullmatch(word.text):
-            # A glob names files that exist; one that cannot match these places leaves them alone.
-            pattern = posixpath.normpath(posixpath.join(op.cwd.key, word.text)).lstrip("/")
-            if not any(may_overlap(pattern, place.lstrip("/")) for place in places):
-                continue
-        return word.text
+        if _GLOB_ONLY.fullmatch(word.text) and misses(posixpath.normpath(posixpath.join(op.cwd.key, word.text))):
+            continue
+        return f"`{shown(op)}` names {word.text}, which cannot be known without running the driver"
     return None
 
 
-GLOB_ONLY = re.compile(r"[^$`'\"\\{}]*[*?[][^$`'\"\\{}]*")
+def runs_unread_program(op: HostCommand) -> bool:
+    """Whether ``op`` runs a program whose effect on files its arguments do not tell (see :data:`CHANGES_NAMED_ONLY`)."""
+    return (posixpath.basename(op.argv[0].key) if op.argv[0].known else "") not in CHANGES_NAMED_ONLY
+
+
+_GLOB_ONLY = re.compile(r"[^$`'\"\\{}]*[*?[][^$`'\"\\{}]*")
 """A word whose only unknown is a glob: no expansion, quote, escape or brace in it."""
 
 
@@ -144,7 +148,7 @@ def _check_writes_into_dropped_directories(flow: Flow, operations: tuple[Operati
                     continue
                 raise flow.refusal(
                     op.site,
-                    f"`{_shown(op)}` puts {facts.relative(path)} into {facts.relative(directory)}, which "
+                    f"`{shown(op)}` puts {facts.relative(path)} into {facts.relative(directory)}, which "
                     f"{consumption.instruction.keyword} {consumption.source} at {build.dockerfile.path.name}:{consumption.instruction.line} "
                     f"copies; git tracks nothing there, so the migrated build copies only the artifacts in it from their stage "
                     f"and {facts.relative(path)} would be left out",
@@ -172,5 +176,5 @@ def _removed_between(operations: tuple[Operation, ...], start: int, end: int, pa
     return False
 
 
-def _shown(op: HostCommand) -> str:
+def shown(op: HostCommand) -> str:
     return " ".join(word.text for word in op.argv)
