@@ -356,10 +356,11 @@ class _ShellReader:
     def _statement(self, node, state: _State, span: tuple[int, int]) -> None:
         elements, operators = _flatten_chain(node)
         trivial = tuple(self._is_trivial(element) for element in elements)
+        spans = tuple((e.start_byte, e.end_byte) for e in elements)
         for index, element in enumerate(elements):
             anchor = ShellAnchor(
                 statement=span,
-                elements=tuple((e.start_byte, e.end_byte) for e in elements),
+                elements=spans,
                 operators=tuple(operators),
                 index=index,
                 trivial=trivial,
