@@ -62,6 +62,11 @@ class Site:
         return hash((self.file, self.line))
 
 
+def where(site: Site) -> str:
+    """``build.sh:12``: a site as messages show it."""
+    return f"{site.file.name}:{site.line}"
+
+
 @dataclass(frozen=True)
 class BuildArg:
     name: str

@@ -32,6 +32,7 @@ from migrate.read.ops import (
     UNKNOWN_MARK,
     Word,
     build_paths,
+    where,
 )
 from migrate.read.project import ProjectReading
 from migrate.trace.paths import (
@@ -46,14 +47,11 @@ from migrate.trace.paths import (
     relate,
 )
 from migrate.trace.stages import earlier_stage, path_kind
+from migrate.trace.umask import DEFAULT_UMASK, Umask, Umasks
 
 if TYPE_CHECKING:
     from migrate.trace.config import RunDefaults
     from migrate.trace.host import TarExtract
-
-
-_UMASK_SET = re.compile(r"\bumask(?:\s*\(|(?:\s+-[Sp])*+\s+(?:[0-7$\"'`]|[ugoa]*[-+=]))")
-"""A call (``os.umask(...)``) or a umask with a value; ``$(umask)``, ``umask -S`` or prose only mention it."""
 
 
 @dataclass(eq=False)
@@ -103,38 +101,6 @@ class ContainerState:
     @property
     def reference(self) -> str:
         return self.op.image.shown()
-
-
-@dataclass(frozen=True)
-class Umask:
-    """The umask a host command runs under, as far as the driver shows it."""
-
-    value: int | None
-    """None when it cannot be known."""
-    site: Site | None = None
-    """The ``umask`` that set it (or made it unknown); None for the default dmigrate assumes."""
-    why: str = ""
-    """Why it cannot be known, said of the ``umask`` at ``site``."""
-
-
-DEFAULT_UMASK = Umask(0o022)
-
-
-@dataclass(frozen=True)
-class UmaskSet:
-    """A ``umask`` command of the driver and the shell it runs in."""
-
-    site: Site
-    shown: str
-    value: int | None
-    why: str
-    """Why ``value`` cannot be known."""
-    shell: tuple | None
-    """Which shell runs it: ``("file", path)`` for a script, ``("recipe", id)`` for a recipe; None when that cannot be told."""
-    span: tuple[int, int] | None
-    """The command's bytes in that shell's text."""
-    within: tuple[int, int] | None
-    """The bytes of the subshell (``( )``, a pipeline, ``$( )``, ``&``) it runs in, which it applies to alone."""
 
 
 @dataclass(eq=False)
@@ -309,10 +275,7 @@ class FlowTracer:
         """What the script itself did to host paths: ``dir``, ``file``, ``unknown`` (an artifact of unknown kind) or None (removed)."""
         self.removed: set[str] = set()
         """Host paths the script removed: what git tracked there is gone."""
-        self.umasks: list[UmaskSet] = []
-        self.umask_elsewhere = self._unread_umask()
-        self.shell_trees: dict[tuple, object] = {}
-        """Each shell text a ``umask`` or an extraction stands in, parsed once."""
+        self.umasks = Umasks(reading)
         self.made_directories: dict[str, tuple[Site, int | None, Umask, str]] = {}
         """Directories a host ``mkdir`` made: where, their mode (None: unknown), the umask it ran under and the command."""
 
@@ -545,7 +508,7 @@ class FlowTracer:
             if written is None:
                 raise self.refuse(op.site, f"the output file {op.stdout.text} cannot be known without running the driver")
             source = self._container_path(state, argv[1])
-            umask = self._umask_at(op.site)
+            umask = self.umasks.at(op.site)
             self._record(Extraction(None, state, source, written, op.site, via="stdout", kind="file", mode_from_host=True, umask=umask))
             return True
         tar = read_tar_create(list(argv)) if argv is not None else None
@@ -827,7 +790,7 @@ class FlowTracer:
         name = posixpath.basename(op.argv[0].key) if op.argv[0].known else ""
         paths = [self._host_path(op.cwd, word) for word in op.argv[1:] if not word.key.startswith("-")]
         if name == "umask":
-            self._umask(op)
+            self.umasks.record(op)
             self.flow.uses.append((op, "umask"))
             return
         if name == "mkdir":
@@ -884,7 +847,7 @@ class FlowTracer:
                     raise self.refuse(
                         op.site, f"`{' '.join(words)}`: {path} {what}; COPY --chmod would change every file in it, chmod only the directory"
                     )
-                umask = self._umask_at(op.site)
+                umask = self.umasks.at(op.site)
                 mode = chmod_mode(command.mode, extraction.known_mode, umask=umask.value)
                 if mode is None and umask.value is None and chmod_mode(command.mode, extraction.known_mode) is not None:
                     raise self.refuse(umask.site, f"{umask.why}, and `{' '.join(words)}` ({where(op.site)}) gives {path} a mode that depends on it")
@@ -975,115 +938,6 @@ class FlowTracer:
                 f"{where(op.site)}: assumed the driver runs as root: `tar -c` records the owner of every file it packs, and ADD keeps it"
             )
 
-    # -- the umask, and the modes of what the host writes ------------------------------
-    def _umask(self, op: HostCommand) -> None:
-        from migrate.trace.host import read_umask
-
-        command = read_umask([w.key for w in op.argv])
-        if command is None:
-            return
-        shown = " ".join(w.text for w in op.argv)
-        value, why = command.value, ""
-        if value is None:
-            known = all(w.known for w in op.argv)
-            why = f"`{shown}` ({where(op.site)}) sets " + ("a symbolic umask" if known else "a umask that cannot be known without running the driver")
-        elif op.site.guard:
-            value, why = None, f"`{shown}` ({where(op.site)}) is {op.site.guard}"
-        shell, span, within, in_function = self._shell_place(op.site)
-        if in_function:
-            shell = None
-        self.umasks.append(UmaskSet(op.site, shown, value, why, shell, span, within))
-
-    def _umask_at(self, site: Site) -> Umask:
-        """The umask the command at ``site`` runs under; each ``umask`` of the driver reaches only the shells it runs in."""
-        for umask in reversed(self.umasks):
-            reach = self._reaches(umask, site)
-            if reach == "no":
-                continue
-            if reach == "maybe":
-                return Umask(
-                    None,
-                    umask.site,
-                    f"`{umask.shown}` ({where(umask.site)}) sets the umask in a shell dmigrate cannot tell {where(site)} runs in",
-                )
-            return Umask(umask.value, umask.site, umask.why)
-        elsewhere = self.umask_elsewhere
-        if elsewhere is not None:
-            return Umask(None, elsewhere, f"{where(elsewhere)} sets a umask in a way dmigrate does not follow")
-        return DEFAULT_UMASK
-
-    def _reaches(self, umask: UmaskSet, site: Site) -> str:
-        """``yes``, ``no`` or ``maybe``: whether a ``umask`` applies to the later command at ``site``."""
-        driver = self.reading.driver
-        in_script = umask.shell is not None and umask.shell[0] == "file" and umask.shell[1] != driver.path
-        if in_script and site.file == driver.path:
-            return "no"  # the scripts the driver runs are processes of their own: a umask there never reaches back
-        shell, span, within, in_function = self._shell_place(site)
-        if umask.shell is None or shell is None:
-            return "maybe"
-        same = shell == umask.shell
-        if umask.within is not None:
-            if not same or in_function:
-                return "maybe"
-            if not (umask.within[0] <= span[0] and span[1] <= umask.within[1]):
-                return "no"
-        if same:
-            if in_script and span[0] < umask.span[1]:
-                # A script run a second time starts again from its caller's umask.
-                return "maybe"
-            return "yes"
-        if umask.shell == ("file", driver.path) and driver.kind == "shell":
-            return "yes"  # the scripts it runs inherit it
-        if umask.shell[0] == "recipe" and shell[0] == "recipe":
-            return "no"  # make runs every recipe line (every recipe under .ONESHELL) in a shell of its own
-        return "maybe"
-
-    def _shell_place(self, site: Site) -> tuple[tuple | None, tuple[int, int] | None, tuple[int, int] | None, bool]:
-        """The shell a command runs in, its bytes in that shell's text, the subshell it is in, and whether a function runs it."""
-        from migrate.read.makefile import MakeAnchor
-        from migrate.read.shell import ShellAnchor, _parser
-
-        anchor = site.anchor
-        if isinstance(anchor, MakeAnchor):
-            shell, text, command = ("recipe", id(anchor.recipe)), anchor.recipe.shell, anchor.shell
-        elif isinstance(anchor, ShellAnchor):
-            reading = next((r for r in (self.reading.driver, *self.reading.driver.parts) if r.path == site.file), None)
-            if reading is None:
-                return None, None, None, False
-            shell, text, command = ("file", site.file), reading.text.encode("utf-8"), anchor
-        else:
-            return None, None, None, False
-        if shell not in self.shell_trees:
-            self.shell_trees[shell] = _parser().parse(text)
-        start, end = command.span
-        node = self.shell_trees[shell].root_node.descendant_for_byte_range(start, end)
-        within = None
-        while node is not None and within is None:
-            if node.type in ("subshell", "pipeline", "command_substitution", "process_substitution"):
-                within = (node.start_byte, node.end_byte)
-            node = node.parent
-        after = text[end:].lstrip(b" \t")
-        if within is None and after.startswith(b"&") and not after.startswith(b"&&"):
-            within = (start, end)  # run in the background, in a shell of its own
-        return shell, (start, end), within, bool(command.scopes)
-
-    def _unread_umask(self) -> Site | None:
-        """A line that mentions umask where no ``umask`` command was read: os.umask, ``sh -c``, a rule make does not run."""
-        read = {
-            (op.site.file, op.site.line)
-            for op in self.reading.driver.operations
-            if isinstance(op, HostCommand) and op.argv[0].known and posixpath.basename(op.argv[0].key) == "umask"
-        }
-        for reading in (self.reading.driver, *self.reading.driver.parts):
-            if "umask" not in reading.text:
-                continue
-            for number, line in enumerate(reading.text.splitlines(), start=1):
-                if line.lstrip().startswith("#") or (reading.path, number) in read:
-                    continue
-                if _UMASK_SET.search(line):
-                    return Site(reading.path, number, None)
-        return None
-
     def _made_directories(self, op: HostCommand) -> None:
         """The mode of every directory a host ``mkdir`` makes, for when one is copied into the image."""
         from migrate.trace.host import made_directory_modes, read_mkdir
@@ -1091,7 +945,7 @@ class FlowTracer:
         if not op.cwd.known:
             return
         command = read_mkdir([w.key for w in op.argv]) if all(w.known for w in op.argv) else None
-        umask = self._umask_at(op.site)
+        umask = self.umasks.at(op.site)
         if command is None:
             named, parents, mode, parent_mode = [w.key for w in op.argv[1:] if w.known and not w.key.startswith("-")], False, None, None
         else:
@@ -1293,10 +1147,6 @@ def _windows_reason(op: Build, dockerfile: Dockerfile) -> str | None:
         ):
             return f"{dockerfile.path.name} builds a Windows container image ({stage.base})"
     return None
-
-
-def where(site: Site) -> str:
-    return f"{site.file.name}:{site.line}"
 
 
 def _image_key(reference: str) -> str:
