@@ -479,3 +479,22 @@ def test_a_context_copy_lands_beside_an_artifact_named_like_the_project_director
     root = make_project(tmp_path / "counter", files)
     outcome = migrate(root / "build.sh")
     assert outcome.status == "pending", outcome.message
+
+
+def test_a_file_added_between_the_builds_is_warned_about_where_a_stage_copies_it(tmp_path):
+    files = MIGRATES["a file added before the runtime build that the build stage copies but that lands outside the artifact"][0]
+    root = make_project(tmp_path / "project", files)
+    outcome = migrate(root / "build.sh")
+    assert outcome.status == "pending", outcome.message
+    assert outcome.plan.warnings == (
+        "build.sh:3: Dockerfile.build now also sees build.stamp, which `touch build.stamp` at build.sh:4 adds before the runtime "
+        "build; no COPY puts it in an artifact, but a build step that reads the whole copied tree would see it",
+    )
+
+
+def test_nothing_is_warned_about_when_the_build_image_reads_nothing_the_driver_adds(tmp_path):
+    files = MIGRATES["a program between the builds, when the build image reads nothing from the context"][0]
+    root = make_project(tmp_path / "project", files)
+    outcome = migrate(root / "build.sh")
+    assert outcome.status == "pending", outcome.message
+    assert outcome.plan.warnings == ()

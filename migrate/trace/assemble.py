@@ -123,7 +123,7 @@ class Assembler:
         stage_plans, global_args, add_args = self._stages(merged, final, names, copy_edits, contexts)
         driver_edits = self._driver_edits(builders, final, names, add_args)
         removed = {edit.site for edit in driver_edits if edit.action == "remove"}
-        check_steps_before_moved_builds(self.flow, moved_reads(builders, self.states, self.reading.driver.operations), final, removed)
+        self.warnings += check_steps_before_moved_builds(self.flow, moved_reads(builders, self.states, self.reading.driver.operations), final, removed)
         artifacts = self._artifacts(names)
         deleted = tuple(
             Path(image.dockerfile_path) for image in builders if image.dockerfile_path != final.dockerfile_path and not self.retargeted(image)

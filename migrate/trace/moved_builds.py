@@ -68,12 +68,14 @@ def _context_sources(image: BuiltImage) -> tuple[str, ...]:
     return tuple(dict.fromkeys(sources))
 
 
-def check_steps_before_moved_builds(flow: Flow, reads: list[MovedRead], final: BuiltImage, removed: set[Site]) -> None:
+def check_steps_before_moved_builds(flow: Flow, reads: list[MovedRead], final: BuiltImage, removed: set[Site]) -> list[str]:
     """Refuse a step that stays in the driver and changes what a moved build read, between that read and the runtime build.
 
     A step that only adds files the context did not hold is judged as the
     migration's own changes are: refused where a stage copies one of them into
-    an artifact (see :mod:`migrate.trace.context_copies`).
+    an artifact (see :mod:`migrate.trace.context_copies`), and otherwise
+    warned about, since a build step that reads the whole copied tree would
+    see them.  The warnings are returned.
     """
     from migrate.trace.context_copies import check_context_copies
 
@@ -93,8 +95,16 @@ def check_steps_before_moved_builds(flow: Flow, reads: list[MovedRead], final: B
                 f"build now builds that stage, so the stage would see a change the legacy {'run' if read.by_run else 'build image'} "
                 "never saw; move the step before or after both",
             )
-    if created:
-        check_context_copies(flow, created, "the stage is now built after")
+    if not created:
+        return []
+    check_context_copies(flow, {path: f"{step} adds" for path, step in created.items()}, "the stage is now built after")
+    return [
+        f"{where(read.site)}: {read.reader} now also sees {facts.relative(path)}, which {step} adds before the runtime build; "
+        "no COPY puts it in an artifact, but a build step that reads the whole copied tree would see it"
+        for read in reads
+        for path, step in created.items()
+        if _reads(read, path)
+    ]
 
 
 def _change(op: Operation, read: MovedRead, facts, created: dict[str, str]) -> str | None:
@@ -122,7 +132,7 @@ def _change(op: Operation, read: MovedRead, facts, created: dict[str, str]) -> s
         if not _reads(read, destination):
             return None
         if facts.existed_before_run(destination) is None:
-            created.setdefault(destination, f"the `docker cp` at {where(op.site)} adds")
+            created.setdefault(destination, f"the `docker cp` at {where(op.site)}")
             return None
         return f"this `docker cp` writes {facts.relative(destination)}, and {read.reader} reads it"
     return None
@@ -146,7 +156,7 @@ def _host_change(op: HostCommand, read: MovedRead, facts, created: dict[str, str
         if facts.existed_before_run(path) is None:
             # Not there on a clean checkout: removing it changes nothing, and what adds it is judged where a stage copies it.
             if name not in ("rm", "rmdir"):
-                created.setdefault(path, f"`{shown(op)}` at {where(op.site)} adds")
+                created.setdefault(path, f"`{shown(op)}` at {where(op.site)}")
             continue
         return f"`{shown(op)}` changes {facts.relative(path)}, and {read.reader} reads it"
     return None
