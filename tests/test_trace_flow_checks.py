@@ -384,6 +384,29 @@ REFUSED = {
         ("Dockerfile.build", 3),
         "the migration may add lines to .dockerignore",
     ),
+    "a run writes into the project through a bind mount, and another container's file is copied into it": (
+        {
+            "build.sh": d(
+                """
+                #!/bin/sh
+                set -e
+                docker build -f Dockerfile.build -t app:build .
+                docker run --rm -v "$PWD":/src -w /src golang:1.22 go generate ./...
+                docker create --name c app:build
+                docker cp c:/out/app ./app
+                docker rm c
+                docker build -t app .
+                """
+            ),
+            "Dockerfile.build": "FROM golang:1.22\nWORKDIR /src\nCOPY main.go go.mod ./\nRUN go build -o /out/app .\n",
+            "Dockerfile": "FROM alpine:3.19\nCOPY app /usr/local/bin/app\n",
+            "main.go": "package main\n",
+            "go.mod": "module example.com/app\n",
+        },
+        ("Dockerfile", 2),
+        "'app' lies in ., which the run at build.sh:4 writes into through its bind mount, and build.sh:6 extracts app too; "
+        "dmigrate cannot tell which of them the build reads",
+    ),
     "a run mounts the project, which is then copied out of its container": (
         {
             "build.sh": d(

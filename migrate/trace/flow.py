@@ -365,6 +365,8 @@ class FlowTracer:
             if may_overlap(relative, path_relative) if pattern else relate(absolute, path) is not None:
                 if ignore is None or not ignore.excludes(path_relative):
                     raise self.refuse(write_site, f"{reason}, and {image.dockerfile.path.name}:{instruction.line} reads it")
+        if not pattern:
+            self._check_one_origin(site, source, absolute, live)
         for extraction in live:
             host = extraction.host_path
             if not is_under(host, image.context):
@@ -418,6 +420,26 @@ class FlowTracer:
             consumption = Consumption(image, stage, instruction, source, kind, relation.below, extraction)
             extraction.consumptions.append(consumption)
             self.flow.consumptions.append(consumption)
+
+    def _check_one_origin(self, site: Site, source: str, absolute: str, live: list[Extraction]) -> None:
+        """Refuse a source that lies in a directory a run wrote into through a bind mount and that another container's files land in too.
+
+        What the run left there cannot be known, so neither can which of the two
+        the legacy build read, nor whether a stage of the run would hold it.
+        """
+        covering = [e for e in live if e.member is None and is_under(absolute, e.host_path)]
+        mounted = next((e for e in covering if e.via == "bind mount"), None)
+        if mounted is None:
+            return
+        other = next((e for e in covering if e.container is not mounted.container), None)
+        if other is None:
+            return
+        raise self.refuse(
+            site,
+            f"{source!r} lies in {self.facts.relative(mounted.host_path)}, which the run at {where(mounted.site)} writes into through its "
+            f"bind mount, and {where(other.site)} extracts {self.facts.relative(other.host_path)} too; dmigrate cannot tell which of "
+            "them the build reads",
+        )
 
     def _check_add_source(self, site: Site, source: str, absolute: str, extraction: Extraction, relation: Relation) -> None:
         """Refuse an ADD that may read an artifact FILE: ADD unpacks a local file whose content is a tar archive.
