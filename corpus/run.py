@@ -214,7 +214,7 @@ def row_text(entry: Entry, result: Result) -> str:
         detail = f"{result.location}: {result.first_line}" if result.location else result.first_line
     else:
         detail = ", ".join(result.changed)
-    return f"{entry.label[:44]:44}  {status:15}  {detail}"
+    return f"{entry.label[:50]:50}  {status:15}  {detail}"
 
 
 def recorded(entry: Entry) -> dict:
@@ -259,6 +259,25 @@ def record_lines(entry: Entry, result: Result) -> str:
     return f"# {entry.label}\nresult = {{ {', '.join(parts)} }}"
 
 
+def verdict_table(entries: list[Entry], results: dict[int, Result]) -> str:
+    """Counts per verdict, by project and by repository (a repository counts once per verdict it has)."""
+    by_project: Counter[str] = Counter()
+    by_repo: dict[str, set[str]] = {}
+    for i, entry in enumerate(entries):
+        verdict = entry.raw.get("verdict", "unjudged")
+        if changed_since_judged(entry, results[i]):
+            verdict = "changed, to re-judge"
+        by_project[verdict] += 1
+        by_repo.setdefault(verdict, set()).add(entry.repo)
+    lines = ["| verdict | projects | repositories |", "|---|---|---|"]
+    for name in (*VERDICTS, "unjudged", "changed, to re-judge"):
+        if by_project[name]:
+            lines.append(f"| {name} | {by_project[name]} | {len(by_repo[name])} |")
+    repos = {e.repo for e in entries}
+    lines.append(f"| total | {len(entries)} | {len(repos)} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", type=Path, help="the folder corpus/fetch.py filled")
@@ -267,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--diffs", type=Path, help="write each project's diff or refusal to DIR/OWNER+NAME.diff")
     parser.add_argument("--compare", action="store_true", help="compare with the results judged in the manifest")
     parser.add_argument("--record", action="store_true", help="print each entry's result as a manifest line")
+    parser.add_argument("--table", action="store_true", help="with --compare: print the verdict counts as a Markdown table")
     parser.add_argument("--only", default="", help="comma-separated substrings of repo names")
     parser.add_argument("--all", action="store_true", help="include the entries marked genuine = false")
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
@@ -312,6 +332,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{len(rejudge)} answer(s) changed since judged; read their diffs again:")
             for entry, change in rejudge:
                 print(f"  {entry.label}: {change}")
+    if args.compare and args.table:
+        print()
+        print(verdict_table(entries, results))
     if args.record:
         print()
         for i, entry in enumerate(entries):
