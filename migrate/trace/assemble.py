@@ -34,16 +34,15 @@ from migrate.trace.contexts import (
 )
 from migrate.trace.flow import BuiltImage, Consumption, ContainerState, Extraction, Flow, image_key, instruction_site, where
 from migrate.trace.moved_builds import check_steps_before_moved_builds, moved_reads
+from migrate.trace.owners import lineage_runs_as_root, official_runs_as_root
 from migrate.trace.paths import STANDARD_DIRECTORIES, context_relative, is_directory_target, is_under
 from migrate.trace.stages import (
     earlier_stage,
     image_references,
     normalise_stage_name,
-    official_runs_as_root,
     path_kind,
     stage_name_candidates,
     joined,
-    stage_runs_as_root,
     stage_writes_below,
     valid_stage_name,
     workdir_before,
@@ -661,10 +660,10 @@ class Assembler:
 
     def _root_owned(self, image: BuiltImage) -> bool:
         """Whether every file of the image is provably owned by root, following its base through stages and earlier builds."""
-        *built_on, (first_image, first_stage) = self.flow.lineage(image, image.stage)
-        if self.flow.base_of(first_image, first_stage) is not None:
+        lineage = list(self.flow.lineage(image, image.stage))
+        if self.flow.base_of(*lineage[-1]) is not None:
             return False  # the stages are built from each other in a loop
-        return stage_runs_as_root(first_stage) and all(stage_runs_as_root(stage, True) for _, stage in built_on)
+        return lineage_runs_as_root([stage for _, stage in reversed(lineage)])
 
     # -- results for reports --------------------------------------------------------
     def _artifacts(self, names) -> tuple[Artifact, ...]:

@@ -23,7 +23,7 @@ from migrate.read.ops import Word
 from migrate.trace.config import RunDefaults
 from migrate.trace.flow import ContainerState
 from migrate.trace.paths import STANDARD_DIRECTORIES, is_under
-from migrate.trace.stages import OWNERSHIP_CHANGERS, is_root_user
+from migrate.trace.owners import OWNERSHIP_CHANGERS, is_root_user
 
 # Options of `docker run`/`docker create` that change nothing a build step could see.
 _NEUTRAL_FLAGS = frozenset(

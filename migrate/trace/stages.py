@@ -12,20 +12,6 @@ from migrate.trace.paths import is_under
 RESERVED_STAGE_NAMES = frozenset({"scratch", "context"})
 _VALID_STAGE_NAME = re.compile(r"^[a-z][a-z0-9._-]*$")
 
-# Official images whose default user is root.  Files such an image's RUN creates are owned by 0:0.
-_ROOT_IMAGES = frozenset(
-    {
-        "golang", "alpine", "debian", "ubuntu", "node", "python", "rust", "gcc", "maven", "gradle", "openjdk",
-        "eclipse-temurin", "amazoncorretto", "busybox", "centos", "fedora", "rockylinux", "almalinux",
-        "buildpack-deps", "ruby", "php", "perl", "erlang", "elixir", "haskell", "swift", "clojure", "dart",
-        "julia", "crystal", "nginx", "httpd", "archlinux", "opensuse/leap", "oraclelinux", "amazonlinux",
-    }
-)  # fmt: skip
-
-# Commands that can leave files owned by someone other than the user running them.
-OWNERSHIP_CHANGERS = re.compile(
-    r"\b(chown|chgrp|tar|cpio|rsync|unzip|bsdtar|npm|yarn|pnpm|su|sudo|gosu|su-exec|runuser|setpriv|install\s+[^&;|]*-[og]\b)"
-)
 _OUTPUT_FLAG = re.compile(r"(?:^|\s)(?:-o|--output|--out|-out)(?:\s+|=)(\S+)")
 
 
@@ -39,44 +25,6 @@ def image_name(reference: str) -> str:
         if name.startswith(prefix):
             name = name[len(prefix) :]
     return name
-
-
-def stage_runs_as_root(stage: Stage, base_runs_as_root: bool | None = None) -> bool:
-    """Whether every file the stage creates is provably owned by root.
-
-    ``base_runs_as_root`` is the answer for the stage's base when it is
-    another stage; otherwise the base must be an official image known to run
-    as root.
-    """
-    if base_runs_as_root is None:
-        if image_name(stage.base) not in _ROOT_IMAGES:
-            return False
-    elif not base_runs_as_root:
-        return False
-    for instruction in stage.instructions:
-        if instruction.keyword == "USER" and not is_root_user(instruction.arguments.strip()):
-            return False
-        if instruction.keyword in ("COPY", "ADD") and (instruction.flag("chown") is not None or instruction.flag("from") is not None):
-            return False
-        if instruction.keyword == "ADD" and any(_keeps_archive_owners(word) for word in instruction.words()[:-1]):
-            return False
-        if instruction.keyword == "RUN" and (OWNERSHIP_CHANGERS.search(instruction.arguments) or instruction.heredocs):
-            return False
-    return True
-
-
-def is_root_user(user: str) -> bool:
-    """Whether a ``USER`` or ``-u`` value runs as uid 0 *and* gid 0 (``""`` is the default, root).
-
-    ``root:staff`` or ``0:50`` is uid 0 with another group, whose files are not owned by 0:0.
-    """
-    name, _, group = user.partition(":")
-    return name in ("", "root", "0") and group in ("", "root", "0")
-
-
-def _keeps_archive_owners(source: str) -> bool:
-    """ADD unpacks a local archive with the owners it records; a URL or a variable may be one."""
-    return "://" in source or "$" in source or bool(re.search(r"\.(tar|tgz|tbz2?|txz|tzst|gz|bz2|xz|zst)$", source))
 
 
 def path_kind(stage: Stage, path: str, start_workdir: str | None = "/", *, before_line: int | None = None) -> str | None:
@@ -193,11 +141,6 @@ def normalise_stage_name(text: str) -> str:
 
 def valid_stage_name(name: str) -> bool:
     return bool(_VALID_STAGE_NAME.match(name)) and name not in RESERVED_STAGE_NAMES
-
-
-def official_runs_as_root(reference: str) -> bool:
-    """Whether an image not built by the driver is an official one whose default user is root."""
-    return "$" not in reference and image_name(reference) in _ROOT_IMAGES
 
 
 def stage_writes_below(stage: Stage, path: str, start_workdir: str | None, *, allow_context_copy: bool = False) -> bool:

@@ -62,6 +62,7 @@ class User:
 
 APP_USER = User("app", 1000)
 NODE_USER = User("node", 1000)
+GRADLE_USER = User("gradle", 1000)
 NGINX_USER = User("nginx", 101, home="/nonexistent", shell="/bin/false")
 
 
@@ -79,6 +80,7 @@ class StubImage:
     entrypoint: tuple[str, ...] | None = None
     expose: tuple[str, ...] = ()
     users: tuple[User, ...] = (APP_USER,)
+    user: str = ""  # the config's USER; "" runs as root
     extra_dirs: tuple[tuple[str, int], ...] = ()  # (path, mode) made on top of the usual layout
 
 
@@ -163,6 +165,25 @@ def temurin(tag: str, java_version: str) -> StubImage:
     )
 
 
+def gradle(tag: str, version: str, java_version: str, *, user: str) -> StubImage:
+    """Gradle images ran as `gradle` (uid 1000) before mid-2019 and as root since."""
+    return StubImage(
+        ref=f"gradle:{tag}",
+        distro="debian",
+        tools=("java", "gradle"),
+        versions=(("JAVA_VERSION", java_version), ("GRADLE_VERSION", version)),
+        env=(
+            "JAVA_HOME=/opt/java/openjdk",
+            "GRADLE_HOME=/opt/gradle",
+            "PATH=/opt/gradle/bin:/opt/java/openjdk/bin:" + DEFAULT_PATH,
+        ),
+        workdir="/home/gradle",
+        cmd=("gradle",),
+        users=(GRADLE_USER,),
+        user=user,
+    )
+
+
 def gcc(tag: str, version: str) -> StubImage:
     return StubImage(
         ref=f"gcc:{tag}",
@@ -194,6 +215,7 @@ STUB_IMAGES: tuple[StubImage, ...] = (
     maven("3.9", "21.0.2"),
     temurin("21-jre", "21.0.2"),
     gcc("13", "13.2.0"),
+    gradle("4.6-jdk8", "4.6", "1.8.0_162", user="1000"),
     debian("bookworm-slim"),
     busybox("latest"),
 )
@@ -350,6 +372,10 @@ def _maven(root: Rootfs, stub: _StubWriter) -> None:
     root.directory("/root/.m2", 0o755)
 
 
+def _gradle(root: Rootfs, stub: _StubWriter) -> None:
+    stub.script("/opt/gradle/bin/gradle", "gradle")
+
+
 def _gcc(root: Rootfs, stub: _StubWriter) -> None:
     stub.script("/usr/local/bin/gcc", "gcc")
     root.symlink("/usr/local/bin/cc", "gcc")
@@ -375,7 +401,7 @@ def _nginx(root: Rootfs, stub: _StubWriter) -> None:
     root.directory("/var/cache/nginx", 0o755, NGINX_USER.uid, NGINX_USER.uid)
 
 
-TOOLSETS = {"go": _go, "node": _node, "java": _java, "maven": _maven, "gcc": _gcc, "nginx": _nginx}
+TOOLSETS = {"gradle": _gradle, "go": _go, "node": _node, "java": _java, "maven": _maven, "gcc": _gcc, "nginx": _nginx}
 
 
 @dataclass(frozen=True)
@@ -403,6 +429,8 @@ def _changes(image: StubImage) -> tuple[str, ...]:
     if image.cmd is not None:
         changes.append(f"CMD {json.dumps(list(image.cmd))}")
     changes.extend(f"EXPOSE {port}" for port in image.expose)
+    if image.user:
+        changes.append(f"USER {image.user}")
     return tuple(changes)
 
 

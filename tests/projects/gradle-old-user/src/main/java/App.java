@@ -1,0 +1,5 @@
+public class App {
+    public static void main(String[] args) {
+        System.out.println("app");
+    }
+}
