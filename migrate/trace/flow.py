@@ -48,6 +48,7 @@ from migrate.trace.paths import (
 )
 from migrate.trace.stages import earlier_stage, path_kind
 from migrate.trace.umask import DEFAULT_UMASK, Umask, Umasks
+from migrate.trace.windows import windows_build_reason, windows_image
 
 if TYPE_CHECKING:
     from migrate.trace.config import RunDefaults
@@ -313,7 +314,7 @@ class FlowTracer:
             if not op.target.known or dockerfile.stage(op.target.key) is None:
                 raise self.refuse(op.site, f"--target {op.target.text} names no stage of {dockerfile.path.name}")
             stage = dockerfile.stage(op.target.key)
-        windows = _windows_reason(op, dockerfile)
+        windows = windows_build_reason(op, dockerfile)
         if windows and (self.flow.extractions or self._touches_flow_later(op)):
             raise self.refuse(op.site, f"{windows}; dmigrate migrates Linux builds only")
         image = BuiltImage(op, position, context, dockerfile_path, dockerfile, stage, tuple(tag.key for tag in op.tags))
@@ -719,6 +720,9 @@ class FlowTracer:
 
     def _record(self, extraction: Extraction) -> None:
         shown = self.facts.relative(extraction.host_path)
+        external = extraction.container.external
+        if external is not None and windows_image(external):
+            raise self.refuse(extraction.site, f"{extraction.container.reference} is a Windows container image; dmigrate migrates Linux builds only")
         if (
             extraction.member is None
             and extraction.via != "bind mount"
@@ -1154,21 +1158,6 @@ def _derived(extraction: Extraction, *, site: Site, **changes) -> Extraction:
         made_on_host=True,
     )
     return clone
-
-
-def _windows_reason(op: Build, dockerfile: Dockerfile) -> str | None:
-    for name, value in op.other_flags:
-        if name == "--platform" and value is not None and value.key.lower().startswith("windows"):
-            return f"the build is for the platform {value.key}"
-        if name == "--isolation":
-            return "the build asks for Windows isolation"
-    for stage in dockerfile.stages:
-        base = stage.base.lower()
-        if (stage.platform or "").lower().startswith("windows") or any(
-            marker in base for marker in ("mcr.microsoft.com/windows", "/servercore", "/nanoserver", "dotnet/framework", "windowsservercore")
-        ):
-            return f"{dockerfile.path.name} builds a Windows container image ({stage.base})"
-    return None
 
 
 def _image_key(reference: str) -> str:
