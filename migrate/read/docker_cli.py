@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from migrate.read.front_ends import BUILDX_HARMLESS, compose_is_harmless, only_talks_to_registry
 from migrate.read.ops import (
     Build,
     BuildArg,
     Container,
     Copy,
+    HostCommand,
     OtherDocker,
     Operation,
     Opaque,
@@ -63,6 +65,16 @@ def parse_docker_command(
     return operation
 
 
+def parse_gcloud_docker(arguments: Sequence[Word], site: Site, cwd: Word) -> Operation:
+    """``gcloud docker -- ARGS``: a docker command that only talks to a registry is read; any other is not followed."""
+    if not arguments:
+        return OtherDocker(site, "", ())  # ``gcloud docker --authorize-only`` only sets up credentials
+    operation = _parse(arguments, site, cwd, None, None, None, False)
+    if isinstance(operation, OtherDocker) and only_talks_to_registry(operation.subcommand):
+        return operation
+    return Opaque(site, f"`gcloud docker` runs `docker {arguments[0].text}`, which dmigrate reads only when the driver runs docker itself; call docker directly", True)
+
+
 def _attaches_stdin(operation: Operation) -> bool:
     """``docker run -i`` or ``docker start -i``: the container's standard input is the driver's."""
     if isinstance(operation, Container) and operation.runs:
@@ -97,9 +109,15 @@ def _parse(
         return OtherDocker(site, "", ())
     if not words[0].known:
         return Opaque(site, f"the docker subcommand {words[0].text} cannot be known without running the driver", True)
+    command = (Word.literal("docker"), *words)
     subcommand = words.pop(0).key
     if subcommand in _CONTAINER_GROUPS and words and words[0].known:
         subcommand = f"{subcommand} {words.pop(0).key}"
+    if subcommand == "compose" and not compose_is_harmless(words) or subcommand == "buildx" and words or (
+        subcommand.startswith("buildx ") and subcommand != "buildx build" and subcommand[len("buildx ") :] not in BUILDX_HARMLESS
+    ):
+        # A front end dmigrate does not read: what it does to files is unknown, as a host program's is.
+        return HostCommand(site, command, cwd)
     subcommand = {
         "image build": "build",
         "buildx build": "build",
@@ -258,9 +276,9 @@ def _container(
         elif flag in ("-e", "--env"):
             env.append(value)
         elif flag in ("-v", "--volume"):
-            volumes.append(_volume(value))
+            volumes.append(replace(_volume(value), written=value))
         elif flag == "--mount":
-            volumes.append(_mount(value))
+            volumes.append(replace(_mount(value), written=value))
         else:
             others.append((flag, value))
     if not words:

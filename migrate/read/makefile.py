@@ -170,6 +170,8 @@ class _Parser:
         self.makefile = Makefile(path, text, {}, {}, {}, set(), False, None, line_starts=starts)
         directory = str(path.resolve().parent)
         self.makefile.variables["CURDIR"] = _Variable(directory, False, origin="default")
+        # make takes PWD from the environment: the directory it was started in, which is CURDIR as make is taken to run.
+        self.makefile.variables["PWD"] = _Variable(directory, False, origin="default")
         self.makefile.variables[".DEFAULT_GOAL"] = _Variable("", False, origin="default")
         for name, value in _BUILTIN_VARIABLES.items():
             self.makefile.variables[name] = _Variable(value, True, origin="default")
@@ -829,6 +831,26 @@ def _abspath(scope: _Scope, rest: str) -> str:
     return " ".join(posixpath.normpath(posixpath.join(directory, word)) for word in value.split())
 
 
+def _shell(scope: _Scope, rest: str) -> str:
+    """``$(shell pwd)`` is the directory make runs in; any other command's output is unknown."""
+    if re.fullmatch(r"(?:/bin/)?pwd(?:\s+-[LP])?", scope.expand(rest).strip()):
+        return scope.makefile.variables["CURDIR"].value
+    return scope.makefile.placeholder(f"$(shell {rest})")
+
+
+def _realpath(scope: _Scope, rest: str) -> str:
+    """``$(realpath .)``: make's directory (already resolved) and the directories above it are what they are named.
+
+    Other paths may be links, or may not exist (then make gives nothing), so they stay unknown.
+    """
+    directory = scope.makefile.variables["CURDIR"].value
+    value = scope.expand(rest)
+    paths = [posixpath.normpath(posixpath.join(directory, word)) for word in value.split()]
+    if _PLACEHOLDER.search(value) or not all(directory == path or directory.startswith(path.rstrip("/") + "/") for path in paths):
+        return scope.makefile.placeholder(f"$(realpath {rest})")
+    return " ".join(paths)
+
+
 def _filter(keep: bool):
     def run(scope: _Scope, rest: str) -> str:
         patterns, text = (scope.expand(part).split() for part in _arguments(scope, rest, 2, "filter" if keep else "filter-out"))
@@ -842,9 +864,9 @@ def _filter(keep: bool):
 
 
 _FUNCTIONS = {
-    "shell": _unknown_function("shell"),
+    "shell": _shell,
     "wildcard": _unknown_function("wildcard"),
-    "realpath": _unknown_function("realpath"),
+    "realpath": _realpath,
     "eval": _unknown_function("eval"),
     "call": _unknown_function("call"),
     "foreach": _unknown_function("foreach"),

@@ -95,6 +95,8 @@ class Volume:
     host: Word
     container: str
     options: str = ""
+    written: Word | None = field(default=None, compare=False)
+    """The whole ``-v``/``--mount`` value as the driver wrote it, for messages."""
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from migrate.errors import InputError, Location
-from migrate.read.docker_cli import parse_docker_command
+from migrate.read.docker_cli import parse_docker_command, parse_gcloud_docker
+from migrate.read.front_ends import compose_is_harmless, gcloud_docker_arguments
 from migrate.read.ops import (
     UNKNOWN_MARK,
     Build,
@@ -1085,6 +1086,12 @@ class _PythonReader:
                 self.operations.append(Opaque(site, f"the command {name.text} cannot be known without running the driver", True))
             else:
                 self.operations.append(HostCommand(site, tuple(argv), cwd))
+            return _Result(None, capturing)
+        gcloud = gcloud_docker_arguments(argv)
+        if gcloud is not None:
+            self.operations.append(parse_gcloud_docker(gcloud, site, cwd))
+            return _Result(None, capturing)
+        if posixpath.basename(name.key) == "docker-compose" and compose_is_harmless(argv[1:]):
             return _Result(None, capturing)
         if posixpath.basename(name.key) != "docker":
             self.operations.append(HostCommand(site, tuple(argv), cwd))

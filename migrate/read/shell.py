@@ -21,7 +21,8 @@ from pathlib import Path
 
 from migrate.read import file_mentions_docker, read_source_text
 from migrate.errors import InputError, Location, MigrationStop, Refusal
-from migrate.read.docker_cli import parse_docker_command
+from migrate.read.docker_cli import parse_docker_command, parse_gcloud_docker
+from migrate.read.front_ends import compose_is_harmless, gcloud_docker_arguments
 from migrate.read.ops import UNKNOWN_MARK, Build, BuildArg, Container, DriverReading, HostCommand, Opaque, Operation, Site, Word
 
 _PARSER = None
@@ -39,7 +40,7 @@ _INERT_COMMANDS = {
     "echo", "printf", "true", ":", "false", "set", "shopt", "sleep", "exit", "return", "trap", "wait", "read",
     "shift", "unset", "date", "uname", "whoami", "id", "hostname", "command", "type", "which", "hash",
     "local", "readonly", "declare", "typeset", "export", "alias", "cd", "pushd", "popd", "pwd", "dirname",
-    "basename", "realpath", "readlink", "env", "printenv", "docker-compose", "tput", "logger", "notify-send",
+    "basename", "realpath", "readlink", "env", "printenv", "tput", "logger", "notify-send",
     "mapfile", "readarray", "getopts", "let", "break", "continue",
 }  # fmt: skip
 _PREFIX_COMMANDS = {"sudo": "ugChpDrtUT", "time": "fo", "exec": "a", "command": "", "nice": "n", "nohup": "", "builtin": "", "timeout": "sk"}
@@ -813,6 +814,12 @@ class _ShellReader:
             return False
         if command in _INERT_COMMANDS or command in ("[", "test") and not _tests_files(argv):
             return False
+        if command == "docker-compose" and compose_is_harmless(argv[1:]):
+            return False
+        gcloud = gcloud_docker_arguments(argv)
+        if gcloud is not None:
+            self.operations.append(parse_gcloud_docker(gcloud, site, state.cwd))
+            return True
         if any(word.key == "docker" or word.key.endswith("/docker") for word in argv[1:]):
             self.operations.append(Opaque(site, f"`{command}` runs docker in a way dmigrate does not follow", True))
             return False

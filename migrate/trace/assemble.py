@@ -33,6 +33,7 @@ from migrate.trace.contexts import (
     selects,
 )
 from migrate.trace.flow import BuiltImage, Consumption, ContainerState, Extraction, Flow, image_key, instruction_site, where
+from migrate.trace.hidden_builders import check_hidden_builders
 from migrate.trace.moved_builds import check_steps_before_moved_builds, moved_reads
 from migrate.trace.owners import lineage_runs_as_root, official_runs_as_root
 from migrate.trace.paths import STANDARD_DIRECTORIES, context_relative, is_directory_target, is_under
@@ -87,6 +88,7 @@ class Assembler:
         flow = self.flow
         if not flow.extractions or not any(e.consumptions for e in flow.extractions):
             self._check_unreadable_extraction()
+            check_hidden_builders(flow)
             if not flow.extractions:
                 return NothingToDo(self.reading.driver, self._nothing_reason())
             return NothingToDo(

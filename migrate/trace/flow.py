@@ -30,6 +30,7 @@ from migrate.read.ops import (
     RemoveImage,
     Site,
     UNKNOWN_MARK,
+    Volume,
     Word,
     build_paths,
     where,
@@ -98,6 +99,8 @@ class ContainerState:
     mounts: list[Mount] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     """Why its run cannot become a stage, found while tracing (a named volume, an unknown mount)."""
+    unplaced: list[tuple[Volume, Site, str]] = field(default_factory=list)
+    """Writable bind mounts that cannot be placed in the project (a host directory only known when the driver runs), where it ran, and why."""
 
     @property
     def reference(self) -> str:
@@ -284,15 +287,20 @@ class FlowTracer:
         return self.flow.refusal(site, reason)
 
     def run(self) -> Flow:
+        from migrate.trace.hidden_builders import build_output_writes, check_unplaced_mounts
+
         for position, operation in enumerate(self.reading.driver.operations):
             handler = getattr(self, f"_on_{type(operation).__name__.lower()}")
             count = len(self.flow.extractions)
             handler(operation, position)
             for extraction in self.flow.extractions[count:]:
                 extraction.position = position
+            if isinstance(operation, Build):
+                self.flow.unknown_writes.extend(build_output_writes(operation))
         from migrate.trace.context_copies import check_context_copies
         from migrate.trace.window import check_steps_beside_artifacts
 
+        check_unplaced_mounts(self.flow)
         check_steps_beside_artifacts(self.flow)
         check_context_copies(self.flow)
         return self.flow
@@ -515,10 +523,13 @@ class FlowTracer:
 
     def _output(self, state: ContainerState) -> bool:
         """``docker run IMG cat S > H``, ``docker run IMG tar -c … | tar -x`` and ``… > x.tar``; True when it extracts."""
+        from migrate.trace.hidden_builders import check_piped_into_docker
+        from migrate.trace.host import member_name, read_tar_create
+
         op = state.op
+        check_piped_into_docker(self.flow, op)
         if op.stdout is not None and op.stdout.known and op.stdout.key == "/dev/null":
             return False
-        from migrate.trace.host import member_name, read_tar_create
 
         argv, why = self.flow.command_of(state)
         written = self._host_path(op.cwd, op.stdout) if op.stdout is not None else None
@@ -602,17 +613,22 @@ class FlowTracer:
                 continue
             host = self._host_path(op.cwd, volume.host)
             target = volume.container
+            read_only = bool({"ro", "readonly"} & set(volume.options.split(",")))
             if host is None or UNKNOWN_MARK in target or not target.startswith("/"):
-                state.problems.append(f"the bind mount {volume.host.text}:{volume.container} cannot be known without running the driver")
+                state.problems.append(f"the bind mount {shown_volume(volume)} cannot be known without running the driver")
+                if not read_only:
+                    known = "its host directory" if host is None else "its path in the container"
+                    state.unplaced.append((volume, site, f"{known} is only known when the driver runs"))
                 continue
             target = posixpath.normpath(target)
-            read_only = bool({"ro", "readonly"} & set(volume.options.split(",")))
             if any(is_under(target, m.target) or is_under(m.target, target) for m in state.mounts):
                 state.problems.append(f"its bind mounts at {target} and below overlap")
                 continue
             prior = self._state_before(host)
             if not self.facts.inside_root(host) and not any(is_under(host, removed) for removed in self.removed):
                 state.problems.append(f"it mounts {host}, outside the project, whose files before the run cannot be known")
+                if not read_only and is_under(self.facts.root, host):
+                    state.unplaced.append((volume, site, f"it is {host}, which holds the whole project"))
                 continue
             artifacts = [
                 e for e in self._live() if (is_under(e.host_path, host) or is_under(host, e.host_path)) and e.member is None
@@ -1171,6 +1187,13 @@ def _image_key(reference: str) -> str:
     if ":" not in last and "@" not in last:
         name += ":latest"
     return name
+
+
+def shown_volume(volume: Volume) -> str:
+    """A bind mount as the driver wrote it."""
+    if volume.written is not None:
+        return volume.written.text
+    return f"{volume.host.text}:{volume.container}".replace(UNKNOWN_MARK, "")
 
 
 def image_key(reference: str) -> str:
