@@ -48,6 +48,7 @@ from migrate.trace.stages import (
     valid_stage_name,
     workdir_before,
 )
+from migrate.trace.volumes import check_run_volumes
 from migrate.trace.window import READS_ONLY
 
 if TYPE_CHECKING:
@@ -377,6 +378,7 @@ class Assembler:
             self.decisions.extend(f"{where(site)}: {decision}" for decision in run.decisions)
             self.decisions.append(f"{where(site)}: the run of {state.reference} is now the stage {name}, which runs {shlex.join(argv)}")
             self.runs[id(state)] = run
+            self.decisions.extend(check_run_volumes(self.flow, state, name))
             for path, write_site, _reason in self.flow.unknown_writes:
                 if write_site == site:
                     self.decisions.append(f"{where(site)}: {self.facts.relative(path)} is no longer written on the host")

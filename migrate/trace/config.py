@@ -55,6 +55,14 @@ _OFFICIAL: dict[str, RunDefaults] = {
 _NODE = RunDefaults(("docker-entrypoint.sh",), ("node",), "/", "")
 
 
+def official_volumes(reference: str) -> tuple[str, ...] | None:
+    """The VOLUMEs an image from outside the driver declares, where known: none, for the images listed above."""
+    if "$" in reference or "\x00" in reference:
+        return None
+    name = image_name(reference)
+    return () if name in _OFFICIAL or name in ("node", "scratch") else None
+
+
 def official_defaults(reference: str) -> RunDefaults:
     name = image_name(reference)
     if "$" in reference:
