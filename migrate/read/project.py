@@ -17,10 +17,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from migrate.read import file_mentions_docker, read_source_text
-from migrate.errors import InputError, Location, Refusal
+from migrate.errors import InputError, Location
 from migrate.read.dockerfile import Dockerfile, read_dockerfile
 from migrate.read.neighbours import files_naming
-from migrate.read.ops import Build, Container, Copy, DriverReading, HostCommand, Opaque, Word, build_paths
+from migrate.read.ops import Build, Container, Copy, DriverReading, HostCommand, Opaque, Site, Word, build_paths
 
 MAKEFILE_NAMES = ("GNUmakefile", "makefile", "Makefile")
 
@@ -112,12 +112,12 @@ _WINDOWS_SCRIPTS = {".cmd": "batch file", ".bat": "batch file", ".ps1": "PowerSh
 def read_driver(path: Path, target_rule: str | None = None) -> DriverReading:
     windows = _WINDOWS_SCRIPTS.get(path.suffix.lower())
     if windows is not None:
-        # Read as POSIX shell it is a syntax error at best, a wrong migration at worst.
-        raise Refusal(
-            Location(path, 1),
+        # Read as POSIX shell it is a syntax error at best, a wrong migration at worst: one step the tracer refuses.
+        reason = (
             f"{path.name} is a Windows {windows}, which dmigrate does not read; it migrates POSIX shell scripts, "
-            "Makefiles and Python drivers, so the flow would have to be written as one of those",
+            "Makefiles and Python drivers, so the flow would have to be written as one of those"
         )
+        return DriverReading(path, "shell", "", (Opaque(Site(path, 1, None), reason, True),), path.resolve().parent)
     kind = driver_kind(path)
     ahead = _read_ahead.get(str(path))
     if ahead is not None and ahead.reading is not None and (kind == "shell" or kind == "make" and target_rule is None):
