@@ -302,11 +302,22 @@ def test_an_unplaced_mount_no_build_can_read_is_left_alone(tmp_path, script):
         "docker run app:build tar -cf - . | docker build -t app -f Dockerfile.run -",
         "docker run --rm myorg/sdk:2 | docker build -t app -",
         "docker run --rm app:build cat /build/app | docker build -t app -f Dockerfile.run -",
+        "docker run --rm app:build cat /image.tar | sudo docker load",
+        "docker run --rm app:build tar -cf - /build | docker image import - app",
     ],
 )
 def test_a_run_piped_into_docker_build_is_refused(tmp_path, run):
     files = {"build.sh": f"#!/bin/sh\ndocker build -t app:build -f Dockerfile.build .\n{run}\n", "Dockerfile.run": RUNTIME}
-    assert_refused(tmp_path, files, "build.sh", 3, "is piped into `docker build")
+    assert_refused(tmp_path, files, "build.sh", 3, "a builder flow dmigrate does not migrate yet")
+
+
+def test_a_run_piped_into_docker_login_is_left_alone(tmp_path):
+    script = (
+        "#!/bin/sh\n"
+        "docker run --rm amazon/aws-cli ecr get-login-password | docker login --username AWS --password-stdin 1.dkr.ecr.example\n"
+        f"{EXTRACT}docker build -t app .\n"
+    )
+    assert dry_run(tmp_path, {"build.sh": script}).status == PENDING
 
 
 @pytest.mark.parametrize("output", ["$OUT", "-", "type=tar", "type=local,dest=$DEST", "type=$KIND,dest=out"])

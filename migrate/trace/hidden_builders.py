@@ -27,6 +27,8 @@ from migrate.read.ops import UNKNOWN_MARK, Build, Container, HostCommand, Operat
 from migrate.trace.contexts import context_readers, mounts_context
 from migrate.trace.flow import Flow, shown_volume
 
+_FILE_RECEIVERS = frozenset({"build", "load", "import", "cp", "run", "create", "exec", "start", "compose", "bake"})
+"""Docker subcommands that can take files (a context, an image, a tar stream, a container's input) from their standard input."""
 _PLACE_IT = "mount a directory dmigrate can place: one named from the driver's directory (\"$PWD/out\", ./out, or $(CURDIR)/out in a Makefile)"
 
 
@@ -53,9 +55,18 @@ def check_unplaced_mounts(flow: Flow) -> None:
 
 
 def check_piped_into_docker(flow: Flow, op: Container) -> None:
-    """``docker run IMG … | docker build -``: the output of a run feeds another docker command, which dmigrate does not follow."""
-    receiver = op.stdout_pipe
-    if not receiver or not receiver[0].known or posixpath.basename(receiver[0].key) != "docker":
+    """``docker run IMG … | docker build -``: the output of a run carries files into another docker command, which dmigrate does not follow.
+
+    A receiver that takes no files (``docker login --password-stdin``) is left alone.
+    """
+    receiver = list(op.stdout_pipe or ())
+    start = next((index + 1 for index, word in enumerate(receiver[:3]) if word.known and posixpath.basename(word.key) == "docker"), None)
+    if start is None:
+        return
+    subcommand = [word.key if word.known else UNKNOWN_MARK for word in receiver[start:] if not word.key.startswith("-")][:2]
+    if subcommand[:1] in (["image"], ["container"], ["buildx"], ["builder"]):
+        subcommand = subcommand[1:]
+    if subcommand[:1] and subcommand[0] not in _FILE_RECEIVERS and UNKNOWN_MARK not in subcommand[0]:
         return
     shown = " ".join(word.text for word in receiver)
     raise flow.refusal(
