@@ -20,7 +20,7 @@ _ROOT_IMAGES = frozenset(
         "golang", "alpine", "debian", "ubuntu", "node", "python", "rust", "gcc", "maven", "openjdk",
         "eclipse-temurin", "amazoncorretto", "busybox", "centos", "fedora", "rockylinux", "almalinux",
         "buildpack-deps", "ruby", "php", "perl", "erlang", "elixir", "haskell", "swift", "clojure", "dart",
-        "julia", "crystal", "nginx", "httpd", "archlinux", "opensuse/leap", "oraclelinux", "amazonlinux",
+        "julia", "nginx", "httpd", "archlinux", "opensuse/leap", "oraclelinux", "amazonlinux",
     }
 )  # fmt: skip
 
