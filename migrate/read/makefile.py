@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 
 from migrate.read import read_source_text
+from migrate.read.boundary import active_root, may_read, outside_reason
 from migrate.errors import InputError, Location, MigrationStop, Refusal
 from migrate.read.ops import (
     UNKNOWN_MARK,
@@ -276,6 +277,8 @@ class _Parser:
                 continue
             if self.depth > 10:
                 raise self.fail(number, f"{name} includes itself too deeply to follow")
+            if not may_read(path):
+                raise Refusal(Location(self.path, number), outside_reason(path, active_root() or "", f"the included {name}"))
             try:
                 text = read_source_text(path)
             except (OSError, UnicodeDecodeError) as error:
@@ -1193,6 +1196,8 @@ class _Runner:
         mentions = True
         for name in candidates:
             path = Path(posixpath.join(directory, name)) if name else None
+            if path is not None and not may_read(path):
+                break
             if path is not None and path.is_file():
                 try:
                     mentions = "docker" in path.read_text(encoding="utf-8", errors="replace")

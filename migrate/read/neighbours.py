@@ -11,6 +11,8 @@ import posixpath
 import re
 from collections.abc import Iterable
 
+from migrate.read.boundary import resolves_inside
+
 _DRIVER_SUFFIXES = (".sh", ".bash", ".py", ".mk", ".yml", ".yaml", ".json", ".hcl", ".cmd", ".bat", ".ps1")
 _DRIVER_NAMES = {"Makefile", "makefile", "GNUmakefile", "Jenkinsfile", "Justfile", "justfile", "Taskfile", "Earthfile", "Tiltfile"}
 _CI_DIRECTORIES = (".github/workflows", ".circleci", ".buildkite")
@@ -37,7 +39,7 @@ def files_naming(dockerfiles: Iterable[str], directories: Iterable[str], root: s
             pass
     patterns: dict[str, re.Pattern] = {}
     seen: set[int] = set()
-    for candidate, inode in _candidates([*directories, *(posixpath.join(root, d) for d in _CI_DIRECTORIES)]):
+    for candidate, inode in _candidates([*directories, *(posixpath.join(root, d) for d in _CI_DIRECTORIES)], root):
         if inode in seen or inode in skipped and _same_file(candidate, skipped[inode]):
             continue
         seen.add(inode)
@@ -57,8 +59,8 @@ def files_naming(dockerfiles: Iterable[str], directories: Iterable[str], root: s
     return {path: tuple(places) for path, places in found.items() if places}
 
 
-def _candidates(directories: list[str]) -> list[tuple[str, int]]:
-    """The files to look at, with their inodes."""
+def _candidates(directories: list[str], root: str) -> list[tuple[str, int]]:
+    """The files to look at, with their inodes: none that leads out of ``root``, which is not read."""
     found: list[tuple[str, int]] = []
     for directory in dict.fromkeys(directories):
         try:
@@ -68,6 +70,8 @@ def _candidates(directories: list[str]) -> list[tuple[str, int]]:
             continue
         for entry in entries:
             if entry.name in _DRIVER_NAMES or entry.name.endswith(_DRIVER_SUFFIXES):
+                if entry.is_symlink() and not resolves_inside(entry.path, root):
+                    continue
                 inode = entry.stat().st_ino if entry.is_symlink() else entry.inode()
                 found.append((posixpath.join(directory, entry.name), inode))
     return found
