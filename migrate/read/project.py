@@ -139,12 +139,12 @@ def _driver_text(path: Path) -> str:
         raise InputError(Location(path), f"cannot read the driver: {error.strerror}") from None
 
 
-def read_project(driver_path: Path, target_rule: str | None = None, fallback_root: str | None = None) -> ProjectReading:
+def read_project(driver_path: Path, target_rule: str | None = None, root: str | None = None) -> ProjectReading:
     """Everything the migration of ``driver_path`` needs, read only from inside its project root (:mod:`migrate.read.boundary`).
 
-    ``fallback_root`` is the directory a run searched: the root of a driver outside git.
+    ``root`` is that root (a real path); by default the one :func:`~migrate.read.boundary.project_root` finds.
     """
-    root = project_root(driver_path, fallback_root)
+    root = root or project_root(driver_path)
     if not resolves_inside(driver_path, root):
         raise outside_refusal(driver_path, root, f"the driver {driver_path.name} leads to a file that")
     with confined_to(root):
@@ -166,9 +166,9 @@ def read_project(driver_path: Path, target_rule: str | None = None, fallback_roo
 def _check_build_inside(build: Build, root: str) -> None:
     """A build whose Dockerfile or context leads out of the root is refused before anything there is read."""
     context, dockerfile = build_paths(build)
-    for path, what in ((dockerfile, "the Dockerfile"), (context, "the build context")):
+    for path, word, what in ((dockerfile, build.dockerfile, "the Dockerfile"), (context, build.context, "the build context")):
         if path is not None and not resolves_inside(path, root):
-            shown = posixpath.relpath(path, str(build.cwd.key)) if build.cwd.known else path
+            shown = path if word is not None and word.key.startswith("/") else posixpath.relpath(path, build.cwd.key)
             raise Refusal(Location(build.site.file, build.site.line), outside_reason(path, root, f"{what} {shown}"))
 
 
