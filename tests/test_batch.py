@@ -188,7 +188,8 @@ def test_two_projects_that_change_one_file_are_not_both_migrated(tmp_path):
     entries = report(result)
     for name, other in (("build.sh", "other.sh"), ("other.sh", "build.sh")):
         assert entries[name]["status"] == "refused"
-        assert entries[name]["location"] == f"{other}:2" and "which migrating" in entries[name]["message"]
+        # Each driver builds the runtime Dockerfile the other's migration rewrites (and names the build Dockerfile it deletes).
+        assert entries[name]["location"] == f"{other}:6" and f"which migrating {name} rewrites" in entries[name]["message"]
     # Kept, the build Dockerfile breaks neither; the runtime Dockerfile is still one file for two migrations: neither is planned.
     result = dmigrate("--dry-run", "--format", "json", "--keep-legacy", ".", cwd=root)
     entries = report(result)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from migrate.read import file_mentions_docker, read_source_text
-from migrate.errors import InputError, Location, Refusal
+from migrate.errors import InputError, Location, MigrationStop, Refusal
 from migrate.read.boundary import confined_to, outside_reason, outside_refusal, project_root, resolves_inside
 from migrate.read.dockerfile import Dockerfile, read_dockerfile
 from migrate.read.neighbours import files_naming
@@ -37,7 +37,7 @@ class HostFacts:
     texts: Mapping[str, str]
     """Contents of the small files tracing reads: ``.dockerignore`` files, keyed by absolute path."""
     naming: Mapping[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
-    """For each Dockerfile a build names: the other files of the project that name it too (path, line)."""
+    """For each Dockerfile a build names: the other files of the project that name or build it too (path, line)."""
 
     def relative(self, path: str) -> str:
         prefix = self.root.rstrip("/") + "/"
@@ -273,8 +273,23 @@ def _host_facts(driver: DriverReading, dockerfiles: Mapping[str, Dockerfile], ro
             present[path] = kind
     flow_files = {str(reading.path) for reading in (driver, *driver.parts)}
     directories = [start, root, *(posixpath.dirname(path) for path in dockerfiles)]
-    naming = files_naming(dockerfiles, directories, root, flow_files)
+    naming = files_naming(dockerfiles, directories, root, flow_files, _builds_of)
     return HostFacts(root, tracked, present, texts, naming)
+
+
+def _builds_of(path: str) -> list[tuple[str | None, str, int]] | None:
+    """What another driver of the project builds: each build's Dockerfile (None: cannot be known), file and line; None when unreadable."""
+    try:
+        reading = read_driver(Path(path))
+    except (MigrationStop, RecursionError):
+        return None
+    builds = []
+    for operation in reading.operations:
+        if isinstance(operation, Build):
+            if operation.context.known and (operation.context.key == "-" or "://" in operation.context.key):
+                continue  # the context is no directory, so no Dockerfile of the project is its default
+            builds.append((build_paths(operation)[1], str(operation.site.file), operation.site.line))
+    return builds
 
 
 def _kind_now(path: str) -> str | None:
