@@ -87,7 +87,7 @@ def files_naming(
                     pattern = patterns[name] = re.compile(r"(?<![\w.-])" + re.escape(name) + r"(?![\w-]|\.\w)")
                 text = text if text is not None else raw.decode("utf-8", "replace")
                 for match in pattern.finditer(text):
-                    if name != _DEFAULT_NAME or _may_be(_token_at(text, match.start(), match.end()), base, path):
+                    if name != _DEFAULT_NAME or not _in_comment(text, match.start()) and _may_be(_token_at(text, match.start(), match.end()), base, path):
                         places.append((candidate, text.count("\n", 0, match.start()) + 1))
                         break
             if b"build" in raw or b"context" in raw:
@@ -109,6 +109,12 @@ def _token_at(text: str, start: int, end: int) -> str:
     while start > 0 and text[start - 1] not in _WORD_ENDS:
         start -= 1
     return text[start:end]
+
+
+def _in_comment(text: str, position: int) -> bool:
+    """Whether ``position`` lies on a comment line (``#`` or ``//``), where ``Dockerfile`` is a word of prose."""
+    line = text[text.rfind("\n", 0, position) + 1 : position].lstrip()
+    return line.startswith(("#", "//"))
 
 
 _WORD_ENDS = frozenset(" \t\r\n\"'=:,;()[]{}<>|&`")
