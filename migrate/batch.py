@@ -268,8 +268,11 @@ def _detect(place: Place, read_ahead: dict | None = None) -> list[str]:
 def _drivers_of(place: Place, real_root: str, read_ahead: dict | None = None) -> list[str]:
     """The drivers among the files of ``place`` but those git ignores and links out of the root."""
     from migrate.discover import drivers_among
+    from migrate.read.boundary import confined_to, directory_root
 
-    drivers = drivers_among(Path(place.directory), place.names, read_ahead)
+    # Finding the drivers reads them, and the scripts they run: only inside the root their migration will have.
+    with confined_to(directory_root(place.directory, real_root)):
+        drivers = drivers_among(Path(place.directory), place.names, read_ahead)
     kept: list[str] = []
     for driver in drivers:
         path = str(driver)

@@ -30,7 +30,12 @@ def project_root(driver: Path, fallback: str | None = None) -> str:
 
     ``fallback`` is the directory a run searched, used outside git when it holds the driver.
     """
-    start = os.path.realpath(os.path.dirname(os.path.abspath(driver)))
+    return directory_root(os.path.dirname(os.path.abspath(driver)), fallback)
+
+
+def directory_root(directory: str, fallback: str | None = None) -> str:
+    """The root of the projects whose drivers lie in ``directory`` (see :func:`project_root`)."""
+    start = os.path.realpath(directory)
     work_tree = _work_tree(start)
     if work_tree is not None:
         return work_tree

@@ -271,14 +271,14 @@ class _Parser:
         directory = self.makefile.variables["CURDIR"].value
         for name in scope.expand(names).split():
             path = Path(posixpath.normpath(posixpath.join(directory, name)))
+            if not _PLACEHOLDER.search(name) and not may_read(path):
+                raise Refusal(Location(self.path, number), outside_reason(path, active_root() or "", f"the included {name}"))
             if _PLACEHOLDER.search(name) or not path.is_file():
                 if not optional:
                     self.makefile.notes.append(f"{self.path.name}:{number}: did not read {name}, which is not there before make runs")
                 continue
             if self.depth > 10:
                 raise self.fail(number, f"{name} includes itself too deeply to follow")
-            if not may_read(path):
-                raise Refusal(Location(self.path, number), outside_reason(path, active_root() or "", f"the included {name}"))
             try:
                 text = read_source_text(path)
             except (OSError, UnicodeDecodeError) as error:
