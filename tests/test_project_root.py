@@ -76,7 +76,7 @@ def dmigrate(*args: str, cwd: Path, opened: list[str] | None = None, env: dict |
 @pytest.fixture
 def repositories(tmp_path) -> tuple[Path, Path]:
     """A project and, beside it, another clean repository with its own Dockerfiles."""
-    other = make_project(tmp_path / "other", {"Dockerfile.build": BUILD, "Dockerfile": RUNTIME, "extract.sh": "#!/bin/sh\ndocker cp x:/out/app app\n", "common.mk": "X = 1\n", "env.sh": f"SECRET={SECRET}\n"})
+    other = make_project(tmp_path / "other", {"Dockerfile.build": BUILD, "Dockerfile": RUNTIME, "extract.sh": "#!/bin/sh\ndocker cp x:/out/app app\n", "common.mk": "X = 1\n", "extract": "#!/bin/sh\ndocker cp x:/out/app app\n", "ignored": f"{SECRET}\n", "env.sh": f"SECRET={SECRET}\n"})
     return tmp_path / "project", other
 
 
@@ -86,6 +86,8 @@ LAYOUTS = {
     "a context of ..": ({"build.sh": driver(context=".."), "Dockerfile.build": BUILD, "Dockerfile": RUNTIME}, "the build context .."),
     "a symlinked directory": ({"build.sh": driver("vendor/Dockerfile.build"), "Dockerfile": RUNTIME}, "vendor/Dockerfile.build"),
     "a script it runs": ({"build.sh": driver().replace("docker cp x:/out/app app\n", "../other/extract.sh\n"), "Dockerfile.build": BUILD, "Dockerfile": RUNTIME}, "../other/extract.sh"),
+    "a program it runs": ({"build.sh": driver().replace("docker cp x:/out/app app\n", "../other/extract\n"), "Dockerfile.build": BUILD, "Dockerfile": RUNTIME}, "../other/extract"),
+    "a linked .dockerignore": ({"build.sh": driver(), "Dockerfile.build": BUILD, "Dockerfile": RUNTIME}, "/.dockerignore"),
     "a Makefile include": ({"Makefile": "include ../other/common.mk\nall:\n\tdocker build -t app:build -f Dockerfile.build .\n\tdocker create --name x app:build\n\tdocker cp x:/out/app app\n\tdocker rm x\n\tdocker build -t app .\n", "Dockerfile.build": BUILD, "Dockerfile": RUNTIME}, "../other/common.mk"),
 }
 
@@ -97,6 +99,8 @@ def lay_out(repositories, layout: str) -> tuple[Path, Path, str, str]:
     make_project(project, files, commit=False)
     if layout == "a symlinked directory":
         (project / "vendor").symlink_to(other)
+    if layout == "a linked .dockerignore":
+        (project / ".dockerignore").symlink_to(other / "ignored")
     subprocess.run(["git", "init", "-q", str(project)], check=True)
     subprocess.run(["git", "-C", str(project), "add", "-A"], check=True)
     subprocess.run(["git", "-C", str(project), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "p"], check=True)
