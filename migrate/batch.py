@@ -368,8 +368,8 @@ class BatchResult:
     """Per entry, its project root: every change must stay in it."""
     explanations: list[dict | None] = field(default_factory=list)
     """Per entry, with ``explain``: what was traced."""
-    settled: list[str] = field(default_factory=list)
-    """What the run did about journals interrupted writes had left (only a run that writes settles them)."""
+    settled: list = field(default_factory=list)
+    """What the run did about journals interrupted writes had left (:class:`migrate.journal.Settled`; only a run that writes settles them)."""
 
 
 def default_jobs() -> int:
@@ -410,7 +410,7 @@ def run(
         (roots if os.path.isdir(absolute) else files).append(absolute)
     real_roots = tuple(os.path.realpath(r) for r in roots)
     _set_job(Job(tuple(roots), real_roots, keep_legacy, target_rule, keep_changes, with_diff, cwd, explain))
-    settled: list[str] = []
+    settled: list = []
     on_root = None
     if settle_journals:
         journals = _Journals(settled)
@@ -459,7 +459,7 @@ def run(
 class _Journals:
     """Settles the journals of each project root a run reaches, once (see :mod:`migrate.journal`)."""
 
-    def __init__(self, settled: list[str]) -> None:
+    def __init__(self, settled: list) -> None:
         self.settled = settled
         self.done: set[str] = set()
 
@@ -476,7 +476,7 @@ class _Journals:
             return
         self.done.add(root)
         # A journal that cannot be settled stays, and each project of its root then says so.
-        self.settled.extend(item.message for item in journal.settle(root))
+        self.settled.extend(journal.settle(root))
 
 
 def named_file_problem(path: str) -> str | None:

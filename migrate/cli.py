@@ -162,8 +162,10 @@ def run(args: Invocation) -> int:
             explain=args.explain,
             settle_journals=write,
         )
-    for message in result.settled:
-        print(f"dmigrate: {message}", file=sys.stderr)
+    for settled in result.settled:
+        print(f"dmigrate: {settled.message}", file=sys.stderr)
+    # A journal that could not be settled stays for the user to look at: the run did not finish what it found.
+    stuck = any(settled.done == "stuck" for settled in result.settled)
     batch.claim_files(result.entries, result.changes, Path(os.getcwd()))
     if args.explain:
         from migrate.explain import exit_code, render_explanations, with_claims
@@ -174,7 +176,8 @@ def run(args: Invocation) -> int:
     if write:
         batch.write_all(result.entries, result.changes, result.roots, allow_dirty=args.allow_dirty)
     _show(render_entries, result.entries, args.output_format, dry_run=args.dry_run, quiet=args.quiet)
-    return exit_code_of([entry["status"] for entry in result.entries], check=args.check)
+    code = exit_code_of([entry["status"] for entry in result.entries], check=args.check)
+    return EXIT_REFUSED if stuck else code
 
 
 def _verify(args: Invocation) -> int:
