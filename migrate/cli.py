@@ -147,6 +147,7 @@ def run(args: Invocation) -> int:
     from migrate import batch
     from migrate.progress import progress_for
     from migrate.report import exit_code_of, render_entries
+    from migrate.writes import claim_files, write_all
 
     # The same run for every mode: each project planned, then the plans checked against each other, and only then written or shown.
     write = not (args.dry_run or args.check or args.explain)
@@ -166,7 +167,7 @@ def run(args: Invocation) -> int:
         print(f"dmigrate: {settled.message}", file=sys.stderr)
     # A journal that could not be settled stays for the user to look at: the run did not finish what it found.
     stuck = any(settled.done == "stuck" for settled in result.settled)
-    batch.claim_files(result.entries, result.changes, Path(os.getcwd()))
+    claim_files(result.entries, result.changes, Path(os.getcwd()))
     if args.explain:
         from migrate.explain import exit_code, render_explanations, with_claims
 
@@ -174,7 +175,7 @@ def run(args: Invocation) -> int:
         _show(render_explanations, explanations, args.output_format)
         return exit_code(explanations)
     if write:
-        batch.write_all(result.entries, result.changes, result.roots, allow_dirty=args.allow_dirty)
+        write_all(result.entries, result.changes, result.roots, allow_dirty=args.allow_dirty)
     _show(render_entries, result.entries, args.output_format, dry_run=args.dry_run, quiet=args.quiet)
     code = exit_code_of([entry["status"] for entry in result.entries], check=args.check)
     return EXIT_REFUSED if stuck else code

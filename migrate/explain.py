@@ -4,12 +4,15 @@ For each driver: every build (Dockerfile, context, tags, build args), every
 container, every artifact from its container path to the host path and the
 instruction that reads it, and the stage graph of the merged Dockerfile.
 A refused project shows what was traced up to the refusal, and the refusal.
+
+Nothing here decides: an explanation renders the :class:`~migrate.migration.Outcome`
+the one pipeline made (the same run as ``--dry-run``, see ``cli.run``), and
+:func:`with_claims` applies the run's refusal of projects that change one file.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,15 +21,6 @@ from migrate.change import display_path
 from migrate.migration import ERROR, NOTHING, REFUSED
 
 MIGRATION = "migration"
-
-
-def explain_paths(paths: list[Path], *, target_rule: str | None = None, jobs: int | None = None) -> list[dict]:
-    """The explanation of every project under ``paths``: the run the default command makes, shown instead of written."""
-    from migrate import batch
-
-    result = batch.run(paths, target_rule=target_rule, with_diff=False, jobs=jobs, explain=True)
-    batch.claim_files(result.entries, result.changes, Path(os.getcwd()))
-    return with_claims(result.entries, result.explanations)
 
 
 def with_claims(entries: list[dict], explanations: list) -> list[dict]:

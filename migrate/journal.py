@@ -264,3 +264,24 @@ def _forget(path: Path) -> None:
             path.parent.rmdir()
         except OSError:
             pass
+
+
+class SettlesOnce:
+    """Settles the journals of each project root a run reaches, once."""
+
+    def __init__(self, settled: list) -> None:
+        self.settled = settled
+        self.done: set[str] = set()
+
+    def settle_project_of(self, path: str, fallback: str | None) -> None:
+        from migrate.read.boundary import project_root
+
+        self.settle_root(project_root(Path(path), fallback))
+
+    def settle_root(self, root: str) -> None:
+        root = os.path.realpath(root)
+        if root in self.done:
+            return
+        self.done.add(root)
+        # A journal that cannot be settled stays, and each project of its root then says so.
+        self.settled.extend(settle(root))

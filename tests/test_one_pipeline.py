@@ -133,7 +133,9 @@ def test_every_writer_goes_through_the_one_write_path(tmp_path, monkeypatch):
     second = lay_out(tmp_path / "batch", PROJECTS["a migration"])
     monkeypatch.chdir(second)
     result = batch.run([Path(".")], keep_changes=True, jobs=1)
-    batch.write_all(result.entries, result.changes, result.roots, allow_dirty=False)
+    from migrate.writes import write_all
+
+    write_all(result.entries, result.changes, result.roots, allow_dirty=False)
     assert result.entries[0]["status"] == "migrated"
     third = lay_out(tmp_path / "verify", PROJECTS["a migration"])
     assert migrate_copy(third / "build.sh", VerifyOptions(), ProjectCopy(third, third, True)).status == "migrated"
