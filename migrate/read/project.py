@@ -18,7 +18,7 @@ from pathlib import Path
 
 from migrate.read import file_mentions_docker, read_source_text
 from migrate.errors import InputError, Location, MigrationStop, Refusal
-from migrate.read.boundary import confined_to, outside_reason, outside_refusal, project_root, resolves_inside
+from migrate.read.boundary import active_root, confined_to, outside_reason, outside_refusal, project_root, resolves_inside
 from migrate.read.dockerfile import Dockerfile, read_dockerfile
 from migrate.read.neighbours import files_naming
 from migrate.read.ops import Build, Container, Copy, DriverReading, HostCommand, Opaque, Word, build_paths
@@ -277,12 +277,30 @@ def _host_facts(driver: DriverReading, dockerfiles: Mapping[str, Dockerfile], ro
     return HostFacts(root, tracked, present, texts, naming)
 
 
+_builds_read: dict[tuple, list[tuple[str | None, str, int]] | None] = {}
+"""What :func:`_builds_of` found, by file as it is now: the projects of one directory (or a monorepo's root Makefile) share their neighbours."""
+
+
 def _builds_of(path: str) -> list[tuple[str | None, str, int]] | None:
     """What another driver of the project builds: each build's Dockerfile (None: cannot be known), file and line; None when unreadable."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    key = (path, status.st_ino, status.st_mtime_ns, status.st_size, active_root())
+    if key in _builds_read:
+        return _builds_read[key]
     try:
         reading = read_driver(Path(path))
     except (MigrationStop, RecursionError):
         return None
+    builds = _builds_in(reading)
+    if not reading.parts:  # a reading that follows other files is only good while they stay the same too
+        _builds_read[key] = builds
+    return builds
+
+
+def _builds_in(reading: DriverReading) -> list[tuple[str | None, str, int]]:
     builds = []
     for operation in reading.operations:
         if isinstance(operation, Build):
