@@ -23,13 +23,15 @@ import stat
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from migrate.gitignore import IgnoreFile, IgnoreRules, is_ignored, read_text, repository_rules, rules_above
 
 NO_DRIVER = "no driver that calls docker here"
-SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", "vendor"})
+PLAIN_JOURNAL_DIRECTORY = ".dmigrate"
+"""Where a project outside git keeps the journal of an interrupted write (:mod:`migrate.journal`)."""
+SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", "vendor", PLAIN_JOURNAL_DIRECTORY})
 _SERIAL_LIMIT = 48
 """Fewer directories than this are done in this process: starting workers would cost more."""
 _CHUNK = 48
@@ -53,11 +55,13 @@ class Place:
     """Those of ``names`` that git ignores: they still count in finding the others, but are not migrated."""
 
 
-def walk(root: str) -> Iterator[tuple[str, IgnoreRules, list[str]]]:
+def walk(root: str, on_root: Callable[[str], None] | None = None) -> Iterator[tuple[str, IgnoreRules, list[str]]]:
     """Every directory under ``root`` (itself first), the ignore rules that apply in it, and its files that may be drivers.
 
     Sorted, depth first.  Directories named in :data:`SKIPPED_DIRECTORIES`,
-    ignored by git, or reached through a symlink are left out.
+    ignored by git, or reached through a symlink are left out.  ``on_root``
+    hears of each directory that may be a project root with a journal (one
+    that holds ``.git`` or ``.dmigrate``) before that directory is yielded.
     """
     from migrate.discover import may_be_driver
 
@@ -74,8 +78,10 @@ def walk(root: str) -> Iterator[tuple[str, IgnoreRules, list[str]]]:
         subdirectories: list[str] = []
         for entry in entries:
             name = entry.name
-            if name == ".git":
-                has_git = True
+            if name == ".git" or name == PLAIN_JOURNAL_DIRECTORY:
+                has_git = has_git or name == ".git"
+                if on_root is not None:
+                    on_root(directory)
             elif name == ".gitignore":
                 has_gitignore = True
             if _is_directory(entry):
@@ -100,12 +106,12 @@ def walk(root: str) -> Iterator[tuple[str, IgnoreRules, list[str]]]:
         stack.extend(reversed(below))
 
 
-def _places(roots: Iterable[str], tally: _Tally | None = None) -> Iterator[Place]:
+def _places(roots: Iterable[str], tally: _Tally | None = None, on_root: Callable[[str], None] | None = None) -> Iterator[Place]:
     """The directories under ``roots`` that hold files which may be drivers, numbered in walk order; only these go to the workers."""
     tally = tally or _Tally()
     index = 0
     for root_index, root in enumerate(roots):
-        for directory, rules, names in walk(root):
+        for directory, rules, names in walk(root, on_root):
             tally.walked += 1
             if not names:
                 tally.skipped += 1
@@ -150,6 +156,8 @@ class Job:
     with_diff: bool
     """Make each project's diff: a text report shows it only for a dry run."""
     cwd: str
+    explain: bool = False
+    """Also send back each project's explanation."""
 
 
 @dataclass(frozen=True)
@@ -161,6 +169,10 @@ class Found:
     changes: tuple = ()
     followed: tuple[str, ...] = ()
     """Scripts of the project that this driver's flow runs (as discovery read them), real paths: not projects of their own."""
+    root: str | None = None
+    """The project root (:mod:`migrate.read.boundary`) the changes must stay in."""
+    explanation: dict | None = None
+    """With ``--explain``: what was traced (see :mod:`migrate.explain`)."""
 
 
 _job: Job | None = None
@@ -187,15 +199,20 @@ def _migrate_one(driver: str, root: int | None) -> Found:
     job = _job
     assert job is not None
     path = Path(driver)
-    options = Options(write=False, keep_legacy=job.keep_legacy, target_rule=job.target_rule)
+    fallback = job.real_roots[root] if root is not None else None
+    options = Options(write=False, keep_legacy=job.keep_legacy, target_rule=job.target_rule, fallback_root=fallback)
+    explanation = None
     try:
         outcome = migrate_driver(path, options)
-        if outcome.status == PENDING:
-            outcome = _checked_targets(outcome, job, root)
         entry = project_entry(outcome, Path(job.cwd), with_diff=job.with_diff)
+        if job.explain:
+            from migrate.explain import explain_outcome
+
+            explanation = explain_outcome(outcome, Path(job.cwd))
     except Exception as error:  # noqa: BLE001 - one project's bug must not stop the others
         return _not_migrated(driver, ERROR, _internal_error(error), Location(path))
-    return Found(driver, entry, outcome.changes if job.keep_changes and outcome.status == PENDING else ())
+    changes = outcome.changes if job.keep_changes and outcome.status == PENDING else ()
+    return Found(driver, entry, changes, root=outcome.root, explanation=explanation)
 
 
 def _not_migrated(path: str, status: str, message: str, location=None) -> Found:
@@ -205,37 +222,17 @@ def _not_migrated(path: str, status: str, message: str, location=None) -> Found:
 
     job = _job
     assert job is not None
-    return Found(path, project_entry(Outcome(Path(path), status, message, location), Path(job.cwd)))
+    outcome = Outcome(Path(path), status, message, location)
+    explanation = None
+    if job.explain:
+        from migrate.explain import explain_outcome
+
+        explanation = explain_outcome(outcome, Path(job.cwd))
+    return Found(path, project_entry(outcome, Path(job.cwd)), explanation=explanation)
 
 
 def _internal_error(error: Exception) -> str:
     return f"internal error: {type(error).__name__}: {error}"
-
-
-def _checked_targets(outcome, job: Job, root: int | None):
-    """Refuse a migration that would change a file outside its root, or replace a symlink with a file.
-
-    Writing replaces a file by renaming a new one over it: a symlink would
-    become a file, and what it points to would not change (nor would a patch
-    for the link apply: git keeps a link as the text of its target).
-    """
-    from migrate.change import display_path
-    from migrate.errors import Location
-    from migrate.migration import REFUSED, Outcome
-
-    for change in outcome.changes:
-        path = os.path.abspath(change.path)
-        link = os.path.islink(path)
-        real = os.path.realpath(path) if link else real_path(path)
-        if root is not None and not inside(real, job.real_roots[root]):
-            shown_root = job.roots[root]
-            reason = f"it would change {real}, which lies outside {shown_root}" + (" (through a symlink)" if inside(path, shown_root) else "")
-            return Outcome(outcome.driver, REFUSED, reason, Location(Path(path)))
-        if link:
-            target = display_path(Path(real), Path(job.cwd))
-            reason = f"it is a symlink to {target}: the migration would replace the link, not change {target}; have the driver name the file itself"
-            return Outcome(outcome.driver, REFUSED, reason, Location(Path(path)))
-    return outcome
 
 
 _real_directories: dict[str, str] = {}
@@ -271,8 +268,11 @@ def _detect(place: Place, read_ahead: dict | None = None) -> list[str]:
 def _drivers_of(place: Place, real_root: str, read_ahead: dict | None = None) -> list[str]:
     """The drivers among the files of ``place`` but those git ignores and links out of the root."""
     from migrate.discover import drivers_among
+    from migrate.read.boundary import confined_to, directory_root
 
-    drivers = drivers_among(Path(place.directory), place.names, read_ahead)
+    # Finding the drivers reads them, and the scripts they run: only inside the root their migration will have.
+    with confined_to(directory_root(place.directory, real_root)):
+        drivers = drivers_among(Path(place.directory), place.names, read_ahead)
     kept: list[str] = []
     for driver in drivers:
         path = str(driver)
@@ -364,6 +364,12 @@ class BatchResult:
     """Report entries in walk order (see :func:`migrate.report.project_entry`)."""
     changes: list[tuple]
     """Per entry, the file changes to write (empty unless the job keeps them)."""
+    roots: list[str | None] = field(default_factory=list)
+    """Per entry, its project root: every change must stay in it."""
+    explanations: list[dict | None] = field(default_factory=list)
+    """Per entry, with ``explain``: what was traced."""
+    settled: list = field(default_factory=list)
+    """What the run did about journals interrupted writes had left (:class:`migrate.journal.Settled`; only a run that writes settles them)."""
 
 
 def default_jobs() -> int:
@@ -383,12 +389,16 @@ def run(
     jobs: int | None = None,
     progress: Progress | None = None,
     task: Callable[[list[Place]], list[tuple[int, list[Found]]]] = scan,
+    explain: bool = False,
+    settle_journals: bool = False,
 ) -> BatchResult:
-    """Find every project under ``paths`` and migrate each without writing.
+    """Find every project under ``paths`` and plan each without writing.
 
     A path that is a file is a driver by itself; a directory is walked.
     Results come in the order of ``paths``, each root's in walk order, and a
-    driver reached twice is reported once.
+    driver reached twice is reported once.  With ``settle_journals`` (a run
+    that will write), the journals interrupted writes left are settled first,
+    each before any project of its root is planned (see :mod:`migrate.journal`).
     """
     cwd = os.getcwd()
     progress = progress or Progress()
@@ -398,14 +408,27 @@ def run(
     for path in paths:
         absolute = os.path.abspath(path)
         (roots if os.path.isdir(absolute) else files).append(absolute)
-    _set_job(Job(tuple(roots), tuple(os.path.realpath(r) for r in roots), keep_legacy, target_rule, keep_changes, with_diff, cwd))
+    real_roots = tuple(os.path.realpath(r) for r in roots)
+    _set_job(Job(tuple(roots), real_roots, keep_legacy, target_rule, keep_changes, with_diff, cwd, explain))
+    settled: list = []
+    on_root = None
+    if settle_journals:
+        from migrate.journal import SettlesOnce
+
+        journals = SettlesOnce(settled)
+        for path in files:
+            if named_file_problem(path) is None:
+                journals.settle_project_of(path, None)
+        for root in roots:
+            journals.settle_project_of(os.path.join(root, "."), root)
+        on_root = journals.settle_root
 
     by_file = {path: _named_file(path) for path in files}
     root_of_place: dict[int, int] = {}
     tally = _Tally()
 
     def places() -> Iterator[Place]:
-        for place in _places(roots, tally):
+        for place in _places(roots, tally, on_root):
             root_of_place[place.index] = place.root
             yield place
 
@@ -430,7 +453,9 @@ def run(
         if key not in seen:
             seen.add(key)
             unique.append(found)
-    return BatchResult([f.entry for f in unique], [f.changes for f in unique])
+    return BatchResult(
+        [f.entry for f in unique], [f.changes for f in unique], [f.root for f in unique], [f.explanation for f in unique], settled
+    )
 
 
 def named_file_problem(path: str) -> str | None:
@@ -666,74 +691,3 @@ def _warm_up() -> None:
     import migrate.trace.runs  # noqa: F401
 
     migrate.read.shell._parser()  # noqa: SLF001 - building the tree-sitter parser once, before the fork
-
-
-# -- writing ---------------------------------------------------------------------------
-
-
-def claim_files(entries: list[dict], changes: list[tuple], cwd: Path) -> None:
-    """Refuse, in place, every pending project that would change a file an earlier one changes.
-
-    Two patches to one file would not apply one after the other, and two
-    writers would race.
-    """
-    from migrate.migration import PENDING, REFUSED
-
-    owners: dict[str, str] = {}
-    for index, entry in enumerate(entries):
-        if entry["status"] != PENDING:
-            continue
-        paths = [real_path(os.path.abspath(name)) for name in _entry_paths(entry, changes[index], cwd)]
-        clash = next((p for p in paths if p in owners), None)
-        if clash is not None:
-            shown = os.path.relpath(clash, cwd)
-            entries[index] = stopped(
-                entry, REFUSED, shown, f"{shown} is also changed by the migration of {owners[clash]}; migrate them one at a time"
-            )
-            changes[index] = ()
-            continue
-        for path in paths:
-            owners[path] = entry["driver"]
-
-
-def _entry_paths(entry: dict, changes: tuple, cwd: Path) -> list[str]:
-    if changes:
-        return [str(change.path) for change in changes]
-    return [os.path.join(cwd, name) for name in entry["changed_files"]]
-
-
-def write_all(entries: list[dict], changes: list[tuple], *, allow_dirty: bool) -> None:
-    """Write every pending project's changes (each project all or nothing), updating its entry."""
-    from migrate.change import check_clean, write_changes
-    from migrate.errors import MigrationStop
-    from migrate.migration import MIGRATED, PENDING
-
-    cwd = Path(os.getcwd())
-    for index, entry in enumerate(entries):
-        if entry["status"] != PENDING or not changes[index]:
-            continue
-        try:
-            if not allow_dirty:
-                check_clean(changes[index])
-            write_changes(changes[index])
-        except MigrationStop as stop:
-            entries[index] = stopped(entry, stop.kind, stop.location.render(cwd), stop.reason)
-            continue
-        entries[index] = {**entry, "status": MIGRATED}
-
-
-def stopped(entry: dict, status: str, location: str, reason: str) -> dict:
-    """The entry of a project that ends refused or in error after all."""
-    from migrate.migration import REFUSED
-
-    return {
-        **entry,
-        "status": status,
-        "message": reason,
-        "location": location,
-        "changed_files": [],
-        "stages": [],
-        "artifacts": [],
-        "diff": "",
-        "refusals": [{"location": location, "reason": reason}] if status == REFUSED else [],
-    }

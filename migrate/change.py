@@ -148,38 +148,108 @@ def check_clean(changes: Iterable[FileChange]) -> None:
             raise Refusal(Location(directory / name.rsplit("/", 1)[-1]), f"{what}; commit or stash it, or pass --allow-dirty")
 
 
-def write_changes(changes: Iterable[FileChange]) -> None:
-    """Write every change or none.
+def check_targets(changes: Iterable[FileChange], root: str, cwd: Path | None = None) -> None:
+    """Refuse a change to a file that leads out of the project root, or that is a symlink.
+
+    Writing replaces a file by renaming a new one over it: a symlink would
+    become a file, and what it points to would not change (nor would a patch
+    for the link apply: git keeps a link as the text of its target).
+    """
+    from migrate.read.boundary import outside_refusal, resolves_inside
+
+    for change in changes:
+        path = os.path.abspath(change.path)
+        if not resolves_inside(path, root):
+            raise outside_refusal(path, root, "the file to change " + display_path(Path(path), cwd or Path(os.getcwd())))
+        if os.path.islink(path):
+            target = display_path(Path(os.path.realpath(path)), cwd or Path(os.getcwd()))
+            reason = f"it is a symlink to {target}: the migration would replace the link, not change {target}; have the driver name the file itself"
+            raise Refusal(Location(Path(path)), reason)
+
+
+def apply_changes(changes: Iterable[FileChange], root: str, *, allow_dirty: bool, driver: Path | None = None) -> None:
+    """The one way dmigrate changes files: check every target, then cleanliness, then write all or nothing under a journal."""
+    changes = [c for c in changes if c.before != c.after]
+    check_targets(changes, root)
+    if not allow_dirty:
+        check_clean(changes)
+    write_changes(changes, root, driver=driver)
+
+
+def write_changes(changes: Iterable[FileChange], root: str | None = None, *, driver: Path | None = None) -> None:
+    """Write every change or none, recoverably (:mod:`migrate.journal`).
 
     Each file must still hold the text the migration was made from. New
-    texts go to temporary files first. Only then are the files changed, with
-    Ctrl-C and termination held off until the last one is done, and every file
-    kept aside until then so that a failure puts each one back as it was.
-    A file keeps its mode.
+    texts go to temporary files first, and every file that is there gets a
+    second name that keeps its old text; the journal names them all. Only
+    then are the files changed. Ctrl-C and termination are held off until
+    the last one is done, so that a failure puts each one back as it was,
+    and a kill (which cannot be held off) leaves a journal that the next run
+    settles. A file keeps its mode.
     """
+    from migrate import journal
+
     changes = [c for c in changes if c.before != c.after]
+    if not changes:
+        return
     for change in changes:
         _check_unchanged(change)
-    staged: list[tuple[str, Path]] = []
-    try:
-        for change in changes:
-            if change.after is not None:
-                staged.append((_stage(change), Path(change.path)))
-    except OSError as error:
-        for temporary, _ in staged:
-            _unlink_quietly(temporary)
-        raise InputError(Location(Path(error.filename or ".")), f"cannot write: {error.strerror}") from None
-    doomed = [Path(change.path) for change in changes if change.after is None]
+    if root is None:
+        from migrate.read.boundary import project_root
+
+        root = project_root(Path(changes[0].path))
+    entries = [
+        journal.Entry(
+            target=os.path.abspath(change.path),
+            new=_temporary_name(Path(change.path)) if change.after is not None else None,
+            old=_aside_name(Path(change.path)) if change.before is not None else None,
+            before=journal.digest(_encoded(change.before)),
+            after=journal.digest(_encoded(change.after)),
+        )
+        for change in changes
+    ]
+    record = journal.Journal(journal.journal_directory(root), str(driver or changes[0].path), entries)
     with _interruptions_held():
-        _commit(staged, doomed)
+        try:
+            record.write(journal.STAGING)
+        except OSError as error:
+            record.remove()
+            raise InputError(Location(Path(error.filename or record.path)), f"cannot write the journal: {error.strerror}") from None
+        journal.reached("journal")
+        try:
+            for change, entry in zip(changes, entries):
+                if entry.new is not None:
+                    _stage(change, entry.new)
+                if entry.old is not None:
+                    _keep_aside(Path(change.path), entry.old)
+            journal.reached("staged")
+            record.write(journal.COMMITTING)
+        except BaseException as error:
+            for entry in entries:
+                _unlink_quietly(entry.new)
+                _unlink_quietly(entry.old)
+            record.remove()
+            if isinstance(error, OSError):
+                raise InputError(Location(Path(error.filename or ".")), f"cannot write: {error.strerror}") from None
+            raise
+        journal.reached("committing")
+        _commit(entries, record)
 
 
-def _stage(change: FileChange) -> str:
-    """A temporary file beside the target that holds the new text, with the target's mode and owner."""
-    import tempfile
+def _encoded(text: str | None) -> bytes | None:
+    return None if text is None else text.encode("utf-8", "surrogateescape")
 
+
+def _temporary_name(target: Path) -> str:
+    import secrets
+
+    return str(target.parent / f".{target.name}.{secrets.token_hex(4)}.dmigrate")
+
+
+def _stage(change: FileChange, temporary: str) -> None:
+    """The temporary file ``temporary`` beside the target holds the new text, with the target's mode and owner."""
     target = Path(change.path)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".dmigrate", dir=target.parent)
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
             handle.write(change.after or "")
@@ -192,52 +262,56 @@ def _stage(change: FileChange) -> str:
     except OSError:
         _unlink_quietly(temporary)
         raise
-    return temporary
 
 
-def _commit(staged: list[tuple[str, Path]], doomed: list[Path]) -> None:
-    """Delete ``doomed`` and put each staged text in place; on any failure undo all of it."""
-    done: list[tuple[Path, str | None]] = []  # each changed target, and where its old file waits
+def _commit(entries, record) -> None:
+    """Put each staged text in place and delete what goes; on any failure undo all of it."""
+    from migrate import journal
+
+    done = []
     try:
-        for target in doomed:
-            aside = _aside_name(target)
-            os.replace(target, aside)
-            done.append((target, aside))
-        for temporary, target in staged:
-            kept = _keep_aside(target)
-            try:
-                os.replace(temporary, target)
-            except OSError:
-                if kept is not None:
-                    _unlink_quietly(kept)
-                raise
-            done.append((target, kept))
+        for number, entry in enumerate(entries, start=1):
+            if entry.new is not None:
+                os.replace(entry.new, entry.target)
+            else:
+                os.unlink(entry.target)
+            done.append(entry)
+            journal.reached(f"renamed {number}")
     except OSError as error:
-        for temporary, _ in staged:
-            _unlink_quietly(temporary)
+        for entry in entries:
+            if entry not in done:
+                _unlink_quietly(entry.new)
         stranded = _undo(done)
         message = f"cannot write: {error.strerror}; nothing was changed"
         if stranded:
             message = f"cannot write: {error.strerror}; could not put back " + ", ".join(stranded)
+        else:
+            for entry in entries:
+                _unlink_quietly(entry.old)
+            record.remove()
         raise InputError(Location(Path(error.filename or ".")), message) from None
-    for _, aside in done:
-        if aside is not None:
-            _unlink_quietly(aside)
+    try:
+        record.write(journal.COMMITTED)
+    except OSError:
+        pass  # every file is in place; the next run finishes what little is left
+    journal.reached("committed")
+    for entry in entries:
+        _unlink_quietly(entry.old)
+    record.remove()
+    journal.reached("done")
 
 
-def _keep_aside(target: Path) -> str | None:
-    """A second name for the file about to be replaced (None when there is none), so that it can come back."""
-    aside = _aside_name(target)
+def _keep_aside(target: Path, aside: str) -> None:
+    """A second name for the file about to be changed, so that it can come back."""
     try:
         os.link(target, aside)
-    except FileNotFoundError:
-        return None
-    except OSError:  # a file system without hard links: a copy does, though it is a new file
+    except OSError as error:  # a file system without hard links: a copy does, though it is a new file
+        if isinstance(error, FileNotFoundError):
+            raise
         import shutil
 
         shutil.copy2(target, aside)
         _keep_mode_and_owner(aside, os.stat(target))
-    return aside
 
 
 def _aside_name(target: Path) -> str:
@@ -246,17 +320,17 @@ def _aside_name(target: Path) -> str:
     return str(target.parent / f".{target.name}.{secrets.token_hex(4)}.dmigrate-old")
 
 
-def _undo(done: list[tuple[Path, str | None]]) -> list[str]:
+def _undo(done) -> list[str]:
     """Put back every changed file, newest first; the ones that could not be put back, with where they wait."""
     stranded = []
-    for target, aside in reversed(done):
+    for entry in reversed(done):
         try:
-            if aside is None:
-                os.unlink(target)
+            if entry.old is None:
+                os.unlink(entry.target)
             else:
-                os.replace(aside, target)
+                os.replace(entry.old, entry.target)
         except OSError:
-            stranded.append(f"{target} (its old text is in {aside})" if aside else str(target))
+            stranded.append(f"{entry.target} (its old text is in {entry.old})" if entry.old else entry.target)
     return stranded
 
 
@@ -300,7 +374,9 @@ def _check_unchanged(change: FileChange) -> None:
         raise Refusal(Location(Path(change.path)), "changed since dmigrate read it; run dmigrate again")
 
 
-def _unlink_quietly(path: str) -> None:
+def _unlink_quietly(path: str | None) -> None:
+    if path is None:
+        return
     try:
         os.unlink(path)
     except OSError:

@@ -141,35 +141,44 @@ def run(args: Invocation) -> int:
         return _usage_error("--dry-run and --check cannot be used together")
     if args.verify or args.keep_images:
         return _verify(args)
-    if args.explain:
-        if args.dry_run or args.check or args.output_format == "sarif":
-            return _usage_error("--explain changes nothing; it takes --format text or json only")
-        from migrate.explain import exit_code, explain_paths, render_explanations
-
-        explanations = explain_paths(args.paths, target_rule=args.target_rule)
-        _show(render_explanations, explanations, args.output_format)
-        return exit_code(explanations)
+    if args.explain and (args.dry_run or args.check or args.output_format == "sarif"):
+        return _usage_error("--explain changes nothing; it takes --format text or json only")
 
     from migrate import batch
     from migrate.progress import progress_for
     from migrate.report import exit_code_of, render_entries
+    from migrate.writes import claim_files, write_all
 
-    write = not (args.dry_run or args.check)
+    # The same run for every mode: each project planned, then the plans checked against each other, and only then written or shown.
+    write = not (args.dry_run or args.check or args.explain)
     with progress_for(sys.stderr, quiet=args.quiet) as progress:
         result = batch.run(
             args.paths,
             keep_legacy=args.keep_legacy,
             target_rule=args.target_rule,
             keep_changes=write,
-            with_diff=args.dry_run or args.output_format != "text",
+            with_diff=args.dry_run or args.output_format != "text" and not args.explain,
             jobs=args.jobs,
             progress=progress,
+            explain=args.explain,
+            settle_journals=write,
         )
-    batch.claim_files(result.entries, result.changes, Path(os.getcwd()))
+    for settled in result.settled:
+        print(f"dmigrate: {settled.message}", file=sys.stderr)
+    # A journal that could not be settled stays for the user to look at: the run did not finish what it found.
+    stuck = any(settled.done == "stuck" for settled in result.settled)
+    claim_files(result.entries, result.changes, Path(os.getcwd()))
+    if args.explain:
+        from migrate.explain import exit_code, render_explanations, with_claims
+
+        explanations = with_claims(result.entries, result.explanations)
+        _show(render_explanations, explanations, args.output_format)
+        return exit_code(explanations)
     if write:
-        batch.write_all(result.entries, result.changes, allow_dirty=args.allow_dirty)
+        write_all(result.entries, result.changes, result.roots, allow_dirty=args.allow_dirty)
     _show(render_entries, result.entries, args.output_format, dry_run=args.dry_run, quiet=args.quiet)
-    return exit_code_of([entry["status"] for entry in result.entries], check=args.check)
+    code = exit_code_of([entry["status"] for entry in result.entries], check=args.check)
+    return EXIT_REFUSED if stuck else code
 
 
 def _verify(args: Invocation) -> int:

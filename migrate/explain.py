@@ -4,12 +4,15 @@ For each driver: every build (Dockerfile, context, tags, build args), every
 container, every artifact from its container path to the host path and the
 instruction that reads it, and the stage graph of the merged Dockerfile.
 A refused project shows what was traced up to the refusal, and the refusal.
+
+Nothing here decides: an explanation renders the :class:`~migrate.migration.Outcome`
+the one pipeline made (the same run as ``--dry-run``, see ``cli.run``), and
+:func:`with_claims` applies the run's refusal of projects that change one file.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,20 +23,15 @@ from migrate.migration import ERROR, NOTHING, REFUSED
 MIGRATION = "migration"
 
 
-def explain_paths(paths: list[Path], *, target_rule: str | None = None) -> list[dict]:
-    """The explanation of every project under ``paths``."""
-    from migrate.batch import NO_DRIVER, find_drivers
-
-    cwd = Path(os.getcwd())
-    explanations = []
-    for path, problem in find_drivers(paths):
-        if problem == NO_DRIVER:
-            explanations.append(_explanation(display_path(path, cwd), NOTHING, reason=problem))
-        elif problem is not None:
-            explanations.append(_explanation(display_path(path, cwd), ERROR, error=problem))
-        else:
-            explanations.append(explain_driver(path, cwd, target_rule=target_rule))
-    return explanations
+def with_claims(entries: list[dict], explanations: list) -> list[dict]:
+    """The explanations, each refused where the run refused its project after planning (two projects that change one file)."""
+    out = []
+    for entry, explanation in zip(entries, explanations):
+        explanation = dict(explanation)
+        if entry["status"] == REFUSED and explanation["result"] != REFUSED:
+            explanation.update(result=REFUSED, refusal=f"{entry['location']}: {entry['message']}", stages=[], reason=None)
+        out.append(explanation)
+    return out
 
 
 def exit_code(explanations: list[dict]) -> int:
@@ -70,45 +68,35 @@ def _explanation(driver: str, result: str, **details) -> dict:
 
 
 def explain_driver(driver: Path, cwd: Path, *, target_rule: str | None = None) -> dict:
-    """What dmigrate traced for ``driver``, as a JSON-ready dict."""
-    from migrate.emit import emit
-    from migrate.errors import MigrationStop, Refusal
-    from migrate.plan import Plan
-    from migrate.read.ops import Build
-    from migrate.read.project import read_project
-    from migrate.trace.assemble import Assembler, notes_once
-    from migrate.trace.flow import FlowTracer
+    """What the pipeline made of ``driver`` (without writing), as a JSON-ready dict."""
+    from migrate.migration import Options, migrate_driver
 
-    shown = display_path(driver, cwd)
-    try:
-        reading = read_project(driver, target_rule)
-    except MigrationStop as stop:
-        return _explanation(shown, ERROR, error=stop.render(cwd))
-    except RecursionError:
-        return _explanation(shown, ERROR, error=f"{shown}: the driver nests too deeply to read")
-    tracer = FlowTracer(reading)
-    refusal: Refusal | None = None
-    result = None
-    merged_text: str | None = None
-    try:
-        flow = tracer.run()
-        result = Assembler(flow).assemble()
-        if isinstance(result, Plan):
-            # The migration itself may still refuse while writing the files; and when it changes nothing, there is nothing to do.
-            changes = [change for change in emit(result) if change.before != change.after]
-            merged_text = next((c.after for c in changes if c.path == result.merged_dockerfile), None)
-            if not changes:
-                result = None
-    except Refusal as stop:
-        refusal = stop
-    except RecursionError:
-        return _explanation(shown, ERROR, kind=reading.driver.kind, error=f"{shown}: the driver nests too deeply to trace")
-    flow = tracer.flow
+    return explain_outcome(migrate_driver(driver, Options(write=False, target_rule=target_rule)), cwd)
+
+
+def explain_outcome(outcome, cwd: Path) -> dict:
+    """An :class:`~migrate.migration.Outcome` as an explanation: what was read and traced, and the result the pipeline came to."""
+    from migrate.migration import MIGRATED, PENDING
+    from migrate.read.ops import Build
+    from migrate.trace.assemble import notes_once
+
+    shown = display_path(outcome.driver, cwd)
+    reading, flow, plan = outcome.reading, outcome.flow, outcome.plan
+    where_stopped = outcome.location.render(cwd) if outcome.location is not None else None
+    if outcome.status == ERROR:
+        located = outcome.location is not None and (outcome.location.line is not None or outcome.location.file != outcome.driver)
+        error = f"{where_stopped}: {outcome.message}" if located else outcome.message
+        return _explanation(shown, ERROR, kind=reading.driver.kind if reading else None, error=error)
+    if reading is None:
+        if outcome.status == REFUSED:
+            return _explanation(shown, REFUSED, refusal=f"{where_stopped}: {outcome.message}" if where_stopped else outcome.message)
+        return _explanation(shown, NOTHING, reason=outcome.message)
 
     def where(site) -> str:
         return f"{display_path(site.file, cwd)}:{site.line}"
 
-    traced = {id(image.build): image for image in flow.images}
+    images = flow.images if flow is not None else []
+    traced = {id(image.build): image for image in images}
     builds = []
     for operation in reading.driver.operations:
         if not isinstance(operation, Build):
@@ -127,7 +115,7 @@ def explain_driver(driver: Path, cwd: Path, *, target_rule: str | None = None) -
             }
         )
     containers = []
-    for state in flow.containers:
+    for state in flow.containers if flow is not None else []:
         containers.append(
             {
                 "at": where(state.op.site),
@@ -139,7 +127,7 @@ def explain_driver(driver: Path, cwd: Path, *, target_rule: str | None = None) -
             }
         )
     artifacts = []
-    for extraction in flow.extractions:
+    for extraction in flow.extractions if flow is not None else []:
         artifacts.append(
             {
                 "container_path": extraction.source.path + ("/." if extraction.source.contents_only else ""),
@@ -163,17 +151,18 @@ def explain_driver(driver: Path, cwd: Path, *, target_rule: str | None = None) -
         builds=builds,
         containers=containers,
         artifacts=artifacts,
-        notes=list(notes_once(list(flow.decisions), reading)),
-        warnings=list(dict.fromkeys(flow.warnings)),
+        notes=list(notes_once(list(flow.decisions), reading)) if flow is not None else [],
+        warnings=list(dict.fromkeys(flow.warnings)) if flow is not None else [],
     )
-    if refusal is not None:
-        explanation.update(result=REFUSED, refusal=refusal.render(cwd))
-    elif isinstance(result, Plan):
+    if outcome.status == REFUSED:
+        explanation.update(result=REFUSED, refusal=f"{where_stopped}: {outcome.message}" if where_stopped else outcome.message)
+    elif outcome.status in (PENDING, MIGRATED) and plan is not None:
+        merged_text = next((c.after for c in outcome.changes if c.path == plan.merged_dockerfile), None)
         explanation.update(
-            result=MIGRATION, stages=_stage_graph(result, merged_text, cwd), notes=list(result.decisions), warnings=list(result.warnings)
+            result=MIGRATION, stages=_stage_graph(plan, merged_text, cwd), notes=list(plan.decisions), warnings=list(plan.warnings)
         )
     else:
-        explanation["reason"] = result.reason if result is not None else "the migration changes nothing"
+        explanation["reason"] = outcome.message
     return explanation
 
 

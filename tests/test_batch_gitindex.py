@@ -72,7 +72,7 @@ def test_a_split_index_is_left_to_git(repository):
     subprocess.run(["git", "-C", str(repository), "update-index", "--split-index"], check=True)
     gitindex._cache.clear()
     assert gitindex.tracked_files(str(repository)) is None
-    assert _git_files(str(repository)) == (os.path.realpath(repository), ls_files(repository))
+    assert _git_files(os.path.realpath(repository)) == ls_files(repository)
 
 
 def test_git_variables_leave_it_to_git(repository, monkeypatch):

@@ -154,14 +154,14 @@ def test_a_file_that_cannot_be_deleted_leaves_every_file_as_it_was(tmp_path, mon
     files = {name: tmp_path / name for name in ("build.sh", "Dockerfile.build", "Dockerfile.other")}
     for path in files.values():
         path.write_text(f"{path.name}\n")
-    real_replace = os.replace
+    real_unlink = os.unlink
 
-    def failing(source, destination):
-        if Path(source).name == "Dockerfile.other":
-            raise PermissionError(13, "Permission denied", str(source))
-        real_replace(source, destination)
+    def failing(path, *args, **kwargs):
+        if Path(path).name == "Dockerfile.other":
+            raise PermissionError(13, "Permission denied", str(path))
+        real_unlink(path, *args, **kwargs)
 
-    monkeypatch.setattr(os, "replace", failing)
+    monkeypatch.setattr(os, "unlink", failing)
     with pytest.raises(InputError, match="cannot write: Permission denied"):
         write_changes(
             [

@@ -246,7 +246,10 @@ CASES = [
     ),
     (
         "a build context outside the runtime build's",
-        {"build.sh": flow("docker create --name c app:build\ndocker cp c:/build/app app\ndocker rm c").replace("Dockerfile.build .", "Dockerfile.build ..")},
+        {
+            "build.sh": flow("docker create --name c app:build\ndocker cp c:/build/app web/app\ndocker rm c", "docker build -t app web"),
+            "web/Dockerfile": RUNTIME,
+        },
         "build.sh",
         2,
         "is not inside the runtime build's",

@@ -25,6 +25,10 @@ _HEREDOC_WORD = re.compile(r"\d*<<(-?)([^<]+)")
 """A word that starts a heredoc, as BuildKit matches each word of the line (quotes kept)."""
 _HEREDOC_KEYWORDS = {"RUN", "COPY", "ADD"}
 _FLAG_KEYWORDS = {"FROM", "COPY", "ADD", "RUN", "HEALTHCHECK"}
+INSTRUCTIONS = frozenset(
+    "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER ONBUILD RUN SHELL STOPSIGNAL USER VOLUME WORKDIR".split()
+)
+NOT_AN_INSTRUCTION = "not a Dockerfile instruction: a Dockerfile's lines start with one, such as FROM, RUN or COPY"
 
 
 @dataclass(frozen=True)
@@ -206,6 +210,9 @@ def _lines(text: str) -> list[str]:
 
 
 def read_dockerfile(path: Path) -> Dockerfile:
+    from migrate.read.boundary import check_readable
+
+    check_readable(path)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -267,7 +274,8 @@ def _read_items(lines: list[str], index: int, escape: str, path: Path) -> list[I
             rest = tail + " " + rest
         keyword = keyword.upper()
         if not keyword.isascii() or not keyword.isalpha() or not keyword.isupper():
-            raise InputError(Location(path, start + 1), f"not a Dockerfile instruction: {joined[:40]!r}")
+            # Not quoted: the file may be no Dockerfile at all (`-f secret.env`), and its line must not reach a report.
+            raise InputError(Location(path, start + 1), NOT_AN_INSTRUCTION)
         flags, arguments = _split_flags(rest.strip()) if keyword in _FLAG_KEYWORDS else ((), rest.strip())
         heredocs: list[Heredoc] = []
         if "<<" in arguments and _may_hold_heredocs(keyword, arguments):
@@ -390,7 +398,8 @@ def _group_stages(
     preamble = items[:preamble_end]
     for item in preamble:
         if isinstance(item, Instruction) and item.keyword != "ARG":
-            raise InputError(Location(path, item.line), f"{item.keyword} before the first FROM")
+            what = item.keyword if item.keyword in INSTRUCTIONS else "a line that is not a Dockerfile instruction"
+            raise InputError(Location(path, item.line), f"{what} before the first FROM")
     stages: list[Stage] = []
     for number, position in enumerate(from_positions):
         leading_start = _leading_trivia_start(items, position)

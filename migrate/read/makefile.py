@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 
 from migrate.read import read_source_text
+from migrate.read.boundary import active_root, may_read, outside_reason
 from migrate.errors import InputError, Location, MigrationStop, Refusal
 from migrate.read.ops import (
     UNKNOWN_MARK,
@@ -272,6 +273,8 @@ class _Parser:
         directory = self.makefile.variables["CURDIR"].value
         for name in scope.expand(names).split():
             path = Path(posixpath.normpath(posixpath.join(directory, name)))
+            if not _PLACEHOLDER.search(name) and not may_read(path):
+                raise Refusal(Location(self.path, number), outside_reason(path, active_root() or "", f"the included {name}"))
             if _PLACEHOLDER.search(name) or not path.is_file():
                 if not optional:
                     self.makefile.notes.append(f"{self.path.name}:{number}: did not read {name}, which is not there before make runs")
@@ -1215,6 +1218,8 @@ class _Runner:
         mentions = True
         for name in candidates:
             path = Path(posixpath.join(directory, name)) if name else None
+            if path is not None and not may_read(path):
+                break
             if path is not None and path.is_file():
                 try:
                     mentions = "docker" in path.read_text(encoding="utf-8", errors="replace")

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from migrate.read import file_mentions_docker, read_source_text
-from migrate.errors import InputError, Location
+from migrate.errors import InputError, Location, MigrationStop, Refusal
+from migrate.read.boundary import active_root, confined_to, outside_reason, outside_refusal, project_root, resolves_inside
 from migrate.read.dockerfile import Dockerfile, read_dockerfile
 from migrate.read.neighbours import files_naming
 from migrate.read.ops import Build, Container, Copy, DriverReading, HostCommand, Opaque, Site, Word, build_paths
@@ -36,7 +37,7 @@ class HostFacts:
     texts: Mapping[str, str]
     """Contents of the small files tracing reads: ``.dockerignore`` files, keyed by absolute path."""
     naming: Mapping[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
-    """For each Dockerfile a build names: the other files of the project that name it too (path, line)."""
+    """For each Dockerfile a build names: the other files of the project that name or build it too (path, line)."""
 
     def relative(self, path: str) -> str:
         prefix = self.root.rstrip("/") + "/"
@@ -149,15 +150,37 @@ def _driver_text(path: Path) -> str:
         raise InputError(Location(path), f"cannot read the driver: {error.strerror}") from None
 
 
-def read_project(driver_path: Path, target_rule: str | None = None) -> ProjectReading:
-    driver = _directory_dockerfiles(_unfollowed_scripts(read_driver(driver_path, target_rule)))
-    dockerfiles: dict[str, Dockerfile] = {}
-    for operation in driver.operations:
-        if isinstance(operation, Build):
-            _, dockerfile = build_paths(operation)
-            if dockerfile is not None and dockerfile not in dockerfiles and os.path.isfile(dockerfile):
-                dockerfiles[dockerfile] = read_dockerfile(Path(dockerfile))
-    return ProjectReading(driver, dockerfiles, _host_facts(driver, dockerfiles), classic_builder_setting(driver))
+def read_project(driver_path: Path, target_rule: str | None = None, root: str | None = None) -> ProjectReading:
+    """Everything the migration of ``driver_path`` needs, read only from inside its project root (:mod:`migrate.read.boundary`).
+
+    ``root`` is that root (a real path); by default the one :func:`~migrate.read.boundary.project_root` finds.
+    """
+    root = root or project_root(driver_path)
+    if not resolves_inside(driver_path, root):
+        raise outside_refusal(driver_path, root, f"the driver {driver_path.name} leads to a file that")
+    with confined_to(root):
+        driver = read_driver(driver_path, target_rule)
+        for part in driver.parts:
+            if not resolves_inside(part.path, root):
+                raise outside_refusal(part.path, root)
+        driver = _directory_dockerfiles(_unfollowed_scripts(driver, root))
+        dockerfiles: dict[str, Dockerfile] = {}
+        for operation in driver.operations:
+            if isinstance(operation, Build):
+                _check_build_inside(operation, root)
+                _, dockerfile = build_paths(operation)
+                if dockerfile is not None and dockerfile not in dockerfiles and os.path.isfile(dockerfile):
+                    dockerfiles[dockerfile] = read_dockerfile(Path(dockerfile))
+        return ProjectReading(driver, dockerfiles, _host_facts(driver, dockerfiles, root), classic_builder_setting(driver))
+
+
+def _check_build_inside(build: Build, root: str) -> None:
+    """A build whose Dockerfile or context leads out of the root is refused before anything there is read."""
+    context, dockerfile = build_paths(build)
+    for path, word, what in ((dockerfile, build.dockerfile, "the Dockerfile"), (context, build.context, "the build context")):
+        if path is not None and not resolves_inside(path, root):
+            shown = path if word is not None and word.key.startswith("/") else posixpath.relpath(path, build.cwd.key)
+            raise Refusal(Location(build.site.file, build.site.line), outside_reason(path, root, f"{what} {shown}"))
 
 
 _BUILDKIT_SETTING = re.compile(r"""\bDOCKER_BUILDKIT\b["']?\s*\]?\s*(?:::=|:=|\?=|\+=|=|:(?=[\s"'])|,)\s*(?P<value>[^\s;&|)#,}]*)""")
@@ -179,17 +202,31 @@ def classic_builder_setting(driver: DriverReading) -> tuple[Location, str] | Non
     return None
 
 
-def _unfollowed_scripts(driver: DriverReading) -> DriverReading:
+_SYSTEM_DIRECTORIES = ("/usr/", "/bin/", "/sbin/", "/lib/", "/lib64/")
+"""Where a program named by its path is the system's, as one found on PATH would be, and not some other project's script."""
+
+
+def _unfollowed_scripts(driver: DriverReading, root: str) -> DriverReading:
     """A host command that runs a script of the project that says docker hides docker steps: it is refused.
 
+    So is one that runs a program by a path outside the root (but the
+    system's own): dmigrate does not read it, so it cannot know what it does.
     (A Makefile's recipes follow the shell scripts they run; what is left here was not followed.)
     """
     operations = list(driver.operations)
     changed = False
     for index, operation in enumerate(operations):
         script = _script_of(operation)
-        if script is not None and file_mentions_docker(posixpath.join(operation.cwd.key, script.key)):
+        if script is None:
+            continue
+        path = posixpath.join(operation.cwd.key, script.key)
+        reason = None
+        if not resolves_inside(path, root):
+            if not os.path.realpath(path).startswith(_SYSTEM_DIRECTORIES):
+                reason = outside_reason(path, root, f"{script.key}, which {driver.path.name} runs,")
+        elif file_mentions_docker(path):
             reason = f"{script.key} runs docker, and dmigrate does not follow a script {driver.path.name} runs"
+        if reason is not None:
             operations[index] = Opaque(operation.site, reason, True)
             changed = True
     return replace(driver, operations=tuple(operations)) if changed else driver
@@ -220,9 +257,9 @@ def _script_of(operation) -> Word | None:
     return run[0] if run is not None else None
 
 
-def _host_facts(driver: DriverReading, dockerfiles: Mapping[str, Dockerfile]) -> HostFacts:
+def _host_facts(driver: DriverReading, dockerfiles: Mapping[str, Dockerfile], root: str) -> HostFacts:
     start = str(driver.start_dir)
-    root, tracked = _git_files(start)
+    tracked = _git_files(root)
     mentioned: set[str] = set()
     texts: dict[str, str] = {}
     for operation in driver.operations:
@@ -247,8 +284,41 @@ def _host_facts(driver: DriverReading, dockerfiles: Mapping[str, Dockerfile]) ->
             present[path] = kind
     flow_files = {str(reading.path) for reading in (driver, *driver.parts)}
     directories = [start, root, *(posixpath.dirname(path) for path in dockerfiles)]
-    naming = files_naming(dockerfiles, directories, root, flow_files)
+    naming = files_naming(dockerfiles, directories, root, flow_files, _builds_of)
     return HostFacts(root, tracked, present, texts, naming)
+
+
+_builds_read: dict[tuple, list[tuple[str | None, str, int]] | None] = {}
+"""What :func:`_builds_of` found, by file as it is now: the projects of one directory (or a monorepo's root Makefile) share their neighbours."""
+
+
+def _builds_of(path: str) -> list[tuple[str | None, str, int]] | None:
+    """What another driver of the project builds: each build's Dockerfile (None: cannot be known), file and line; None when unreadable."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    key = (path, status.st_ino, status.st_mtime_ns, status.st_size, active_root())
+    if key in _builds_read:
+        return _builds_read[key]
+    try:
+        reading = read_driver(Path(path))
+    except (MigrationStop, RecursionError):
+        return None
+    builds = _builds_in(reading)
+    if not reading.parts:  # a reading that follows other files is only good while they stay the same too
+        _builds_read[key] = builds
+    return builds
+
+
+def _builds_in(reading: DriverReading) -> list[tuple[str | None, str, int]]:
+    builds = []
+    for operation in reading.operations:
+        if isinstance(operation, Build):
+            if operation.context.known and (operation.context.key == "-" or "://" in operation.context.key):
+                continue  # the context is no directory, so no Dockerfile of the project is its default
+            builds.append((build_paths(operation)[1], str(operation.site.file), operation.site.line))
+    return builds
 
 
 def _kind_now(path: str) -> str | None:
@@ -278,24 +348,18 @@ def _host_words(operation):
         yield operation.context
 
 
-def _git_files(start: str) -> tuple[str, frozenset[str] | None]:
+def _git_files(root: str) -> frozenset[str] | None:
+    """What git tracks in the work tree ``root``, relative to it; None outside git."""
     from migrate.read.gitindex import tracked_files
 
-    read = tracked_files(start)
+    read = tracked_files(root)
     if read is not None:
-        return read
+        return read[1] if os.path.realpath(read[0]) == root else None
     try:
-        top = subprocess.run(
-            ["git", "-C", start, "rev-parse", "--show-toplevel"],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
+        listing = subprocess.run(["git", "-C", root, "ls-files", "-z"], capture_output=True, check=False)
     except OSError:
-        return start, None
-    if top.returncode != 0:
-        return start, None
-    root = top.stdout.strip()
-    listing = subprocess.run(["git", "-C", root, "ls-files", "-z"], capture_output=True, check=False)
+        return None
     if listing.returncode != 0:
-        return root, None
+        return None
     names = listing.stdout.decode("utf-8", "surrogateescape").split("\0")
-    return root, frozenset(name for name in names if name)
+    return frozenset(name for name in names if name)

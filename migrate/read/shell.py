@@ -20,6 +20,7 @@ from functools import cached_property
 from pathlib import Path
 
 from migrate.read import file_mentions_docker, read_source_text
+from migrate.read.boundary import may_read
 from migrate.errors import InputError, Location, MigrationStop, Refusal
 from migrate.read.docker_cli import parse_docker_command, parse_gcloud_docker
 from migrate.read.front_ends import compose_is_harmless, gcloud_docker_arguments
@@ -233,7 +234,7 @@ def script_run_by(argv: Sequence[Word], cwd: Word) -> tuple[Path, tuple[Word, ..
         return None
     program, arguments = run
     script = Path(posixpath.normpath(posixpath.join(cwd.key, program.key)))
-    if not script.is_file() or not is_shell_script(script):
+    if not may_read(script) or not script.is_file() or not is_shell_script(script):
         return None
     return script, arguments
 
@@ -1050,6 +1051,8 @@ class _ShellReader:
         if not arguments or not arguments[0].known or not state.cwd.known:
             return None
         path = Path(resolve_host_path(state.cwd, arguments[0]).key)
+        if not may_read(path):
+            return None
         try:
             return path.read_text(encoding="utf-8", errors="replace")
         except OSError:

@@ -2,20 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from migrate.errors import Location, Refusal
 from migrate.plan import NothingToDo, Plan
 from migrate.read.project import ProjectReading
 from migrate.trace.assemble import Assembler
-from migrate.trace.flow import FlowTracer
+from migrate.trace.flow import Flow, FlowTracer
 
 
-def trace(reading: ProjectReading) -> Plan | NothingToDo:
-    result = Assembler(FlowTracer(reading).run()).assemble()
+def trace(reading: ProjectReading, on_flow: Callable[[Flow], None] | None = None) -> Plan | NothingToDo:
+    """The plan for ``reading``; ``on_flow`` gets the flow before it is traced, so that a caller sees how far it got."""
+    tracer = FlowTracer(reading)
+    if on_flow is not None:
+        on_flow(tracer.flow)
+    result = Assembler(tracer.run()).assemble()
     if isinstance(result, Plan):
         naming = reading.facts.naming
+        _check_no_other_builder(result, naming.get(str(result.merged_dockerfile), ()))
         named = tuple((path, Path(other), line) for path in result.deleted for other, line in naming.get(str(path), ()))
         if named or reading.classic_builder is not None:
             result = replace(result, deleted_named_by=named, classic_builder=reading.classic_builder)
     return result
+
+
+def _check_no_other_builder(plan: Plan, builders: tuple[tuple[str, int], ...]) -> None:
+    """The runtime Dockerfile becomes a multi-stage one that builds this driver's artifacts: any other build of it would change."""
+    if not builders:
+        return
+    other, line = builders[0]
+    name = plan.merged_dockerfile.name
+    more = len({path for path, _ in builders}) - 1
+    also = f" (as do {more} more files)" if more > 1 else " (as does 1 more file)" if more else ""
+    raise Refusal(
+        Location(Path(other), line),
+        f"this line builds (or names) {name}{also}, which migrating {plan.driver.path.name} rewrites into a multi-stage "
+        f"Dockerfile, so what it builds would change; dmigrate changes neither: give each build its own runtime Dockerfile first",
+    )
