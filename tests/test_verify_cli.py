@@ -15,26 +15,17 @@ import pytest
 from engine import flows
 from migrate import cli
 from migrate.verify import report as verify_report
+from migrate.verify import result as verify_result
 from migrate.verify import run as verify_run
 from migrate.verify.compare import Difference
 from migrate.verify.engine import DockerCommandFailed, Engine, EngineError
+from migrate.verify.leftovers import LeftImage, Leftovers, host_leftovers, tree_state
+from migrate.verify.project_copy import copy_project
 from migrate.verify.report import difference_table, verifications_json, write_verification
-from migrate.verify.run import (
-    DIFFERENT,
-    EQUIVALENT,
-    ERROR,
-    REFUSED,
-    FlowRun,
-    Leftovers,
-    LeftImage,
-    Verification,
-    copy_project,
-    driver_command,
-    host_leftovers,
-    normalize_ref,
-    tree_state,
-    verify_driver,
-)
+from migrate.verify.result import DIFFERENT, EQUIVALENT, ERROR, REFUSED, FlowRun, Verification
+from migrate.verify.run import verify_driver
+from migrate.verify.tag_guard import TagGuard
+from migrate.verify.touches import driver_command, normalize_ref
 from support import make_project
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -316,7 +307,7 @@ def test_exit_codes():
     assert _verification(status=EQUIVALENT, differences=()).exit_code == 0
     assert _verification().exit_code == 1
     assert _verification(status=REFUSED).exit_code == 2
-    assert verify_run.exit_code([_verification(status=EQUIVALENT), _verification(status=ERROR)]) == 2
+    assert verify_result.exit_code([_verification(status=EQUIVALENT), _verification(status=ERROR)]) == 2
 
 
 class FakeEngine:
@@ -348,7 +339,7 @@ USERS = {"app:latest": "sha256:" + "a" * 64, "app:build": "sha256:" + "b" * 64}
 
 def test_a_hold_that_fails_halfway_leaves_the_tags_it_did_not_hold_alone():
     engine = FakeEngine(USERS, failing=("tag sha256:bbb",))
-    guard = verify_run.TagGuard(engine, ["app:latest", "app:build"], "t")
+    guard = TagGuard(engine, ["app:latest", "app:build"], "t")
     with pytest.raises(EngineError):
         guard.hold()
     actions: list[str] = []
@@ -358,7 +349,7 @@ def test_a_hold_that_fails_halfway_leaves_the_tags_it_did_not_hold_alone():
 
 def test_a_tag_that_cannot_be_cleared_before_the_first_flow_does_not_stop_the_others_being_restored():
     engine = FakeEngine(USERS, failing=("image rm app:build",))
-    guard = verify_run.TagGuard(engine, ["app:latest", "app:build"], "t")
+    guard = TagGuard(engine, ["app:latest", "app:build"], "t")
     guard.hold()
     with pytest.raises(EngineError, match="could not remove the tag app:build"):
         guard.clear([], None)
@@ -371,7 +362,7 @@ def test_a_tag_that_cannot_be_cleared_before_the_first_flow_does_not_stop_the_ot
 
 def test_restore_puts_every_tag_back_after_a_flow_and_says_what_it_removed():
     engine = FakeEngine(USERS)
-    guard = verify_run.TagGuard(engine, ["app:latest", "app:build", "app:new"], "t")
+    guard = TagGuard(engine, ["app:latest", "app:build", "app:new"], "t")
     guard.hold()
     guard.clear([], None)
     engine.tags.update({"app:latest": "sha256:" + "1" * 64, "app:new": "sha256:" + "2" * 64})
@@ -389,7 +380,7 @@ def test_restore_puts_every_tag_back_after_a_flow_and_says_what_it_removed():
 
 def test_a_tag_the_first_flow_left_that_cannot_be_removed_stops_the_verification():
     engine = FakeEngine({})
-    guard = verify_run.TagGuard(engine, ["app:latest"], "t")
+    guard = TagGuard(engine, ["app:latest"], "t")
     guard.hold()
     engine.tags["app:latest"] = "sha256:" + "1" * 64
     engine.failing = ("image rm app:latest",)

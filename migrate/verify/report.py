@@ -11,7 +11,8 @@ from typing import TextIO
 
 from migrate.change import display_path
 from migrate.verify.compare import Difference
-from migrate.verify.run import DIFFERENT, EQUIVALENT, NOTHING, FlowRun, Leftovers, Verification
+from migrate.verify.leftovers import Leftovers
+from migrate.verify.result import DIFFERENT, EQUIVALENT, NOTHING, FlowRun, Verification
 
 CONFIG_FIELDS = "Cmd, Entrypoint, Env, WorkingDir, User, ExposedPorts, Labels, Volumes"
 TABLE_HEADER = ("path or field", "aspect", "legacy", "migrated")
