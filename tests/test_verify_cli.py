@@ -17,12 +17,15 @@ from migrate import cli
 from migrate.verify import report as verify_report
 from migrate.verify import result as verify_result
 from migrate.verify import run as verify_run
+from migrate.verify.build_cache import BuildSteps
 from migrate.verify.compare import Difference
 from migrate.verify.engine import DockerCommandFailed, Engine, EngineError
+from migrate.verify.flow_process import FlowSandbox
+from migrate.verify.interceptor import PULL_REASON
 from migrate.verify.leftovers import LeftImage, Leftovers, host_leftovers, tree_state
 from migrate.verify.project_copy import copy_project
 from migrate.verify.report import difference_table, verifications_json, write_verification
-from migrate.verify.result import DIFFERENT, EQUIVALENT, ERROR, REFUSED, FlowRun, Verification
+from migrate.verify.result import DIFFERENT, EQUIVALENT, ERROR, REFUSED, FlowRun, InterceptedCommand, Verification
 from migrate.verify.run import verify_driver
 from migrate.verify.tag_guard import TagGuard
 from migrate.verify.touches import driver_command, normalize_ref
@@ -125,7 +128,8 @@ def test_a_flow_sees_its_copy_as_pwd_not_the_working_tree(tmp_path):
     copy = tmp_path / "copy"
     copy.mkdir()
     (copy / "Makefile").write_text("all:\n\t@echo $(PWD)\n")
-    env = verify_run.flow_environment({**os.environ, "PWD": str(REPOSITORY), "OLDPWD": str(REPOSITORY)}, copy)
+    sandbox = FlowSandbox.make(tmp_path / "sandbox", os.environ, "/usr/bin/docker", "unix:///nonexistent.sock")
+    env = sandbox.environment({**os.environ, "PWD": str(REPOSITORY), "OLDPWD": str(REPOSITORY)}, copy)
     shown = subprocess.run(["make", "-s"], cwd=copy, env=env, capture_output=True, text=True, check=True).stdout
     assert shown == f"{copy}\n"
     assert "OLDPWD" not in env and env["DOCKER_BUILDKIT"] == "1"
@@ -206,7 +210,6 @@ _GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t.invalid", "GIT_COMM
     ("line", "message"),
     [
         ("docker tag dmt-verify-cli:latest dmt-verify-cli:$TAG", "only known when the driver runs"),
-        ("docker push dmt-verify-cli:latest", "publishes"),
     ],
 )
 def test_what_verify_cannot_guard_stops_it_before_anything_runs(tmp_path, line, message):
@@ -249,8 +252,16 @@ def _verification(**changes) -> Verification:
         engine_version="25.0.3",
         final_image="app:latest",
         migration="writes Dockerfile, build.sh; deletes Dockerfile.build",
-        legacy=FlowRun("legacy", ("/bin/sh", "build.sh"), 2.5, 0, "", "sha256:" + "1" * 64),
-        migrated=FlowRun("migrated", ("/bin/sh", "build.sh"), 1.0, 0, "", "sha256:" + "2" * 64),
+        legacy=FlowRun(
+            "legacy", ("/bin/sh", "build.sh"), 2.5, 0, "", "sha256:" + "1" * 64, steps=BuildSteps(7, 0), cache_records_before=0,
+            intercepted=(
+                InterceptedCommand(("docker", "push", "app:1"), "intercepted", "`docker push` publishes an image"),
+                InterceptedCommand(("docker", "build", "--pull", "-t", "app", "."), "changed", PULL_REASON, ("docker", "build", "-t", "app", ".")),
+            ),
+        ),  # fmt: skip
+        migrated=FlowRun(
+            "migrated", ("/bin/sh", "build.sh"), 1.0, 0, "", "sha256:" + "2" * 64, steps=BuildSteps(9, 7), cache_records_before=45, direct_requests=3
+        ),
         legacy_leftovers=Leftovers(images=(LeftImage("app:build", "sha256:" + "3" * 64, 2_500_000),), host_paths=("app",)),
         migrated_leftovers=Leftovers(),
         differences=(Difference("/usr/local/bin/app", "mode", "0755", "0644"),),
@@ -266,12 +277,45 @@ def test_the_report_shows_timings_leftovers_differences_and_cleanup():
     text = out.getvalue()
     assert err.getvalue() == ""
     assert "build.sh: different: 1 difference" in text
-    assert "legacy       2.50 s  /bin/sh build.sh" in text and "migrated     1.00 s" in text
+    assert "legacy       2.50 s  7 (0 cached)  /bin/sh build.sh" in text and "migrated     1.00 s  9 (7 cached)" in text
     assert "took 40% of the legacy flow's time" in text
+    assert "the legacy flow ran first, with an empty build cache; 0 of its 7 build steps came from the cache: cold for this flow" in text
+    assert (
+        "the migrated flow ran second, after the legacy flow's builds, with 45 records in the engine's build cache; "
+        "7 of its 9 build steps came from the cache: partly warm for this flow"
+    ) in text
+    assert "  - not run: docker push app:1: `docker push` publishes an image" in text
+    assert "  - changed: docker build --pull -t app .: ran `docker build -t app .`, since --pull asks" in text
+    assert "the migrated flow's docker commands" in text and "3 requests reached the engine without the `docker` on PATH" in text
     assert "build images        app:build (2.5 MB)" in text and "host artifacts      app" in text
     assert "the migrated flow leaves behind nothing but its final image" in text
     assert "/usr/local/bin/app  mode    0755    0644" in text
     assert "removed app:build" in text
+
+
+@pytest.mark.parametrize(
+    ("steps", "records", "said"),
+    [
+        (BuildSteps(4, 0), 0, "the legacy flow ran first, with an empty build cache; 0 of its 4 build steps came from the cache: cold for this flow"),
+        (BuildSteps(4, 1), 12, "the legacy flow ran first, with 12 records in the engine's build cache; 1 of its 4 build steps came from the cache: partly warm for this flow"),
+        (BuildSteps(1, 1), 1, "the legacy flow ran first, with 1 record in the engine's build cache; 1 of its 1 build step came from the cache: warm for this flow"),
+        (None, None, "the legacy flow ran first, with a build cache the engine did not report; its output shows no build steps to count"),
+    ],
+)  # fmt: skip
+def test_the_cache_sentence_says_what_was_measured(steps, records, said):
+    run = FlowRun("legacy", ("sh", "build.sh"), 1.0, 0, "", "sha256:1", steps=steps, cache_records_before=records)
+    assert verify_report.cache_sentence(run, None) == said
+
+
+def test_the_same_intercepted_commands_of_both_flows_are_listed_once():
+    pushed = (InterceptedCommand(("docker", "push", "app:1"), "intercepted", "`docker push` publishes an image"),)
+    legacy = FlowRun("legacy", ("sh", "build.sh"), 1.0, 0, "", "sha256:1", intercepted=pushed)
+    migrated = FlowRun("migrated", ("sh", "build.sh"), 1.0, 0, "", "sha256:2", intercepted=pushed)
+    assert verify_report.intercepted_text([legacy, migrated]) == (
+        "\nboth flows' docker commands that --verify did not run as written:\n  - not run: docker push app:1: `docker push` publishes an image\n"
+    )
+    assert verify_report.intercepted_text([legacy, FlowRun("migrated", ("sh",), 1.0, 0, "")]).startswith("\nthe legacy flow's docker commands")
+    assert verify_report.intercepted_text([FlowRun("legacy", ("sh",), 1.0, 0, "")]) == ""
 
 
 def test_the_difference_table_is_plain_aligned_text():
@@ -298,6 +342,11 @@ def test_json_report_carries_everything():
     found = verifications_json([_verification()], Path.cwd())["verifications"][0]
     assert found["status"] == DIFFERENT and found["exit_code"] == 1
     assert found["legacy"]["seconds"] == 2.5 and found["migrated"]["command"] == ["/bin/sh", "build.sh"]
+    assert found["legacy"]["build_steps"] == {"run": 7, "cached": 0} and found["migrated"]["build_cache_records_before"] == 45
+    assert found["legacy"]["intercepted"][1] == {
+        "command": ["docker", "build", "--pull", "-t", "app", "."], "action": "changed", "reason": PULL_REASON, "ran": ["docker", "build", "-t", "app", "."]
+    }
+    assert found["migrated"]["direct_engine_requests"] == 3 and found["legacy"]["output_tail"] is None
     assert found["legacy_leftovers"]["images"][0]["ref"] == "app:build"
     assert found["differences"] == [{"path_or_field": "/usr/local/bin/app", "aspect": "mode", "legacy": "0755", "migrated": "0644"}]
     json.dumps(found)

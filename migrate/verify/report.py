@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -83,6 +84,7 @@ def _write_details(verification: Verification, out: TextIO, *, quiet: bool) -> N
     if flows:
         print(file=out)
         out.write(timing_table(flows))
+    out.write(intercepted_text(flows))
     for label, leftovers in (("legacy", verification.legacy_leftovers), ("migrated", verification.migrated_leftovers)):
         if leftovers is not None:
             out.write(leftovers_text(label, leftovers))
@@ -97,15 +99,61 @@ def _write_cleanup(actions: Sequence[str], out: TextIO) -> None:
 
 
 def timing_table(flows: Sequence[FlowRun]) -> str:
-    rows = [("flow", "wall time", "command")]
+    rows = [("flow", "wall time", "build steps", "command")]
     for run in flows:
         failed = "" if run.returncode == 0 else f" (failed, status {run.returncode})"
-        rows.append((run.label, f"{run.seconds:.2f} s", run.command + failed))
+        steps = f"{run.steps.run} ({run.steps.cached} cached)" if run.steps else "-"
+        rows.append((run.label, f"{run.seconds:.2f} s", steps, run.command + failed))
     lines = _aligned(rows, right={1})
     if len(flows) == 2 and all(run.returncode == 0 for run in flows) and flows[0].seconds > 0:
         share = flows[1].seconds / flows[0].seconds
         lines.append(f"  the {flows[1].label} flow took {share:.0%} of the {flows[0].label} flow's time")
-        lines.append("  (they ran one after the other and share the engine's build cache)")
+    for position, run in enumerate(flows):
+        lines.append("  " + cache_sentence(run, flows[0] if position else None))
+    return "\n".join(lines) + "\n"
+
+
+def cache_sentence(run: FlowRun, earlier: FlowRun | None) -> str:
+    """Whether the build cache was warm for ``run``: what it held when the flow started, and the steps it served."""
+    if run.cache_records_before is None:
+        held = "with a build cache the engine did not report"
+    elif run.cache_records_before == 0:
+        held = "with an empty build cache"
+    else:
+        plural = "s" if run.cache_records_before != 1 else ""
+        held = f"with {run.cache_records_before} record{plural} in the engine's build cache"
+    order = f"second, after the {earlier.label} flow's builds," if earlier is not None else "first,"
+    if run.steps is None:
+        used = "its output shows no build steps to count"
+    else:
+        warmth = "cold" if run.steps.cached == 0 else "warm" if run.steps.cached == run.steps.run else "partly warm"
+        used = f"{run.steps.cached} of its {run.steps.run} build step{'s' if run.steps.run != 1 else ''} came from the cache: {warmth} for this flow"
+    return f"the {run.label} flow ran {order} {held}; {used}"
+
+
+def intercepted_text(flows: Sequence[FlowRun]) -> str:
+    """The flows' docker commands that did not run as written; once for both when they are the same."""
+    if len(flows) == 2 and (flows[0].intercepted, flows[0].direct_requests) == (flows[1].intercepted, flows[1].direct_requests):
+        return _intercepted_lines(flows[0], "both flows'")
+    return "".join(_intercepted_lines(run, f"the {run.label} flow's") for run in flows)
+
+
+def _intercepted_lines(run: FlowRun, whose: str) -> str:
+    if not run.intercepted and not run.direct_requests:
+        return ""
+    lines = [f"\n{whose} docker commands that --verify did not run as written:"]
+    for command in run.intercepted:
+        if command.action == "changed" and command.ran is not None:
+            lines.append(f"  - changed: {command.command}: ran `{shlex.join(command.ran)}`, since {command.reason}")
+        else:
+            verb = "not run" if command.action == "intercepted" else command.action
+            lines.append(f"  - {verb}: {command.command}: {command.reason}")
+    if run.direct_requests:
+        plural = "s" if run.direct_requests != 1 else ""
+        lines.append(
+            f"  - {run.direct_requests} request{plural} reached the engine without the `docker` on PATH "
+            "(the Docker SDK, or a client run by its path): forwarded, as none publishes"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -167,7 +215,20 @@ def _verification_json(verification: Verification, cwd: Path) -> dict:
     def flow(run: FlowRun | None) -> dict | None:
         if run is None:
             return None
-        return {"command": list(run.argv), "seconds": round(run.seconds, 3), "exit_status": run.returncode, "image_id": run.image_id}
+        return {
+            "command": list(run.argv),
+            "seconds": round(run.seconds, 3),
+            "exit_status": run.returncode,
+            "image_id": run.image_id,
+            "build_steps": None if run.steps is None else {"run": run.steps.run, "cached": run.steps.cached},
+            "build_cache_records_before": run.cache_records_before,
+            "intercepted": [
+                {"command": list(c.argv), "action": c.action, "reason": c.reason, "ran": None if c.ran is None else list(c.ran)}
+                for c in run.intercepted
+            ],
+            "direct_engine_requests": run.direct_requests,
+            "output_tail": run.output_tail() if run.failed else None,
+        }
 
     def left(leftovers: Leftovers | None) -> dict | None:
         if leftovers is None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from migrate.errors import Location
+from migrate.verify.build_cache import BuildSteps
 from migrate.verify.compare import Difference
 from migrate.verify.leftovers import Leftovers
 from migrate.verify.snapshot import ImageSnapshot
@@ -25,6 +26,21 @@ OUTPUT_TAIL_LINES = 40
 
 
 @dataclass(frozen=True)
+class InterceptedCommand:
+    """A docker command of a flow that did not run as written."""
+
+    argv: tuple[str, ...]
+    action: str
+    """``intercepted`` (not run), ``changed`` (run as ``ran``) or ``refused``."""
+    reason: str
+    ran: tuple[str, ...] | None = None
+
+    @property
+    def command(self) -> str:
+        return shlex.join(self.argv)
+
+
+@dataclass(frozen=True)
 class FlowRun:
     label: str
     argv: tuple[str, ...]
@@ -32,10 +48,21 @@ class FlowRun:
     returncode: int
     output: str = field(repr=False)
     image_id: str | None = None
+    intercepted: tuple[InterceptedCommand, ...] = ()
+    steps: BuildSteps | None = None
+    """The build steps its output shows, and how many the build cache served."""
+    cache_records_before: int | None = None
+    """The records in the engine's build cache when the flow started."""
+    direct_requests: int = 0
+    """Requests that reached the engine without the ``docker`` on PATH (the Docker SDK, a client run by its path)."""
 
     @property
     def command(self) -> str:
         return shlex.join(self.argv)
+
+    @property
+    def failed(self) -> bool:
+        return self.returncode != 0 or self.image_id is None
 
     def output_tail(self, lines: int = OUTPUT_TAIL_LINES) -> str:
         kept = self.output.rstrip("\n").splitlines()[-lines:]

@@ -14,6 +14,13 @@ at nothing, and what the flows built is removed unless asked to keep it as
 ``dmigrate-verify/NAME:legacy`` and ``:migrated``.  Every such step is
 reported.
 
+Each flow runs in a process group of its own, with the interceptor
+(:mod:`migrate.verify.interceptor`) as the ``docker`` first on PATH and the
+engine gate (:mod:`migrate.verify.engine_gate`) as its ``DOCKER_HOST``, so
+that nothing it does publishes, logs in or reaches a registry.  SIGINT,
+SIGTERM and SIGHUP stop the flow's whole group, put the tags back, remove
+the copies, and exit 128 plus the signal (:mod:`migrate.verify.interrupts`).
+
 Running the user's driver is what ``--verify`` is for, and only it does so.
 Expected failures come back as a :class:`Verification` with a status; this
 module never prints (progress goes to the ``progress`` callback).
@@ -24,11 +31,8 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import shlex
 import shutil
-import subprocess
 import tempfile
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -36,7 +40,10 @@ from pathlib import Path
 from migrate.errors import Location
 from migrate.verify.compare import compare
 from migrate.verify.engine import Engine, EngineError
-from migrate.verify.leftovers import LeftImage, Leftovers, container_ids, host_leftovers, image_size, new_containers, tree_state
+from migrate.verify.engine_gate import EngineGate, engine_socket
+from migrate.verify.flow import FlowRunner
+from migrate.verify.interrupts import Interrupted, interruptible, shielded
+from migrate.verify.leftovers import tree_state
 from migrate.verify.project_copy import ProjectCopy, copy_project, translate
 from migrate.verify.result import (
     DIFFERENT,
@@ -51,9 +58,8 @@ from migrate.verify.result import (
     VerifyStop,
     exit_code,
 )
-from migrate.verify.snapshot import snapshot_image
-from migrate.verify.tag_guard import VERIFY_REPOSITORY, TagGuard, short_id
-from migrate.verify.touches import DriverTouches, driver_command, driver_touches, normalize_ref
+from migrate.verify.tag_guard import TagGuard, short_id
+from migrate.verify.touches import driver_command, driver_touches, normalize_ref
 
 __all__ = [
     "DIFFERENT", "EQUIVALENT", "ERROR", "NOTHING", "REFUSED", "FlowRun", "Verification", "VerifyOptions",
@@ -94,13 +100,14 @@ def verify_paths(
     except EngineError as error:
         return [Verification(Path(path), ERROR, str(error)) for path in paths]
     found: list[Verification] = []
-    for driver, problem in find_drivers(paths):
-        if problem == NO_DRIVER:
-            found.append(Verification(Path(driver), NOTHING, problem))
-        elif problem is not None:
-            found.append(Verification(Path(driver), ERROR, problem, Location(Path(driver))))
-        else:
-            found.append(verify_driver(driver, options, engine=engine, environ=environ, progress=progress, engine_version=version))
+    with interruptible():
+        for driver, problem in find_drivers(paths):
+            if problem == NO_DRIVER:
+                found.append(Verification(Path(driver), NOTHING, problem))
+            elif problem is not None:
+                found.append(Verification(Path(driver), ERROR, problem, Location(Path(driver))))
+            else:
+                found.append(verify_driver(driver, options, engine=engine, environ=environ, progress=progress, engine_version=version))
     return found
 
 
@@ -125,10 +132,17 @@ def verify_driver(
         scratch = Path(tempfile.mkdtemp(prefix="dmigrate-verify-"))
     except OSError as error:
         return Verification(driver, ERROR, f"cannot make a temporary directory: {error.strerror}")
+    progress = progress or (lambda message: None)
     try:
-        verifier = _Verifier(driver, options, engine, environ, scratch, progress or (lambda message: None))
-        result = verifier.run()
-        return replace(result, engine=engine.describe(), engine_version=version)
+        with interruptible():
+            verifier = _Verifier(driver, options, engine, environ, scratch, progress)
+            result = verifier.run()
+            return replace(result, engine=engine.describe(), engine_version=version)
+    except Interrupted as interrupted:
+        shutil.rmtree(scratch, ignore_errors=True)
+        progress(f"removed the temporary copy {scratch}")
+        progress(f"stopped by {interrupted.name}")
+        raise
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -148,7 +162,6 @@ class _Verifier:
         self.progress = progress
         self.cleanup: list[str] = []
         self.kept: dict[str, tuple[str, str]] = {}
-        self.last_flow: str | None = None
 
     def run(self) -> Verification:
         try:
@@ -157,7 +170,7 @@ class _Verifier:
             return Verification(
                 self.driver, stop.status, stop.message, stop.location, cleanup=tuple(self.cleanup), kept_images=self._kept(), **stop.details
             )
-        except KeyboardInterrupt:
+        except (Interrupted, KeyboardInterrupt):
             for action in self.cleanup:
                 self.progress(action)
             raise
@@ -214,20 +227,27 @@ class _Verifier:
         details = {"migration": summary, "notes": notes, "final_image": touches.final_image}
 
         guard = TagGuard(self.engine, touches.tags, secrets.token_hex(4))
-        try:
-            guard.hold()
-            guard.clear(self.cleanup, None)
-            legacy, legacy_left, legacy_snapshot = self._flow(LEGACY, argv_legacy, legacy_driver.parent, legacy_copy.root, guard, touches, details)
-            details.update(legacy=legacy, legacy_leftovers=legacy_left)
-            guard.clear(self.cleanup, LEGACY)
-            migrated, migrated_left, migrated_snapshot = self._flow(
-                MIGRATED, argv_migrated, migrated_driver.parent, migrated_copy.root, guard, touches, details
-            )
-        except EngineError as error:
-            raise VerifyStop(ERROR, str(error), **details) from None
-        finally:
-            guard.restore(self.cleanup, self.last_flow)
-            self._report_kept_images()
+        with self._gate() as gate:
+            runner = FlowRunner(
+                self.engine, self.environ, self.scratch, gate, guard, touches,
+                timeout=self.options.flow_timeout, keep_images=self.options.keep_images, progress=self.progress, cleanup=self.cleanup,
+            )  # fmt: skip
+            self.kept = runner.kept
+            try:
+                with shielded():
+                    guard.hold()
+                    guard.clear(self.cleanup, None)
+                legacy, legacy_left, legacy_snapshot = runner.run(LEGACY, argv_legacy, legacy_driver.parent, legacy_copy.root, details)
+                details.update(legacy=legacy, legacy_leftovers=legacy_left)
+                with shielded():
+                    guard.clear(self.cleanup, LEGACY)
+                migrated, migrated_left, migrated_snapshot = runner.run(MIGRATED, argv_migrated, migrated_driver.parent, migrated_copy.root, details)
+            except EngineError as error:
+                raise VerifyStop(ERROR, str(error), **details) from None
+            finally:
+                with shielded():
+                    guard.restore(self.cleanup, runner.last_flow)
+                self._report_kept_images()
 
         self.progress("comparing the final images")
         differences = compare(legacy_snapshot, migrated_snapshot)
@@ -251,53 +271,10 @@ class _Verifier:
             migrated_snapshot=migrated_snapshot,
         )
 
-    def _flow(self, label: str, argv, cwd: Path, root: Path, guard: TagGuard, touches: DriverTouches, details: dict):
-        self.progress(f"running the {label} flow: {shlex.join(argv)}")
-        self.last_flow = label
-        files_before = tree_state(root)
-        containers_before = container_ids(self.engine)
-        started = time.perf_counter()
-        try:
-            done = subprocess.run(
-                argv, cwd=cwd, env=flow_environment(self.environ, cwd), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                timeout=self.options.flow_timeout,
-            )  # fmt: skip
-            returncode, output = done.returncode, done.stdout.decode("utf-8", "replace")
-        except subprocess.TimeoutExpired as expired:
-            returncode, output = -1, (expired.stdout or b"").decode("utf-8", "replace")
-            output += f"\n(stopped after {self.options.flow_timeout:g} s)"
-        except OSError as error:
-            raise VerifyStop(ERROR, f"cannot run the {label} flow `{shlex.join(argv)}`: {error.strerror}", **details) from None
-        seconds = time.perf_counter() - started
-        built = guard.present()
-        run = FlowRun(label, tuple(argv), seconds, returncode, output, built.get(touches.final_image))
-        containers = new_containers(self.engine, containers_before, built.values(), touches.container_names)
-        for container in containers:
-            removed = self.engine.run(["rm", "--force", "--volumes", container.container_id], check=False).returncode == 0
-            verb = "removed" if removed else "could not remove"
-            self.cleanup.append(f"{verb} container {container.name} ({container.state}), which the {label} flow left")
-        if run.image_id is not None and self.options.keep_images:
-            ref = self._kept_ref(touches, label)
-            self.engine.run(["tag", run.image_id, ref])
-            self.kept[label] = (ref, run.image_id)
-        if returncode != 0:
-            raise VerifyStop(
-                ERROR,
-                f"the {label} flow `{run.command}` failed with exit status {returncode}; its output ends with:\n{run.output_tail()}",
-                **{**details, label: run},
-            )
-        if run.image_id is None:
-            raise VerifyStop(ERROR, f"the {label} flow ran but did not tag {touches.final_image}", **{**details, label: run})
-        images = tuple(LeftImage(tag, image_id, image_size(self.engine, image_id)) for tag, image_id in built.items() if tag != touches.final_image)
-        leftovers = Leftovers(images, containers, host_leftovers(files_before, tree_state(root)))
-        self.progress(f"snapshotting the {label} image")
-        snapshot = snapshot_image(run.image_id, self.engine)
-        return run, leftovers, snapshot
-
-    def _kept_ref(self, touches: DriverTouches, label: str) -> str:
-        repository = touches.final_image.rsplit("@", 1)[0].rsplit(":", 1)[0].rsplit("/", 1)[-1]
-        name = re.sub(r"[^a-z0-9._-]+", "-", repository.lower()).strip("._-") or "image"
-        return f"{VERIFY_REPOSITORY}/{name}:{label}"
+    def _gate(self) -> EngineGate:
+        """The engine address of both flows, for what reaches the engine without the interceptor."""
+        upstream, reason = engine_socket(self.engine)
+        return EngineGate(self.scratch / "engine.sock", upstream, reason)
 
     def _report_kept_images(self) -> None:
         for label, (ref, image_id) in self.kept.items():
@@ -323,20 +300,6 @@ class _Verifier:
                     f"the driver names {root} itself; --verify runs drivers only in temporary copies",
                     Location(self.driver, number),
                 )
-
-
-def flow_environment(environ: Mapping[str, str], cwd: Path) -> dict[str, str]:
-    """The environment a flow runs in: the user's, but with ``PWD`` in the copy.
-
-    A shell sets ``PWD`` itself, but make's ``$(PWD)`` and Python's
-    ``os.environ["PWD"]`` take it as it comes: the directory dmigrate was
-    started in, which may be the working tree itself.
-    """
-    env = dict(environ)
-    env.setdefault("DOCKER_BUILDKIT", "1")
-    env["PWD"] = str(cwd)
-    env.pop("OLDPWD", None)
-    return env
 
 
 def migrate_copy(driver: Path, options: VerifyOptions, copy: ProjectCopy):

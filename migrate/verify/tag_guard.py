@@ -67,6 +67,14 @@ class TagGuard:
         Each tag is tried whatever happened to the others, so this never
         raises for one of them: what cannot be done is said instead.
         """
+        unrestored = self._restore_once(actions, made_by)
+        for tag, holding in self.held.items():
+            if tag not in unrestored:
+                self.engine.run(["image", "rm", holding], check=False)
+
+    def _restore_once(self, actions: list[str], made_by: str | None) -> set[str]:
+        """Remove what the flows tagged, put the user's images back; the tags that could not be put back."""
+        unrestored: set[str] = set()
         for tag, original in self.before.items():
             try:
                 self._remove_built(tag, original, actions, made_by)
@@ -74,9 +82,12 @@ class TagGuard:
                 actions.append(self._not_restored(tag, error))
         for tag, original in self.before.items():
             try:
-                self._put_back(tag, original, actions)
+                if not self._put_back(tag, original, actions):
+                    unrestored.add(tag)
             except EngineError as error:
                 actions.append(self._not_restored(tag, error))
+                unrestored.add(tag)
+        return unrestored
 
     def _not_restored(self, tag: str, error: EngineError) -> str:
         kept = f" (your image is kept as {self.held[tag]})" if tag in self.held else ""
@@ -87,18 +98,17 @@ class TagGuard:
         if current is not None and current != original:
             actions.append(self._untagged(tag, current, made_by, self._untag(tag)))
 
-    def _put_back(self, tag: str, original: str | None, actions: list[str]) -> None:
-        if original is None:
-            return
-        if self.image_id(tag) != original:
-            done = self.engine.run(["tag", self.held[tag], tag], check=False)
-            if done.returncode == 0:
-                actions.append(f"restored {tag} to your image {short_id(original)}")
-            else:
-                reason = first_line(done.stderr.decode(errors="replace"))
-                actions.append(f"could not restore {tag} to your image {short_id(original)} (kept as {self.held[tag]}): {reason}")
-                return
-        self.engine.run(["image", "rm", self.held[tag]], check=False)
+    def _put_back(self, tag: str, original: str | None, actions: list[str]) -> bool:
+        """Whether ``tag`` names the user's image again (or nothing, as before)."""
+        if original is None or self.image_id(tag) == original:
+            return True
+        done = self.engine.run(["tag", self.held[tag], tag], check=False)
+        if done.returncode == 0:
+            actions.append(f"restored {tag} to your image {short_id(original)}")
+            return True
+        reason = first_line(done.stderr.decode(errors="replace"))
+        actions.append(f"could not restore {tag} to your image {short_id(original)} (kept as {self.held[tag]}): {reason}")
+        return False
 
     def _untag(self, tag: str) -> str | None:
         """Remove ``tag``; why it failed, or None."""
