@@ -185,6 +185,7 @@ SETTINGS = Settings(log="/dev/null", client="/usr/bin/docker", gate="unix:///tmp
         ({"DOCKER_HOST": "tcp://other:2375"}, "DOCKER_HOST=tcp://other:2375"),
         ({"DOCKER_HOST": "unix:///tmp/gate.sock", "DOCKER_CONTEXT": "remote"}, "DOCKER_CONTEXT=remote"),
         ({"DOCKER_HOST": "unix:///tmp/gate.sock", "DOCKER_CONFIG": "/tmp/c"}, None),
+        ({"DOCKER_HOST": "unix:///tmp/gate.sock", "DOCKER_CONTEXT": ""}, None),
     ],
 )
 def test_a_driver_that_points_docker_elsewhere_is_refused(environ, problem):

@@ -448,8 +448,9 @@ def environment_problem(environ: dict[str, str], settings: Settings) -> str | No
     host = environ.get("DOCKER_HOST")
     if host and host != settings.gate and host != settings.docker_host:
         return f"the driver sets DOCKER_HOST={host}, another engine than the one --verify guards"
-    if environ.get("DOCKER_CONTEXT") != settings.docker_context and (environ.get("DOCKER_CONTEXT") or settings.docker_context):
-        return f"the driver sets DOCKER_CONTEXT={environ.get('DOCKER_CONTEXT', '')}, which may name another engine than the one --verify guards"
+    context = environ.get("DOCKER_CONTEXT")
+    if context and context != settings.docker_context:
+        return f"the driver sets DOCKER_CONTEXT={context}, which may name another engine than the one --verify guards"
     engine_from_config = not settings.docker_host and not settings.docker_context
     if engine_from_config and environ.get("DOCKER_CONFIG") != settings.docker_config:
         return f"the driver sets DOCKER_CONFIG={environ.get('DOCKER_CONFIG', '')}, whose current context may name another engine than the one --verify guards"
