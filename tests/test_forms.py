@@ -637,7 +637,7 @@ def test_assumptions_of_a_run_stage_are_reported(tmp_path):
     assert any("belonged to the host user" in decision for decision in decisions)
 
 
-def test_a_whole_context_copy_of_rewritten_files_is_reported(tmp_path):
+def test_a_whole_context_copy_of_rewritten_files_is_refused(tmp_path):
     root = make_project(
         tmp_path / "project",
         {
@@ -646,5 +646,8 @@ def test_a_whole_context_copy_of_rewritten_files_is_reported(tmp_path):
             "Dockerfile": "FROM alpine:3.19\nCOPY . /srv\n",
         },
     )
-    warnings = migrate(root / "build.sh").plan.warnings
-    assert any("`COPY . /srv` also copies .dockerignore, Dockerfile, Dockerfile.build, build.sh" in warning for warning in warnings)
+    outcome = migrate(root / "build.sh")
+    assert outcome.status == "refused", outcome.message
+    assert (outcome.location.file.name, outcome.location.line) == ("Dockerfile", 2)
+    assert outcome.message.startswith("`COPY . /srv` copies .dockerignore, Dockerfile, Dockerfile.build, build.sh into the image")
+    assert "the image would lose Dockerfile.build and hold the new text of Dockerfile, build.sh and gain .dockerignore" in outcome.message

@@ -470,7 +470,8 @@ CASES = {
                 CMD ["bin/app"]
                 """
             ),
-            ".dockerignore": ".git\n",
+            # The files the migration changes stay out of the image, as they must (otherwise it refuses).
+            ".dockerignore": ".git\n.dockerignore\nDockerfile*\nbuild.sh\n",
         },
         {
             "Dockerfile": d(
@@ -487,7 +488,7 @@ CASES = {
                 CMD ["bin/app"]
                 """
             ),
-            ".dockerignore": ".git\n/bin/app\n",
+            ".dockerignore": ".git\n.dockerignore\nDockerfile*\nbuild.sh\n/bin/app\n",
             "build.sh": "#!/bin/sh\ndocker build -t site .\n",
             "Dockerfile.build": None,
         },
@@ -1078,7 +1079,8 @@ CASES = {
 
 def _with_crlf_dockerignore(case):
     before, expected = case
-    return {**before, ".dockerignore": ".git\r\n"}, {**expected, ".dockerignore": ".git\r\n/bin/app\r\n"}
+    kept_out = ".git\r\n.dockerignore\r\nDockerfile*\r\nbuild.sh\r\n"
+    return {**before, ".dockerignore": kept_out}, {**expected, ".dockerignore": kept_out + "/bin/app\r\n"}
 
 
 CASES["a .dockerignore with CRLF line endings keeps them"] = _with_crlf_dockerignore(
@@ -1339,7 +1341,7 @@ MERGED_LINES = {
         ["ADD dist/bin /usr/local/bin/"],
     ),
     "ADD . holding the artifact stays, and the artifact is copied after it": (
-        {"build.sh": extract(), "Dockerfile": "FROM alpine:3.19\nADD . /srv/\n"},
+        {"build.sh": extract(), "Dockerfile": "FROM alpine:3.19\nADD . /srv/\n", ".dockerignore": ".dockerignore\nDockerfile*\nbuild.sh\n"},
         ["ADD . /srv/\nCOPY --from=builder /out/app /srv/app"],
         [],
     ),

@@ -382,7 +382,8 @@ REFUSED = {
             ".dockerignore": ".git\nDockerfile*\nbuild.sh\n",
         },
         ("Dockerfile.build", 3),
-        "the migration may add lines to .dockerignore",
+        "`COPY . .` copies .dockerignore, which ends up in /app, the artifact build.sh:5 extracts and Dockerfile:2 copies into the "
+        "image; the migration rewrites it, so the image would hold its new text",
     ),
     "a run writes into the project through a bind mount, and another container's file is copied into it": (
         {
@@ -413,7 +414,7 @@ REFUSED = {
                 """
                 #!/bin/sh
                 docker run --name r -v "$PWD":/src -w /src golang:1.21 go build -o app .
-                docker cp r:/src ./copy
+                docker cp r:/src/. ./copy
                 docker rm r
                 docker build -t app .
                 """
@@ -472,8 +473,8 @@ def test_an_excluded_file_artifact_is_still_called_excluded(tmp_path):
     assert "is excluded by .dockerignore" in outcome.message
 
 
-def test_a_runtime_copy_of_the_mounted_project_is_warned_about_not_refused(tmp_path):
-    """The runtime COPY reads the rewritten files from the host in the legacy flow too: the warning says so."""
+def test_a_runtime_copy_of_the_mounted_project_is_refused_at_that_copy(tmp_path):
+    """The legacy image holds the driver and the Dockerfile as they were; the migrated one would hold their new text."""
     files = {
         "build.sh": '#!/bin/sh\ndocker run --rm -v "$PWD":/app -w /app node:20 sh -c \'npm ci && npm run build\'\ndocker build -t app .\n',
         "Dockerfile": 'FROM node:20\nWORKDIR /srv\nCOPY . .\nCMD ["node", "dist/index.js"]\n',
@@ -481,8 +482,11 @@ def test_a_runtime_copy_of_the_mounted_project_is_warned_about_not_refused(tmp_p
     }
     root = make_project(tmp_path / "project", files)
     outcome = migrate(root / "build.sh")
-    assert outcome.status == "pending", outcome.message
-    assert any("`COPY . .` also copies Dockerfile, build.sh" in warning for warning in outcome.plan.warnings)
+    assert outcome.status == "refused", outcome.message
+    assert (outcome.location.file.name, outcome.location.line) == ("Dockerfile", 3)
+    assert outcome.message.startswith(
+        "`COPY . .` copies Dockerfile, build.sh into the image, and the migration rewrites them, so the image would hold their new text"
+    )
 
 
 def test_a_context_copy_lands_beside_an_artifact_named_like_the_project_directory(tmp_path):

@@ -13,12 +13,17 @@ from migrate.trace.assemble import Assembler
 from migrate.trace.flow import Flow, FlowTracer
 
 
-def trace(reading: ProjectReading, on_flow: Callable[[Flow], None] | None = None) -> Plan | NothingToDo:
-    """The plan for ``reading``; ``on_flow`` gets the flow before it is traced, so that a caller sees how far it got."""
+def trace(
+    reading: ProjectReading, on_flow: Callable[[Flow], None] | None = None, *, keep_legacy: bool = False
+) -> Plan | NothingToDo:
+    """The plan for ``reading``; ``on_flow`` gets the flow before it is traced, so that a caller sees how far it got.
+
+    ``keep_legacy``: the build Dockerfiles stay (``--keep-legacy``), which changes what the migration changes.
+    """
     tracer = FlowTracer(reading)
     if on_flow is not None:
         on_flow(tracer.flow)
-    result = Assembler(tracer.run()).assemble()
+    result = Assembler(tracer.run(), keep_legacy=keep_legacy).assemble()
     if isinstance(result, Plan):
         naming = reading.facts.naming
         _check_no_other_builder(result, naming.get(str(result.merged_dockerfile), ()))

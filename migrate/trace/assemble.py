@@ -22,16 +22,8 @@ from migrate.read.dockerfile import Instruction, Stage
 from migrate.read.dockerignore import DockerIgnore
 from migrate.read.ops import Build, Container, HostCommand, OtherDocker, Remove, RemoveImage, Site, build_paths
 from migrate.trace.args import ArgMerge, declared_args, fresh_arg_name, global_arg_values
-from migrate.trace.contexts import (
-    ContextPlan,
-    ContextRefused,
-    Seed,
-    context_readers,
-    context_sources,
-    ignore_of,
-    plan_contexts,
-    selects,
-)
+from migrate.trace.context_copies import check_changed_files
+from migrate.trace.contexts import ContextPlan, ContextRefused, Seed, ignore_of, plan_contexts
 from migrate.trace.flow import BuiltImage, Consumption, ContainerState, Extraction, Flow, image_key, instruction_site, where
 from migrate.trace.hidden_builders import check_hidden_builders
 from migrate.trace.moved_builds import check_steps_before_moved_builds, moved_reads
@@ -68,8 +60,10 @@ _IGNORED_BUILD_FLAGS = frozenset({"--no-cache", "--pull", "-q", "--quiet", "--rm
 
 
 class Assembler:
-    def __init__(self, flow: Flow) -> None:
+    def __init__(self, flow: Flow, *, keep_legacy: bool = False) -> None:
         self.flow = flow
+        self.keep_legacy = keep_legacy
+        """``--keep-legacy``: the build Dockerfiles the merged one replaces stay."""
         self.reading = flow.reading
         self.facts = flow.reading.facts
         self.driver_path = flow.reading.driver.path
@@ -134,7 +128,7 @@ class Assembler:
         own_ignores = tuple((Path(ignore), self.facts.texts[ignore]) for path in deleted if (ignore := f"{path}.dockerignore") in self.facts.texts)
         deleted += tuple(path for path, _ in own_ignores)
         dockerignore = self._dockerignore_change(final, ignore_lines, contexts.ignore_lines)
-        self._warn_changed_files_copied(final, deleted, dockerignore)
+        self._check_changed_files(final, driver_edits, deleted, dockerignore)
         return Plan(
             driver=self.reading.driver,
             merged_dockerfile=Path(final.dockerfile_path),
@@ -768,27 +762,12 @@ class Assembler:
         lines = tuple(dict.fromkeys(rebased + missing))
         return ((Path(path), text, lines),) if lines else ()
 
-    def _warn_changed_files_copied(self, final: BuiltImage, deleted: tuple[Path, ...], dockerignore: tuple) -> None:
-        """A runtime COPY of the whole context also copies the files the migration rewrites."""
-        changed = {final.dockerfile_path, str(self.driver_path)} | {str(path) for path in deleted}
-        text, path = ignore_of(final, self.facts)
-        for ignore_path, _before, lines in dockerignore:
-            changed.add(str(ignore_path))
-            text = DockerIgnore(text or "").with_lines(list(lines))
-        ignore = DockerIgnore(text or "")
-        for stage in final.dockerfile.stages:
-            for instruction in context_readers(stage):
-                for source in context_sources(instruction):
-                    copied = sorted(
-                        self.facts.relative(p)
-                        for p in changed
-                        if selects(final.context, source, p) and not ignore.excludes(posixpath.relpath(p, final.context))
-                    )
-                    if copied:
-                        self.warnings.append(
-                            f"{Path(final.dockerfile_path).name}:{instruction.line}: `{instruction.text.splitlines()[0].strip()}` also copies "
-                            f"{', '.join(copied)}, which the migration changes, so the image holds their new text"
-                        )
+    def _check_changed_files(self, final: BuiltImage, driver_edits, deleted: tuple[Path, ...], dockerignore: tuple) -> None:
+        """The files the migration changes must not reach the final image; a run stage that mounted them sees them changed."""
+        driver_files = {str(edit.site.file) for edit in driver_edits}
+        if deleted and not self.keep_legacy and self.reading.driver.kind == "make":
+            driver_files.add(str(self.driver_path))  # its prerequisites on the deleted Dockerfiles are rewritten
+        changed = check_changed_files(self.flow, final, driver_files, () if self.keep_legacy else deleted, dockerignore)
         for run in self.runs.values():
             for mount in run.state.mounts:
                 inside = sorted(self.facts.relative(p) for p in changed if is_under(p, mount.host_path) and mount.seeded)

@@ -1,11 +1,17 @@
-"""A build stage that copies the build context into an artifact.
+"""Files the migration changes must not reach the final image.
 
-The migration rewrites the runtime Dockerfile and the driver and deletes the
-build Dockerfile, and the merged build's stages copy the context as it is
-after that.  When a build stage's ``COPY . .`` (or a bind mount of the
-project, which becomes a COPY) puts one of those files into a path the
-runtime image takes as an artifact, the migrated image would hold its new
-text, or lack it, so the migration is refused at that COPY.
+The migration rewrites the runtime Dockerfile, the driver and sometimes a
+``.dockerignore``, and deletes the build Dockerfile; the merged build's
+stages copy the context as it is after that.  Such a file reaches the final
+image in two ways, and both are refused at the COPY (or bind mount) that
+brings it from the host, since the image would hold its new text, lack it,
+or gain it:
+
+- a COPY or ADD of the context in the final image's own stages (``COPY .
+  /app`` in the runtime Dockerfile, or in a stage it is built on or copies
+  from);
+- a build stage's ``COPY . .`` (or a bind mount of the project, which becomes
+  a COPY) that puts it into a path the runtime image takes as an artifact.
 
 A build step that only reads the copied tree (a listing, a checksum, an
 archive of the sources) changes its output just the same, and cannot be seen
@@ -15,6 +21,7 @@ from the Dockerfile.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from migrate.read.dockerfile import Stage
@@ -40,68 +47,99 @@ class _Landing:
     remedy: str = "keep them out of the build with .dockerignore, or copy only what the build needs"
 
 
-def check_context_copies(flow: Flow, changed: dict[str, str] | None = None, cause: str = "the migration") -> None:
-    """Refuse when a file the migration changes reaches an artifact the runtime image reads.
+# A file seen by a COPY: (image, host path) -> whether the COPY takes it, .dockerignore aside.
+Visible = Callable[[BuiltImage, str], bool]
 
-    ``changed`` (host path: what happens to it) names other files that the
-    stages see changed, and ``cause`` says what changes them.
+
+@dataclass(frozen=True)
+class _Pass:
+    """One side of the comparison: the files a build saw, and which of them its ``.dockerignore`` let through."""
+
+    changed: dict[str, str]
+    visible: Visible
+    mounted: Callable[[str], bool]
+    """Whether the copy of a bind mount's files (a stage's COPY of the project) takes the file."""
+
+
+def check_changed_files(
+    flow: Flow, final: BuiltImage, driver_files: Iterable[str], deleted: Iterable[str], dockerignore: Iterable[tuple]
+) -> dict[str, str]:
+    """Refuse when a file the migration changes would reach the final image; the changed files (path: what happens to it).
+
+    ``driver_files`` are the driver files it rewrites, ``deleted`` the files
+    it deletes (none when the legacy Dockerfiles are kept), ``dockerignore``
+    the plan's ``(path, text before, added lines)``.  The legacy builds saw
+    the files as they were, under their own ``.dockerignore``; the merged
+    build sees them as they will be, under the merged one: a file either
+    side copies makes another image.
     """
-    if not flow.consumptions:
-        return
-    if changed is None:
-        changed = _changed_files(flow)
-    memo: dict[tuple[int, int], list[_Landing]] = {}
+    changed = {posixpath.normpath(str(path)): "rewrites" for path in driver_files}
+    changed[final.dockerfile_path] = "rewrites"
+    changed.update({posixpath.normpath(str(path)): "deletes" for path in deleted})
+    merged_text = ignore_of(final, flow.reading.facts)[0]
+    for path, before, lines in dockerignore:
+        changed[posixpath.normpath(str(path))] = "creates" if before is None else "rewrites"
+        merged_text = DockerIgnore(before or "").with_lines(list(lines))
+    merged = DockerIgnore(merged_text) if merged_text is not None else None
+
+    def merged_visible(_image: BuiltImage, path: str) -> bool:
+        return merged is None or not merged.excludes(posixpath.relpath(path, final.context))
+
+    passes = (
+        _Pass({p: how for p, how in changed.items() if how != "creates"}, _own_ignores(flow), lambda _path: True),
+        _Pass({p: how for p, how in changed.items() if how != "deletes"}, merged_visible, lambda path: merged_visible(final, path)),
+    )
+    memos: tuple[dict, dict] = ({}, {})
     for consumption in flow.consumptions:
-        extraction = consumption.extraction
-        consumed = extraction.source.path
-        if consumption.relation == "inside":
-            consumed = posixpath.join(consumed, consumption.below)
-        state = extraction.container
-        landings = _mount_landings(state, changed)
-        if state.image is not None and extraction.via != "bind mount":
-            landings += _landings(flow, state.image, state.image.stage, changed, memo)
-        reaching = [landing for landing in landings if _reaches(landing, consumed) and not _is_itself(landing, extraction)]
+        reaching = [landing for run, memo in zip(passes, memos) for landing in _artifact_landings(flow, consumption, run, memo)]
         if reaching:
-            _refuse(flow, consumption, consumed, reaching, changed, cause)
-
-
-def _changed_files(flow: Flow) -> dict[str, str]:
-    """The host files the migration rewrites or deletes, with what it does to each."""
-    changed: dict[str, str] = {}
-    facts = flow.reading.facts
-    finals = {id(c.image): c.image for c in flow.consumptions}
-    builders: dict[int, BuiltImage] = {}
-    for consumption in flow.consumptions:
-        image = consumption.extraction.container.image
-        if image is not None:
-            for built, _stage in flow.lineage(image, image.stage):
-                builders[id(built)] = built
-    for image in builders.values():
-        if id(image) not in finals:
-            changed[image.dockerfile_path] = "deletes"
-        changed[posixpath.normpath(str(image.build.site.file))] = "rewrites"
-    for consumption in flow.consumptions:
-        extraction = consumption.extraction
-        for site in (extraction.site, extraction.container.op.site):
-            changed[posixpath.normpath(str(site.file))] = "rewrites"
-    for image in finals.values():
-        changed[image.dockerfile_path] = "rewrites"
-        ignore_path = ignore_of(image, facts)[1]
-        if _may_get_ignore_lines(flow, image):
-            changed.setdefault(ignore_path, "may add lines to")
+            _refuse(flow, consumption, reaching, changed, "the migration")
+    held = [landing for run, memo in zip(passes, memos) for landing in _landings(flow, final, final.stage, run.changed, memo, run.visible)]
+    if held:
+        _refuse_in_image(flow, held, changed)
     return changed
 
 
-def _may_get_ignore_lines(flow: Flow, final: BuiltImage) -> bool:
-    """Whether the runtime build's ``.dockerignore`` may be given lines: for a kept ``COPY . .``, or another build's context or rules."""
-    facts = flow.reading.facts
+def check_context_copies(flow: Flow, changed: dict[str, str], cause: str) -> None:
+    """Refuse when a file ``cause`` changes (host path: what happens to it) reaches an artifact the runtime image reads.
+
+    The stages see the files changed, under the legacy builds' own ``.dockerignore``.
+    """
+    run = _Pass(changed, _own_ignores(flow), lambda _path: True)
+    memo: dict = {}
     for consumption in flow.consumptions:
-        if consumption.image is final and consumption.relation == "directory":
-            return True
-        image = consumption.extraction.container.image
-        if image is not None and (image.context != final.context or ignore_of(image, facts)[0] != ignore_of(final, facts)[0]):
-            return True
-    return False
+        reaching = _artifact_landings(flow, consumption, run, memo)
+        if reaching:
+            _refuse(flow, consumption, reaching, changed, cause)
+
+
+def _own_ignores(flow: Flow) -> Visible:
+    """Visibility under each legacy build's own ``.dockerignore``."""
+    facts = flow.reading.facts
+
+    def visible(image: BuiltImage, path: str) -> bool:
+        text = ignore_of(image, facts)[0]
+        return text is None or not DockerIgnore(text).excludes(posixpath.relpath(path, image.context))
+
+    return visible
+
+
+def _artifact_landings(flow: Flow, consumption: Consumption, run: _Pass, memo) -> list[_Landing]:
+    extraction = consumption.extraction
+    consumed = _consumed(consumption)
+    state = extraction.container
+    landings = _mount_landings(state, {p: how for p, how in run.changed.items() if run.mounted(p)})
+    if state.image is not None and extraction.via != "bind mount":
+        landings += _landings(flow, state.image, state.image.stage, run.changed, memo, run.visible)
+    return [landing for landing in landings if _reaches(landing, consumed) and not _is_itself(landing, extraction)]
+
+
+def _consumed(consumption: Consumption) -> str:
+    """The container path the runtime COPY reads."""
+    consumed = consumption.extraction.source.path
+    if consumption.relation == "inside":
+        consumed = posixpath.join(consumed, consumption.below)
+    return consumed
 
 
 def _mount_landings(state: ContainerState, changed: dict[str, str]) -> list[_Landing]:
@@ -118,7 +156,7 @@ def _mount_landings(state: ContainerState, changed: dict[str, str]) -> list[_Lan
     return found
 
 
-def _landings(flow: Flow, image: BuiltImage, stage: Stage, changed: dict[str, str], memo) -> list[_Landing]:
+def _landings(flow: Flow, image: BuiltImage, stage: Stage, changed: dict[str, str], memo, visible: Visible) -> list[_Landing]:
     """Where the changed files land in a stage: by its own context COPYs, its base's, and COPY --from of other stages."""
     key = (id(image), stage.index)
     if key in memo:
@@ -127,10 +165,8 @@ def _landings(flow: Flow, image: BuiltImage, stage: Stage, changed: dict[str, st
     found: list[_Landing] = []
     base = flow.base_of(image, stage)
     if base is not None:
-        found += _landings(flow, base[0], base[1], changed, memo)
+        found += _landings(flow, base[0], base[1], changed, memo, visible)
     start = flow.base_defaults(image, stage).workdir
-    text = ignore_of(image, flow.reading.facts)[0]
-    ignore = DockerIgnore(text) if text is not None else None
     for instruction in stage.instructions:
         if instruction.keyword not in ("COPY", "ADD") or len(instruction.words()) < 2:
             continue
@@ -145,7 +181,7 @@ def _landings(flow: Flow, image: BuiltImage, stage: Stage, changed: dict[str, st
                 for path in changed:
                     if not selects(image.context, source, path):
                         continue
-                    if ignore is not None and ignore.excludes(posixpath.relpath(path, image.context)):
+                    if not visible(image, path):
                         continue
                     copied = posixpath.normpath(posixpath.join(image.context, context_relative(source)))
                     found += _placed(_Landing(path, path, not is_pattern(source), site, shown), copied, destination, into)
@@ -153,7 +189,7 @@ def _landings(flow: Flow, image: BuiltImage, stage: Stage, changed: dict[str, st
         other = flow.copied_from(image, instruction, origin)
         if other is None:
             continue
-        for landing in _landings(flow, other[0], other[1], changed, memo):
+        for landing in _landings(flow, other[0], other[1], changed, memo, visible):
             for source in instruction.words()[:-1]:
                 copied = posixpath.normpath(posixpath.join("/", source))
                 if is_pattern(source) or not landing.exact or landing.path is None:
@@ -181,8 +217,8 @@ def _placed(landing: _Landing, copied: str, destination: str | None, into: bool)
 def _is_itself(landing: _Landing, extraction: Extraction) -> bool:
     """Whether the artifact holds the changed file at its own host path (a bind mount of the project).
 
-    The runtime COPY then read that very file in the legacy flow, and gets its new text whatever the
-    migration does, as a COPY of it from the context would; assemble warns about those.
+    The runtime COPY then read that very file from the context in the legacy flow, so the check of
+    the final image's own copies refuses it there, at that COPY.
     """
     if not landing.exact or landing.path is None or extraction.member is not None or not is_under(landing.path, extraction.source.path):
         return False
@@ -198,20 +234,55 @@ def _reaches(landing: _Landing, consumed: str) -> bool:
     return is_under(landing.path, consumed) or is_under(consumed, landing.path)
 
 
-def _refuse(flow: Flow, consumption: Consumption, consumed: str, reaching: list[_Landing], changed: dict[str, str], cause: str) -> None:
+def _refuse(flow: Flow, consumption: Consumption, reaching: list[_Landing], changed: dict[str, str], cause: str) -> None:
     facts = flow.reading.facts
     first = reaching[0]
-    files = sorted({facts.relative(landing.file) for landing in reaching if landing.site == first.site})
-    by_change: dict[str, list[str]] = {}
-    for landing in reaching:
-        if landing.site == first.site:
-            by_change.setdefault(changed[landing.file], []).append(facts.relative(landing.file))
-    changes = " and ".join(f"{how} {', '.join(sorted(set(names)))}" for how, names in by_change.items())
+    files, changes, consequence = _described([landing for landing in reaching if landing.site == first.site], changed, facts)
     extraction = consumption.extraction
     reader = f"{consumption.image.dockerfile.path.name}:{consumption.instruction.line}"
     end = "ends" if len(files) == 1 else "end"
     raise flow.refusal(
         first.site,
-        f"{first.what} copies {', '.join(files)}, which {end} up in {consumed}, the artifact {where(extraction.site)} extracts and {reader} "
-        f"copies into the image; {cause} {changes}, so the image would change: {first.remedy}",
+        f"{first.what} copies {', '.join(files)}, which {end} up in {_consumed(consumption)}, the artifact {where(extraction.site)} "
+        f"extracts and {reader} copies into the image; {cause} {changes}, so the image would {consequence}: {first.remedy}",
     )
+
+
+def _refuse_in_image(flow: Flow, held: list[_Landing], changed: dict[str, str]) -> None:
+    facts = flow.reading.facts
+    first = held[0]
+    at_site = [landing for landing in held if landing.site == first.site]
+    files, changes, consequence = _described(at_site, changed, facts)
+    deleted = sorted({facts.relative(landing.file) for landing in at_site if changed[landing.file] == "deletes"})
+    keep = f", or pass --keep-legacy to keep {', '.join(deleted)}" if deleted else ""
+    them = "it" if len(files) == 1 else "them"
+    raise flow.refusal(
+        first.site,
+        f"{first.what} copies {', '.join(files)} into the image, and the migration {changes}, so the image would {consequence}: "
+        f"add {them} to .dockerignore first (the legacy image then leaves {them} out too), or copy only what the image needs{keep}",
+    )
+
+
+# What each change the migration makes does to a copy of the file in the image, for named files and for "them".
+_CONSEQUENCES = {"rewrites": ("hold the new text of {}", "hold {their} new text"), "deletes": ("lose {}", "lose {them}"), "creates": ("gain {}", "gain {them}")}
+_ORDER = ("deletes", "rewrites", "creates")
+
+
+def _described(landings: list[_Landing], changed: dict[str, str], facts) -> tuple[list[str], str, str]:
+    """The files; what happens to them (``deletes c and rewrites a, b``); what the image would do (``lose c and hold the new text of a, b``).
+
+    When one change is made to all of them, the last two name them no more: ``rewrites them``, ``hold their new text``.
+    """
+    files = sorted({facts.relative(landing.file) for landing in landings})
+    by_change: dict[str, set[str]] = {}
+    for landing in landings:
+        by_change.setdefault(changed[landing.file], set()).add(facts.relative(landing.file))
+    order = sorted(by_change.items(), key=lambda item: _ORDER.index(item[0]) if item[0] in _ORDER else len(_ORDER))
+    if len(order) == 1 and order[0][0] in _CONSEQUENCES:
+        how = order[0][0]
+        them, their = ("it", "its") if len(files) == 1 else ("them", "their")
+        return files, f"{how} {them}", _CONSEQUENCES[how][1].format(them=them, their=their)
+    changes = " and ".join(f"{how} {', '.join(sorted(names))}" for how, names in order)
+    if not set(by_change) <= set(_CONSEQUENCES):
+        return files, changes, "change"
+    return files, changes, " and ".join(_CONSEQUENCES[how][0].format(", ".join(sorted(names))) for how, names in order)

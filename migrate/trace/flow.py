@@ -297,13 +297,11 @@ class FlowTracer:
                 extraction.position = position
             if isinstance(operation, Build):
                 self.flow.unknown_writes.extend(build_output_writes(operation))
-        from migrate.trace.context_copies import check_context_copies
         from migrate.trace.terminal import check_terminal_output
         from migrate.trace.window import check_steps_beside_artifacts
 
         check_unplaced_mounts(self.flow)
         check_steps_beside_artifacts(self.flow)
-        check_context_copies(self.flow)
         check_terminal_output(self.flow)
         return self.flow
 
