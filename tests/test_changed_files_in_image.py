@@ -195,3 +195,25 @@ def test_a_stage_the_final_image_does_not_use_is_left_alone(tmp_path):
     root = make_project(tmp_path / "project", {"build.sh": extract("docker cp c:/out/app app"), "Dockerfile.build": GO_BUILD, "Dockerfile": runtime})
     outcome = migrate_driver(root / "build.sh", Options(write=False))
     assert outcome.status == "pending", outcome.message
+
+
+SCRIPT_FLOW = {
+    "build.sh": extract("docker cp c:/out/app app"),
+    "Dockerfile.build": "FROM golang:1.21\nWORKDIR /src\nCOPY main.go .\nRUN go build -o /out/app .\n",
+    "Dockerfile": "FROM alpine:3.19\nCOPY Makefile /opt/\nCOPY app /app\n",
+    "main.go": "package main\n",
+}
+
+
+def test_a_makefile_whose_prerequisite_on_the_deleted_dockerfile_is_rewritten_counts(tmp_path):
+    root = make_project(tmp_path / "project", {**SCRIPT_FLOW, "Makefile": "image: Dockerfile.build\n\t./build.sh\n"})
+    outcome = refused_unchanged(root, "Makefile")
+    assert (outcome.location.file.name, outcome.location.line) == ("Dockerfile", 2)
+    assert "copies Makefile into the image, and the migration rewrites it" in outcome.message
+
+
+def test_a_makefile_the_migration_leaves_as_it_is_may_be_copied(tmp_path):
+    root = make_project(tmp_path / "project", {**SCRIPT_FLOW, "Makefile": "image:\n\t./build.sh\n"})
+    outcome = migrate_driver(root / "Makefile", Options(write=False))
+    assert outcome.status == "pending", outcome.message
+    assert all(change.path.name != "Makefile" for change in outcome.changes)

@@ -765,7 +765,8 @@ class Assembler:
     def _check_changed_files(self, final: BuiltImage, driver_edits, deleted: tuple[Path, ...], dockerignore: tuple) -> None:
         """The files the migration changes must not reach the final image; a run stage that mounted them sees them changed."""
         driver_files = {str(edit.site.file) for edit in driver_edits}
-        if deleted and not self.keep_legacy and self.reading.driver.kind == "make":
+        driver = self.reading.driver
+        if driver.kind == "make" and not self.keep_legacy and any(path.name in driver.text for path in deleted):
             driver_files.add(str(self.driver_path))  # its prerequisites on the deleted Dockerfiles are rewritten
         changed = check_changed_files(self.flow, final, driver_files, () if self.keep_legacy else deleted, dockerignore)
         for run in self.runs.values():
