@@ -101,3 +101,24 @@ def test_the_engine_turns_line_feeds_into_cr_lf_through_a_terminal(docker_engine
 
     assert printed() == b"a\nb\n"
     assert printed("-t") == b"a\r\nb\r\n"
+
+
+@pytest.mark.docker
+def test_the_legacy_image_of_the_refused_project_holds_the_terminal_bytes(tmp_path, docker_engine, docker_env):
+    """tests/projects/stdout-tty, run as its owner would: the final image's report is not the build image's."""
+    from engine import flows
+
+    copy = flows.committed_copy(flows.PROJECTS_DIR / "stdout-tty", tmp_path / "stdout-tty")
+    flows.run_driver(copy, env=docker_env)
+
+    def read(image: str, path: str) -> bytes:
+        argv = [docker_engine.client, "run", "--rm", "--network=none", image, "cat", path]
+        return subprocess.run(argv, env=dict(docker_engine.environ), capture_output=True, check=True, timeout=120).stdout
+
+    try:
+        in_build_image = read("dmt-stdout-tty:build", "/out/report.txt")
+        in_final_image = read("dmt-stdout-tty:latest", "/usr/share/doc/app/report.txt")
+    finally:
+        docker_engine.remove_images(["dmt-stdout-tty:build", "dmt-stdout-tty:latest"])
+    assert in_build_image.endswith(b"\n") and b"\r" not in in_build_image
+    assert in_final_image == in_build_image.replace(b"\n", b"\r\n")
