@@ -1,8 +1,0 @@
-// report describes how it was built.
-package main
-
-import "fmt"
-
-func main() {
-	fmt.Println("report")
-}

@@ -1,0 +1,3 @@
+module example.com/copydot
+
+go 1.22

@@ -1,0 +1,8 @@
+// app reaches the image through COPY . . of the whole context.
+package main
+
+import "fmt"
+
+func main() {
+	fmt.Println("app")
+}
