@@ -211,20 +211,10 @@ def _lines(text: str) -> list[str]:
 
 def read_dockerfile(path: Path) -> Dockerfile:
     from migrate.read.boundary import check_readable
+    from migrate.read.files import read_project_text
 
     check_readable(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(Location(path), "Dockerfile not found") from None
-    except OSError as error:
-        raise InputError(Location(path), f"cannot read Dockerfile: {error.strerror}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise InputError(Location(path, line), "Dockerfile is not valid UTF-8") from None
-    return parse_dockerfile(text, path)
+    return parse_dockerfile(read_project_text(path, what="Dockerfile"), path)
 
 
 def _read_directives(lines: list[str]) -> tuple[tuple[Trivia, ...], str, int]:

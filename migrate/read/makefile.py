@@ -282,9 +282,9 @@ class _Parser:
             if self.depth > 10:
                 raise self.fail(number, f"{name} includes itself too deeply to follow")
             try:
-                text = read_source_text(path)
-            except (OSError, UnicodeDecodeError) as error:
-                raise self.fail(number, f"cannot read the included {name}: {error}") from None
+                text = read_source_text(path, "included Makefile")
+            except InputError as error:
+                raise self.fail(number, f"cannot read the included {name}: {error.reason}") from None
             inner = _Parser(path, text)
             inner.depth = self.depth + 1
             inner.makefile.variables = self.makefile.variables
@@ -1221,10 +1221,10 @@ class _Runner:
             if path is not None and not may_read(path):
                 break
             if path is not None and path.is_file():
-                try:
-                    mentions = "docker" in path.read_text(encoding="utf-8", errors="replace")
-                except OSError:
-                    mentions = True
+                from migrate.read.files import MAX_FILE_BYTES, head_or_none
+
+                head = head_or_none(path, MAX_FILE_BYTES)
+                mentions = head is None or b"docker" in head  # one that cannot be read may
                 break
         shown = " ".join(argv)
         self.operations.append(Opaque(operation.site, f"`{shown}` runs make in a way dmigrate does not follow", mentions))

@@ -195,10 +195,7 @@ def read_shell(
     ``depth`` counts the scripts that ran this one.
     """
     if text is None:
-        try:
-            text = read_source_text(path)
-        except (OSError, UnicodeDecodeError) as error:
-            raise InputError(Location(path), f"cannot read the driver: {error}") from None
+        text = read_source_text(path, "driver")
     reader = _ShellReader(path, text, first_position, depth)
     return reader.read(cwd, positional, environment, environment_known)
 
@@ -243,11 +240,9 @@ def is_shell_script(path: Path) -> bool:
     """A ``.sh``/``.bash`` file, or one whose ``#!`` line names a shell."""
     if path.suffix in (".sh", ".bash"):
         return True
-    try:
-        with path.open("rb") as handle:
-            first = handle.readline(200)
-    except OSError:
-        return False
+    from migrate.read.files import head_or_none
+
+    first = (head_or_none(path, 200) or b"").split(b"\n", 1)[0]
     return first.startswith(b"#!") and b"sh" in first.split(b"/")[-1]
 
 
@@ -1053,9 +1048,11 @@ class _ShellReader:
         path = Path(resolve_host_path(state.cwd, arguments[0]).key)
         if not may_read(path):
             return None
+        from migrate.read.files import UnreadableFile, read_project_bytes
+
         try:
-            return path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
+            return read_project_bytes(path, what="sourced file").decode("utf-8", "replace")
+        except UnreadableFile:
             return None
 
     def _forget_what_code_sets(self, code: str | None, state: _State, node) -> None:
