@@ -142,14 +142,17 @@ def _driver_text(path: Path) -> str:
 
 
 def read_project(driver_path: Path, target_rule: str | None = None, root: str | None = None) -> ProjectReading:
-    """Everything the migration of ``driver_path`` needs, read only from inside its project root (:mod:`migrate.read.boundary`).
+    """Everything the migration of ``driver_path`` needs, read only from inside its project root (:mod:`migrate.read.boundary`)
+    and within the project's time budget (:mod:`migrate.read.budget`).
 
     ``root`` is that root (a real path); by default the one :func:`~migrate.read.boundary.project_root` finds.
     """
+    from migrate.read.budget import project_budget
+
     root = root or project_root(driver_path)
     if not resolves_inside(driver_path, root):
         raise outside_refusal(driver_path, root, f"the driver {driver_path.name} leads to a file that")
-    with confined_to(root):
+    with confined_to(root), project_budget(driver_path):
         driver = read_driver(driver_path, target_rule)
         for part in driver.parts:
             if not resolves_inside(part.path, root):
