@@ -1378,6 +1378,12 @@ def has_syntax_error(source: bytes, path: Path | None = None) -> bool:
     return parse_bash(source, path).root_node.has_error
 
 
+def syntax_error_line(source: bytes, path: Path | None = None) -> int | None:
+    """The line of the first syntax error tree-sitter-bash finds in ``source``; None when it reads cleanly."""
+    error = _first_error(parse_bash(source, path).root_node)
+    return None if error is None else error.start_point[0] + 1
+
+
 _TREES: dict[bytes, object] = {}
 _TOO_COMPLEX: set[int] = set()
 """Hashes of texts that took the whole budget: discovery and the migration do not each spend it again."""
