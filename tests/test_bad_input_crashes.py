@@ -251,3 +251,20 @@ def test_a_merged_dockerfile_that_would_not_read_again_is_refused(tmp_path, monk
 
 def test_refusal_is_a_refusal():
     assert Refusal.kind == "refused"
+
+
+# -- found by the long fuzz run ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pattern", ["[z-a]", "[]"])
+def test_a_dockerignore_pattern_docker_cannot_read_is_an_error_at_its_line(tmp_path, pattern):
+    project = make_project(tmp_path / "p", {"build.sh": SHELL_DRIVER, "Dockerfile.build": BUILD, "Dockerfile": RUNTIME, ".dockerignore": f"*.md\n{pattern}\n"})
+    assert_clear_error_everywhere(project, "build.sh", ".dockerignore:2", "syntax error in pattern")
+
+
+def test_a_make_target_whose_name_is_too_long_for_a_path(tmp_path):
+    makefile = "all: " + "x" * 5000 + "\n\tdocker build -t app .\n"
+    project = make_project(tmp_path / "p", {"Makefile": makefile, "Dockerfile": RUNTIME}, commit=False)
+    outcome = migrate(project / "Makefile")
+    assert outcome.status in ("nothing to do", "refused", "error")
+    assert not outcome.message.startswith("internal error")

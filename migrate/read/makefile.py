@@ -13,6 +13,7 @@ was.
 from __future__ import annotations
 
 import bisect
+import os
 import posixpath
 import re
 from contextlib import contextmanager
@@ -275,7 +276,7 @@ class _Parser:
             path = Path(posixpath.normpath(posixpath.join(directory, name)))
             if not _PLACEHOLDER.search(name) and not may_read(path):
                 raise Refusal(Location(self.path, number), outside_reason(path, active_root() or "", f"the included {name}"))
-            if _PLACEHOLDER.search(name) or not path.is_file():
+            if _PLACEHOLDER.search(name) or not os.path.isfile(path):
                 if not optional:
                     self.makefile.notes.append(f"{self.path.name}:{number}: did not read {name}, which is not there before make runs")
                 continue
@@ -991,7 +992,7 @@ class _Runner:
     def _exists(self, target: str) -> bool:
         path = posixpath.normpath(posixpath.join(self.directory, target))
         if self.tracked is None:
-            return Path(path).exists()
+            return os.path.exists(path)  # False, not an exception, for a name too long or holding a NUL
         relative = posixpath.relpath(path, self.directory)
         return relative in self.tracked or any(name.startswith(relative + "/") for name in self.tracked)
 
@@ -1220,7 +1221,7 @@ class _Runner:
             path = Path(posixpath.join(directory, name)) if name else None
             if path is not None and not may_read(path):
                 break
-            if path is not None and path.is_file():
+            if path is not None and os.path.isfile(path):
                 from migrate.read.files import MAX_FILE_BYTES, head_or_none
 
                 head = head_or_none(path, MAX_FILE_BYTES)

@@ -19,6 +19,7 @@ from migrate.read import file_mentions_docker, read_source_text
 from migrate.errors import InputError, Location, MigrationStop, Refusal
 from migrate.read.boundary import active_root, confined_to, outside_reason, outside_refusal, project_root, resolves_inside
 from migrate.read.dockerfile import Dockerfile, read_dockerfile
+from migrate.read.dockerignore import DockerIgnore
 from migrate.read.files import UnreadableFile
 from migrate.read.neighbours import files_naming
 from migrate.read.ops import Build, Container, Copy, DriverReading, HostCommand, Opaque, Site, Word, build_paths
@@ -273,6 +274,9 @@ def _host_facts(driver: DriverReading, dockerfiles: Mapping[str, Dockerfile], ro
                 if candidate not in texts and os.path.lexists(candidate) and not os.path.isdir(candidate):
                     # Docker reads it whatever it is: what cannot be read here is the project's error, never "no .dockerignore".
                     texts[candidate] = read_source_text(Path(candidate), ".dockerignore")
+                    bad = DockerIgnore(texts[candidate]).first_bad_pattern()
+                    if bad is not None:
+                        raise InputError(Location(Path(candidate), bad[0]), f"{bad[1]}; docker build stops at it")
     present = {}
     for path in mentioned:
         kind = _kind_now(path)

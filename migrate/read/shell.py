@@ -11,6 +11,7 @@ Commands that only run sometimes (inside ``if``, ``case``, ``while`` or after
 from __future__ import annotations
 
 import fnmatch
+import os
 import posixpath
 import re
 import shlex
@@ -232,7 +233,7 @@ def script_run_by(argv: Sequence[Word], cwd: Word) -> tuple[Path, tuple[Word, ..
         return None
     program, arguments = run
     script = Path(posixpath.normpath(posixpath.join(cwd.key, program.key)))
-    if not may_read(script) or not script.is_file() or not is_shell_script(script):
+    if not may_read(script) or not os.path.isfile(script) or not is_shell_script(script):
         return None
     return script, arguments
 
