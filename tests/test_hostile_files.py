@@ -88,6 +88,17 @@ def test_a_gitignore_symlink_counts_for_nothing_as_in_git(org):
     assert found["other/build.sh"]["status"] == "pending"
 
 
+def test_a_gitignore_symlink_to_rules_is_not_followed_as_in_git(org, tmp_path):
+    other = make_project(org / "other", {f"sub/{name}": text for name, text in project_files("sub").items()})
+    rules = tmp_path / "shared-ignore"
+    rules.write_text("sub/\n")
+    (other / ".gitignore").symlink_to(rules)
+    listed = subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=other, capture_output=True, text=True).stdout
+    assert "!! sub/" not in listed  # git itself does not apply the linked rules
+    found = entries(dmigrate("--dry-run", "--format", "json", ".", cwd=org))
+    assert found["other/sub/build.sh"]["status"] == "pending"
+
+
 def test_a_gitignore_fifo_is_that_directory_error_not_a_hang(org):
     other = make_project(org / "other", project_files("other"))
     os.mkfifo(other / "sub.gitignore")
