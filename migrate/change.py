@@ -134,7 +134,7 @@ def check_clean(changes: Iterable[FileChange]) -> None:
     from migrate.gitcommand import GitProblem, git_complaint, run_git
 
     for directory, paths in by_directory.items():
-        _check_exclude_file(directory)
+        _check_ignore_files(directory)
         try:
             result = run_git(
                 ["--literal-pathspecs", "status", "--porcelain", "--ignored", "--", *[p.name for p in paths]], str(directory), hashes_content=True
@@ -156,8 +156,12 @@ def check_clean(changes: Iterable[FileChange]) -> None:
             raise Refusal(Location(directory / name.rsplit("/", 1)[-1]), f"{what}; commit or stash it, or pass --allow-dirty")
 
 
-def _check_exclude_file(directory: Path) -> None:
-    """git reads ``info/exclude`` whatever it is (``/dev/zero`` would never end): it has to be a small regular file first."""
+def _check_ignore_files(directory: Path) -> None:
+    """The ignore files ``git status --ignored`` reads have to be small regular files first.
+
+    git reads ``info/exclude`` whatever it is (``/dev/zero`` would never end)
+    and opens a ``.gitignore`` FIFO, which waits for a writer forever.
+    """
     from migrate.gitignore import read_ignore_file
     from migrate.read.gitindex import Unsupported, find_work_tree
 
@@ -165,8 +169,16 @@ def _check_exclude_file(directory: Path) -> None:
         found = find_work_tree(str(directory))
     except Unsupported:
         return
-    if found is not None:
-        read_ignore_file(os.path.join(found[1], "info", "exclude"), in_tree=False)
+    if found is None:
+        return
+    work_tree, git_dir = found
+    read_ignore_file(os.path.join(git_dir, "info", "exclude"), in_tree=False)
+    current = os.path.realpath(directory)
+    while True:
+        read_ignore_file(os.path.join(current, ".gitignore"))
+        if current == work_tree or os.path.dirname(current) == current:
+            break
+        current = os.path.dirname(current)
 
 
 def check_targets(changes: Iterable[FileChange], root: str, cwd: Path | None = None) -> None:

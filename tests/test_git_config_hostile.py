@@ -104,3 +104,12 @@ def test_outside_git_still_advises_allow_dirty(tmp_path):
     result = dmigrate("build.sh", cwd=project)
     assert result.returncode == 2
     assert "not inside a git work tree; pass --allow-dirty" in result.stderr
+
+
+def test_a_gitignore_fifo_is_an_error_before_git_opens_it(tmp_path):
+    project = make_project(tmp_path / "p", {"build.sh": DRIVER, "Dockerfile.build": BUILD, "Dockerfile": RUNTIME})
+    os.mkfifo(project / ".gitignore")
+    result = dmigrate("build.sh", cwd=project)
+    assert result.returncode == 2
+    assert ".gitignore: error: the .gitignore is a FIFO, not a regular file" in result.stderr
+    assert (project / "Dockerfile.build").exists()
