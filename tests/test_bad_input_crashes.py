@@ -268,19 +268,3 @@ def test_a_make_target_whose_name_is_too_long_for_a_path(tmp_path):
     outcome = migrate(project / "Makefile")
     assert outcome.status in ("nothing to do", "refused", "error")
     assert not outcome.message.startswith("internal error")
-
-
-def test_explain_reports_an_unexpected_failure_as_that_project_error(tmp_path, monkeypatch):
-    import migrate.explain as explain
-
-    project = make_project(tmp_path / "p", {"build.sh": SHELL_DRIVER, "Dockerfile.build": BUILD, "Dockerfile": RUNTIME})
-    monkeypatch.chdir(project)
-
-    def broken(*args, **kw):
-        raise IndexError("list index out of range")
-
-    monkeypatch.setattr(explain, "explain_driver", broken)
-    [explanation] = explain.explain_paths([Path("build.sh")])
-    assert explanation["result"] == "error"
-    assert explanation["error"] == "internal error: IndexError: list index out of range"
-    assert explain.exit_code([explanation]) == 2

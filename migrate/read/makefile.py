@@ -1300,16 +1300,15 @@ def _shell_key(value: str) -> str:
 
 def _tracked_files(directory: str) -> frozenset[str] | None:
     """Files git tracks, relative to ``directory``; None outside git."""
-    import subprocess
-
+    from migrate.gitcommand import GitProblem, run_git
     from migrate.read.gitindex import tracked_below
 
     known = tracked_below(directory)
     if known is not None:
         return known[0]
     try:
-        listing = subprocess.run(["git", "-C", directory, "ls-files", "-z", "--", "."], capture_output=True, check=False)
-    except OSError:
+        listing = run_git(["ls-files", "-z", "--", "."], directory)
+    except GitProblem:
         return None
     if listing.returncode != 0:
         return None
