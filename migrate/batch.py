@@ -26,7 +26,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from migrate.gitignore import IgnoreFile, IgnoreRules, is_ignored, read_text, repository_rules, rules_above
+from migrate.gitignore import IgnoreFile, IgnoreRules, is_ignored, read_ignore_file, repository_rules, rules_above
+from migrate.read.files import UnreadableFile
 
 NO_DRIVER = "no driver that calls docker here"
 PLAIN_JOURNAL_DIRECTORY = ".dmigrate"
@@ -53,25 +54,46 @@ class Place:
     """Its regular files that may be drivers (:func:`migrate.discover.may_be_driver`), as the walk listed them."""
     ignored: frozenset[str] = frozenset()
     """Those of ``names`` that git ignores: they still count in finding the others, but are not migrated."""
+    problem: Unwalked | None = None
+    """Why the walk could not search this directory (and what lies under it)."""
 
 
-def walk(root: str, on_root: Callable[[str], None] | None = None) -> Iterator[tuple[str, IgnoreRules, list[str]]]:
-    """Every directory under ``root`` (itself first), the ignore rules that apply in it, and its files that may be drivers.
+@dataclass(frozen=True)
+class Unwalked:
+    """A directory the walk could not search: the search is incomplete, so it is an error, never a silent skip."""
+
+    path: str
+    """The file or directory at fault."""
+    reason: str
+
+
+def walk(root: str, on_root: Callable[[str], None] | None = None) -> Iterator[tuple[str, IgnoreRules, list[str], Unwalked | None]]:
+    """Every directory under ``root`` (itself first), the ignore rules that apply in it, its files that may be drivers, and why it could not be searched.
 
     Sorted, depth first.  Directories named in :data:`SKIPPED_DIRECTORIES`,
-    ignored by git, or reached through a symlink are left out.  ``on_root``
-    hears of each directory that may be a project root with a journal (one
-    that holds ``.git`` or ``.dmigrate``) before that directory is yielded.
+    ignored by git, or reached through a symlink are left out.  A directory
+    that cannot be listed, or whose ignore rules cannot be read, comes with an
+    :class:`Unwalked`, and nothing under it is searched.  ``on_root`` hears of
+    each directory that may be a project root with a journal (one that holds
+    ``.git`` or ``.dmigrate``) before that directory is yielded.
     """
     from migrate.discover import may_be_driver
 
-    stack: list[tuple[str, IgnoreRules]] = [(root, rules_above(root))]
+    try:
+        above = rules_above(root)
+    except UnreadableFile as problem:
+        yield root, (), [], _unknown_rules(problem)
+        return
+    stack: list[tuple[str, IgnoreRules]] = [(root, above)]
     while stack:
         directory, rules = stack.pop()
         try:
             with os.scandir(directory) as listing:
                 entries = list(listing)
-        except OSError:
+        except (FileNotFoundError, NotADirectoryError):
+            continue  # gone since its parent was listed
+        except OSError as error:
+            yield directory, rules, [], Unwalked(directory, f"cannot list this directory ({error.strerror}), so the projects in it were not searched")
             continue
         has_git = has_gitignore = False
         candidates: list[str] = []
@@ -89,14 +111,18 @@ def walk(root: str, on_root: Callable[[str], None] | None = None) -> Iterator[tu
                     subdirectories.append(name)
             elif may_be_driver(name) and _is_file(entry):
                 candidates.append(name)
-        if has_git:
-            # A repository of its own: the rules of the directories around it stop here.
-            rules = repository_rules(directory)
-        if has_gitignore:
-            text = read_text(os.path.join(directory, ".gitignore"))
-            if text:
-                rules = rules + (IgnoreFile(directory, text),)
-        yield directory, rules, candidates
+        try:
+            if has_git:
+                # A repository of its own: the rules of the directories around it stop here.
+                rules = repository_rules(directory)
+            if has_gitignore:
+                text = read_ignore_file(os.path.join(directory, ".gitignore"))
+                if text:
+                    rules = rules + (IgnoreFile(directory, text),)
+        except UnreadableFile as problem:
+            yield directory, rules, [], _unknown_rules(problem)
+            continue
+        yield directory, rules, candidates, None
         below: list[tuple[str, IgnoreRules]] = []
         for name in sorted(subdirectories):
             path = directory + "/" + name if directory != "/" else "/" + name
@@ -106,18 +132,22 @@ def walk(root: str, on_root: Callable[[str], None] | None = None) -> Iterator[tu
         stack.extend(reversed(below))
 
 
+def _unknown_rules(problem: UnreadableFile) -> Unwalked:
+    return Unwalked(str(problem.location.file), f"{problem.reason}, so what git ignores here is unknown and the projects under it were not searched")
+
+
 def _places(roots: Iterable[str], tally: _Tally | None = None, on_root: Callable[[str], None] | None = None) -> Iterator[Place]:
-    """The directories under ``roots`` that hold files which may be drivers, numbered in walk order; only these go to the workers."""
+    """The directories under ``roots`` that hold files which may be drivers (or could not be searched), numbered in walk order; only these go to the workers."""
     tally = tally or _Tally()
     index = 0
     for root_index, root in enumerate(roots):
-        for directory, rules, names in walk(root, on_root):
+        for directory, rules, names, problem in walk(root, on_root):
             tally.walked += 1
-            if not names:
+            if not names and problem is None:
                 tally.skipped += 1
                 continue
             ignored = frozenset(name for name in names if rules and is_ignored(rules, os.path.join(directory, name), False))
-            yield Place(index, directory, root_index, tuple(names), ignored)
+            yield Place(index, directory, root_index, tuple(names), ignored, problem)
             index += 1
 
 
@@ -290,6 +320,9 @@ def scan(places: list[Place]) -> list[tuple[int, list[Found]]]:
 
     results: list[tuple[int, list[Found]]] = []
     for place in places:
+        if place.problem is not None:
+            results.append((place.index, [_unwalked(place)]))
+            continue
         read_ahead: dict = {}
         try:
             drivers = _detect(place, read_ahead)
@@ -314,6 +347,14 @@ def migrate_only(item: tuple[str, int]) -> Found:
     return _migrate_one(*item)
 
 
+def _unwalked(place: Place) -> Found:
+    from migrate.errors import Location
+    from migrate.migration import ERROR
+
+    assert place.problem is not None
+    return _not_migrated(place.directory, ERROR, place.problem.reason, Location(Path(place.problem.path)))
+
+
 def _directory_error(place: Place, error: Exception) -> Found:
     from migrate.errors import Location, MigrationStop
     from migrate.migration import ERROR
@@ -333,6 +374,10 @@ def find_drivers(paths: Iterable[Path]) -> Iterator[tuple[Path, str | None]]:
         real_root = os.path.realpath(absolute)
         found = False
         for place in _places([absolute]):
+            if place.problem is not None:
+                found = True
+                yield Path(place.problem.path), place.problem.reason
+                continue
             try:
                 drivers = _drivers_of(place, real_root)
             except Exception as error:  # noqa: BLE001 - as in a batch, one directory's failure is its own

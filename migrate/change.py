@@ -6,7 +6,6 @@ import functools
 import os
 import re
 import stat
-import subprocess
 from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
@@ -132,20 +131,54 @@ def check_clean(changes: Iterable[FileChange]) -> None:
         if change.before is None and not path.exists():
             continue
         by_directory.setdefault(path.parent, []).append(path)
+    from migrate.gitcommand import GitProblem, git_complaint, run_git
+
     for directory, paths in by_directory.items():
+        _check_ignore_files(directory)
         try:
-            result = subprocess.run(
-                ["git", "--literal-pathspecs", "-C", str(directory), "status", "--porcelain", "--ignored", "--", *[p.name for p in paths]],
-                capture_output=True, text=True, check=False,
-            )  # fmt: skip
-        except OSError:
-            raise Refusal(Location(paths[0]), "git is not installed; pass --allow-dirty to change files outside git") from None
+            result = run_git(
+                ["--literal-pathspecs", "status", "--porcelain", "--ignored", "--", *[p.name for p in paths]], str(directory), hashes_content=True
+            )
+        except GitProblem as problem:
+            advice = "; pass --allow-dirty to change files outside git" if "not installed" in str(problem) else ""
+            raise Refusal(Location(paths[0]), f"cannot tell whether it is committed: {problem}{advice}") from None
         if result.returncode != 0:
-            raise Refusal(Location(paths[0]), "not inside a git work tree; pass --allow-dirty to change it anyway")
-        for line in result.stdout.splitlines():
+            said = git_complaint(result.stderr)
+            if "not a git repository" in said:
+                raise Refusal(Location(paths[0]), "not inside a git work tree; pass --allow-dirty to change it anyway")
+            # Anything else (a repository git does not trust, a broken index) is not "outside git": say what git said.
+            if "dubious ownership" in said:
+                said += " (another user owns it: git trusts it only where your git config's safe.directory names it)"
+            raise Refusal(Location(paths[0]), f"cannot tell whether it is committed: git says: {said}")
+        for line in result.stdout.decode("utf-8", "surrogateescape").splitlines():
             state, name = line[:2], line[3:]
             what = "is not committed" if state in ("??", "!!") else "has uncommitted changes"
             raise Refusal(Location(directory / name.rsplit("/", 1)[-1]), f"{what}; commit or stash it, or pass --allow-dirty")
+
+
+def _check_ignore_files(directory: Path) -> None:
+    """The ignore files ``git status --ignored`` reads have to be small regular files first.
+
+    git reads ``info/exclude`` whatever it is (``/dev/zero`` would never end)
+    and opens a ``.gitignore`` FIFO, which waits for a writer forever.
+    """
+    from migrate.gitignore import read_ignore_file
+    from migrate.read.gitindex import Unsupported, find_work_tree
+
+    try:
+        found = find_work_tree(str(directory))
+    except Unsupported:
+        return
+    if found is None:
+        return
+    work_tree, git_dir = found
+    read_ignore_file(os.path.join(git_dir, "info", "exclude"), in_tree=False)
+    current = os.path.realpath(directory)
+    while True:
+        read_ignore_file(os.path.join(current, ".gitignore"))
+        if current == work_tree or os.path.dirname(current) == current:
+            break
+        current = os.path.dirname(current)
 
 
 def check_targets(changes: Iterable[FileChange], root: str, cwd: Path | None = None) -> None:

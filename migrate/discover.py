@@ -9,6 +9,7 @@ from pathlib import Path
 
 from migrate.errors import InputError, Location, MigrationStop
 from migrate.read import read_source_text
+from migrate.read.files import UnreadableFile, read_project_bytes, read_project_head
 from migrate.read.project import MAKEFILE_NAMES, ReadAhead
 
 _DOCKER_CALL = re.compile(rb"\bdocker(?:\s|['\"],|\.from_env|\.DockerClient)")
@@ -96,12 +97,9 @@ class _Files:
 
     def _read(self, path: Path, limit: int) -> bytes | None:
         try:
-            with path.open("rb") as handle:
-                raw = handle.read(limit)
-        except FileNotFoundError:
-            return b""  # gone since the directory was listed
-        except OSError:
-            return None
+            raw = read_project_head(path, limit)
+        except UnreadableFile as problem:
+            return b"" if problem.missing else None  # gone since the directory was listed, or the migration says why not
         if len(raw) < limit:
             try:
                 self.read_ahead[path] = ReadAhead(raw.decode("utf-8"))
@@ -127,8 +125,8 @@ class _Files:
         try:
             text = ahead.text if ahead is not None else read_source_text(driver)
             reading = read_shell(driver, text)
-        except (MigrationStop, OSError, UnicodeDecodeError):
-            return set()
+        except (MigrationStop, RecursionError):
+            return set()  # its migration says why
         self.read_ahead[driver] = ReadAhead(text, reading)
         return {part.path.resolve() for part in reading.parts}
 
@@ -137,15 +135,14 @@ class _Files:
         from migrate.read.makefile import read_makefile
 
         try:
-            with makefile.open("rb") as handle:
-                raw = handle.read()
+            raw = read_project_bytes(makefile, what="Makefile")
             self.heads[makefile] = raw[:_HEAD]
             text = raw.decode("utf-8")
             self.read_ahead[makefile] = ReadAhead(text)
             # As text with universal newlines; the migration reads the file as it is.
             translated = text.replace("\r\n", "\n").replace("\r", "\n")
             reading = read_makefile(makefile, translated)
-        except (MigrationStop, OSError, UnicodeDecodeError):
+        except (MigrationStop, UnicodeDecodeError, RecursionError):
             return set()
         if translated == text:
             self.read_ahead[makefile] = ReadAhead(text, reading)

@@ -218,7 +218,10 @@ def _trees(explanations: list[dict], *, plain: bool) -> Iterator:
     from rich.markup import escape
     from rich.tree import Tree
 
+    from migrate.terminal import printable
+
     def label(text: str, style: str = "") -> str:
+        text = printable(text)
         return escape(text) if plain or not style else f"[{style}]{escape(text)}[/]"
 
     for item in explanations:

@@ -133,17 +133,31 @@ def is_ignored(rules: IgnoreRules, path: str, is_dir: bool) -> bool:
     return False
 
 
-def read_text(path: str) -> str | None:
+def read_ignore_file(path: str, *, in_tree: bool = True) -> str | None:
+    """The text of an ignore file; None when there is none.
+
+    A ``.gitignore`` in the work tree (``in_tree``) that is a symlink counts
+    for nothing, as git (2.32 on) does not follow it either; ``info/exclude``
+    is followed.  Anything else that cannot be read, is no regular file or is
+    over :data:`migrate.read.files.MAX_FILE_BYTES` raises
+    :class:`migrate.read.files.UnreadableFile`: what git ignores there cannot
+    be known.
+    """
+    from migrate.read.files import UnreadableFile, read_project_bytes
+
+    what = ".gitignore" if in_tree else "ignore file"
     try:
-        with open(path, encoding="utf-8", errors="surrogateescape") as handle:
-            return handle.read()
-    except OSError:
-        return None
+        raw = read_project_bytes(path, follow_symlinks=not in_tree, what=what)
+    except UnreadableFile as problem:
+        if problem.missing or in_tree and os.path.islink(path):
+            return None
+        raise
+    return raw.decode("utf-8", "surrogateescape")
 
 
 def repository_rules(top: str) -> IgnoreRules:
     """``info/exclude`` of the repository at ``top``, which applies to all of it."""
-    exclude = read_text(os.path.join(top, ".git", "info", "exclude"))
+    exclude = read_ignore_file(os.path.join(top, ".git", "info", "exclude"), in_tree=False)
     if not exclude:
         return ()
     ignore = IgnoreFile(top, exclude)
@@ -165,7 +179,7 @@ def rules_above(root: str) -> IgnoreRules:
         directory = parent
     rules = list(repository_rules(directory))
     for ancestor in reversed(chain):
-        text = read_text(os.path.join(ancestor, ".gitignore"))
+        text = read_ignore_file(os.path.join(ancestor, ".gitignore"))
         if text:
             rules.append(IgnoreFile(ancestor, text))
     return tuple(rules)

@@ -41,8 +41,10 @@ def render_entries(entries: list[dict], output_format: str, *, dry_run: bool, qu
         _print_diff("".join(entry["diff"] for entry in entries))
         outside = next((name for entry in entries for name in entry["changed_files"] if name.startswith("../")), None)
         if outside is not None:
+            from migrate.terminal import printable
+
             print(
-                f"warning: the patch names {outside}, outside the directory dmigrate ran in; git apply and patch take "
+                f"warning: the patch names {printable(outside)}, outside the directory dmigrate ran in; git apply and patch take "
                 "no such path: run dmigrate from a directory that holds every project",
                 file=sys.stderr,
             )
@@ -61,7 +63,13 @@ def _dump(report: dict) -> None:
 
 
 def entry_lines(entry: dict, quiet: bool) -> list[str]:
-    """How one project's result reads on standard error."""
+    """How one project's result reads on standard error (names and messages escaped: see :mod:`migrate.terminal`)."""
+    from migrate.terminal import printable
+
+    return [printable(line) for line in _entry_lines(entry, quiet)]
+
+
+def _entry_lines(entry: dict, quiet: bool) -> list[str]:
     if entry["status"] in (REFUSED, ERROR):
         return [f"{entry['location'] or entry['driver']}: {entry['status']}: {entry['message']}"]
     if quiet:
@@ -80,7 +88,9 @@ def print_entry(entry: dict, quiet: bool) -> None:
 
 
 def summary_rows(entries: list[dict]) -> list[tuple[str, str, str]]:
-    """Per project: where, the result, and the files changed or the reason."""
+    """Per project: where, the result, and the files changed or the reason (escaped for a terminal)."""
+    from migrate.terminal import printable
+
     rows = []
     for entry in entries:
         if entry["status"] in (REFUSED, ERROR):
@@ -89,7 +99,7 @@ def summary_rows(entries: list[dict]) -> list[tuple[str, str, str]]:
             detail = ", ".join(entry["changed_files"])
         else:
             detail = entry["message"]
-        rows.append((entry["driver"], entry["status"], detail))
+        rows.append((printable(entry["driver"]), entry["status"], printable(detail)))
     return rows
 
 

@@ -21,11 +21,16 @@ def emit(plan: Plan, *, keep_legacy: bool = False) -> tuple[FileChange, ...]:
             f"this line names {deleted.name}, which migrating {plan.driver.path.name} deletes{more}, so it would break; "
             f"migrate or change it first, or pass --keep-legacy to keep {deleted.name}",
         )
+    from migrate.emit.reparse import check_reads_again
+
     final = plan.stages[-1].dockerfile
-    changes = [FileChange(plan.merged_dockerfile, final.text(), emit_dockerfile(plan))]
+    merged = emit_dockerfile(plan)
+    check_reads_again(plan.merged_dockerfile, "dockerfile", merged)
+    changes = [FileChange(plan.merged_dockerfile, final.text(), merged)]
     for reading, edits in _edits_per_file(plan):
         driver_text = _emit_driver(plan, reading, edits, keep_legacy)
         if driver_text != reading.text:
+            check_reads_again(reading.path, reading.kind, driver_text)
             changes.append(FileChange(reading.path, reading.text, driver_text))
     for path, before, lines in plan.dockerignore:
         changes.append(FileChange(path, before, DockerIgnore(before or "").with_lines(list(lines))))

@@ -297,6 +297,22 @@ class _Rewriter:
                     return updated.with_changes(body=kept)
                 return updated
 
+            def leave_SimpleStatementSuite(self, original, updated):
+                """``finally: box.remove()``: the statements after the colon; emptied, the compound around it decides."""
+                kept = []
+                for small_original, small_updated in zip(original.body, updated.body):
+                    position = self.position(small_original)
+                    if position in removals:
+                        self.found_statements.add(position)
+                        self._note_names(small_original)
+                        continue
+                    kept.append(small_updated)
+                if len(kept) == len(updated.body):
+                    return updated
+                if kept and isinstance(kept[-1].semicolon, cst.Semicolon):
+                    kept[-1] = kept[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+                return updated.with_changes(body=kept)
+
             def _note_names(self, node) -> None:
                 if isinstance(node, cst.Assign):
                     for target in node.targets:
@@ -372,9 +388,9 @@ class _Rewriter:
                 removed = self._compound(original, updated)
                 if removed is not None:
                     return removed
-                body = list(updated.body.body)
-                finalbody = list(updated.finalbody.body.body) if updated.finalbody is not None else None
-                orelse = list(updated.orelse.body.body) if updated.orelse is not None else []
+                body = _as_lines(updated.body)
+                finalbody = _as_lines(updated.finalbody.body) if updated.finalbody is not None else None
+                orelse = _as_lines(updated.orelse.body) if updated.orelse is not None else []
                 lost_finally = finalbody is not None and not finalbody and original.finalbody is not None and original.finalbody.body.body
                 if not body:
                     # Nothing left can raise, so the handlers are dead; what else and finally hold still runs.
@@ -463,7 +479,23 @@ def _with_blank_lines(statement, count: int):
 def _with_pass(block):
     import libcst as cst
 
+    if isinstance(block, cst.SimpleStatementSuite):
+        return block.with_changes(body=[cst.Pass()])
     return block.with_changes(body=[cst.SimpleStatementLine(body=[cst.Pass()])])
+
+
+def _as_lines(block) -> list:
+    """A block's statements as lines of their own: a one-line suite (``finally: x()``) holds small statements, which cannot stand alone."""
+    import libcst as cst
+
+    if isinstance(block, cst.SimpleStatementSuite):
+        if not block.body:
+            return []
+        body = list(block.body)
+        if isinstance(body[-1].semicolon, cst.Semicolon):
+            body[-1] = body[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+        return [cst.SimpleStatementLine(body=body)]
+    return list(block.body)
 
 
 def _target_names(target) -> list[str]:

@@ -15,7 +15,6 @@ they look into a file.
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,14 +53,13 @@ def _work_tree(start: str) -> str | None:
         return os.path.realpath(found[0]) if found is not None else None
     except Unsupported:
         pass
+    from migrate.gitcommand import GitProblem, run_git
+
     try:
-        done = subprocess.run(
-            ["git", "-C", start, "rev-parse", "--show-toplevel"],
-            capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False,
-        )  # fmt: skip
-    except OSError:
+        done = run_git(["rev-parse", "--show-toplevel"], start)
+    except GitProblem:
         return None
-    top = done.stdout.strip()
+    top = done.stdout.decode("utf-8", "surrogateescape").strip()
     return os.path.realpath(top) if done.returncode == 0 and top else None
 
 

@@ -29,6 +29,8 @@ INSTRUCTIONS = frozenset(
     "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER ONBUILD RUN SHELL STOPSIGNAL USER VOLUME WORKDIR".split()
 )
 NOT_AN_INSTRUCTION = "not a Dockerfile instruction: a Dockerfile's lines start with one, such as FROM, RUN or COPY"
+_LEAST_WORDS = {"COPY": 2, "ADD": 2, "FROM": 1, "WORKDIR": 1, "USER": 1}
+"""Instructions docker build rejects with fewer words than this."""
 
 
 @dataclass(frozen=True)
@@ -211,20 +213,10 @@ def _lines(text: str) -> list[str]:
 
 def read_dockerfile(path: Path) -> Dockerfile:
     from migrate.read.boundary import check_readable
+    from migrate.read.files import read_project_text
 
     check_readable(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(Location(path), "Dockerfile not found") from None
-    except OSError as error:
-        raise InputError(Location(path), f"cannot read Dockerfile: {error.strerror}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise InputError(Location(path, line), "Dockerfile is not valid UTF-8") from None
-    return parse_dockerfile(text, path)
+    return parse_dockerfile(read_project_text(path, what="Dockerfile"), path)
 
 
 def _read_directives(lines: list[str]) -> tuple[tuple[Trivia, ...], str, int]:
@@ -289,18 +281,36 @@ def _read_items(lines: list[str], index: int, escape: str, path: Path) -> list[I
                 else:
                     raise InputError(Location(path, start + 1), f"heredoc <<{name} is never closed")
                 heredocs.append(Heredoc(name, "".join(lines[body_start : index - 1]), bool(strip)))
-        items.append(
-            Instruction(
-                keyword=keyword,
-                flags=flags,
-                arguments=arguments,
-                text="".join(lines[start:index]),
-                line=start + 1,
-                end_line=index,
-                heredocs=tuple(heredocs),
-            )
+        instruction = Instruction(
+            keyword=keyword,
+            flags=flags,
+            arguments=arguments,
+            text="".join(lines[start:index]),
+            line=start + 1,
+            end_line=index,
+            heredocs=tuple(heredocs),
         )
+        if keyword in ("ENV", "LABEL") and "=" in arguments:
+            _check_pairs(instruction, path)
+        elif keyword in _LEAST_WORDS and len(instruction.words()) < _LEAST_WORDS[keyword]:
+            needs = "a source and a destination" if _LEAST_WORDS[keyword] == 2 else "an argument"
+            raise InputError(Location(path, instruction.line), f"{keyword} needs {needs}; docker build stops at this line")
+        items.append(instruction)
     return items
+
+
+def _check_pairs(instruction: Instruction, path: Path) -> None:
+    """``ENV A=1 B``: once one word is ``name=value`` every word has to be; docker build stops at any other."""
+    if not _quotes(instruction.arguments):
+        words = instruction.arguments.split()
+        if "=" not in words[0] or all("=" in word for word in words):
+            return
+    try:
+        instruction.key_values()
+    except ValueError as error:
+        raise InputError(
+            Location(path, instruction.line), f"{instruction.keyword}: {error} (docker build stops at this line)"
+        ) from None
 
 
 def _may_hold_heredocs(keyword: str, arguments: str) -> bool:

@@ -33,8 +33,21 @@ class DockerIgnore:
             line = posixpath.normpath(line).lstrip("/")
             if line in ("", "."):
                 continue
-            rules.append((re.compile(_translate(line)), negated))
+            rules.append((_compiled(line), negated))
         return tuple(rules)
+
+    def first_bad_pattern(self) -> tuple[int, str] | None:
+        """The line of the first pattern that is no valid pattern (``[z-a]``, ``[]``), and why: ``docker build`` stops there."""
+        for number, raw in enumerate(self.text.removeprefix("\ufeff").split("\n"), start=1):
+            line = raw.strip()
+            if raw.startswith("#") or not line:
+                continue
+            line = posixpath.normpath(line.removeprefix("!").strip()).lstrip("/")
+            try:
+                _compiled(line)
+            except re.error as error:
+                return number, f"syntax error in pattern {raw.strip()!r} ({error.msg})"
+        return None
 
     def excludes(self, path: str) -> bool:
         """Whether ``path`` (relative to the context, ``/``-separated) is left out of the context."""
@@ -57,6 +70,15 @@ class DockerIgnore:
         if text and not text.endswith("\n"):
             text += newline
         return text + "".join(f"{line}{newline}" for line in lines)
+
+
+def _compiled(pattern: str) -> re.Pattern[str]:
+    import warnings
+
+    with warnings.catch_warnings():
+        # `[[` in a class: Python warns that a later version may read it as a nested set; the user can do nothing about that here.
+        warnings.simplefilter("ignore", FutureWarning)
+        return re.compile(_translate(pattern))
 
 
 def _translate(pattern: str) -> str:

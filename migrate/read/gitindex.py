@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import struct
 
+from migrate.read.files import UnreadableFile, read_project_bytes
+
 _SIGNATURE = b"DIRC"
 _SHA1_SIZE = 20
 _ENTRY_FIXED = 40 + _SHA1_SIZE + 2
@@ -54,9 +56,8 @@ def find_work_tree(start: str) -> tuple[str, str] | None:
 def _linked_git_dir(work_tree: str, dot_git: str) -> str:
     """``.git`` as a file (a linked work tree or a submodule) says ``gitdir: PATH``."""
     try:
-        with open(dot_git, encoding="utf-8") as handle:
-            first = handle.readline()
-    except (OSError, UnicodeDecodeError):
+        first = read_project_bytes(dot_git, what=".git file").decode("utf-8").split("\n", 1)[0]
+    except (UnreadableFile, UnicodeDecodeError):
         raise Unsupported("unreadable .git file") from None
     if not first.startswith("gitdir:"):
         raise Unsupported(".git file without gitdir")
@@ -68,6 +69,8 @@ def tracked_files(start: str) -> tuple[str, frozenset[str] | None] | None:
     """``(work tree, tracked paths)`` for the repository holding ``start``.
 
     ``(start, None)`` outside git; None when only git itself can tell.
+    Raises :class:`migrate.read.files.UnreadableFile` for a git config that
+    git itself could not read (a FIFO, a device, a huge file).
     """
     try:
         found = find_work_tree(start)
@@ -83,10 +86,13 @@ def tracked_files(start: str) -> tuple[str, frozenset[str] | None] | None:
 def _check_trusted(work_tree: str, git_dir: str) -> None:
     try:
         owner = os.stat(work_tree).st_uid
-        with open(os.path.join(_common_dir(git_dir), "config"), "rb") as handle:
-            config = handle.read().lower()
+        config = read_project_bytes(os.path.join(_common_dir(git_dir), "config"), what="git config").lower()
     except OSError:
         raise Unsupported("no readable config") from None
+    except UnreadableFile as problem:
+        if problem.missing:
+            raise Unsupported("no config") from None
+        raise  # a FIFO or device would hold git itself forever: the project's error
     if owner != os.geteuid():
         raise Unsupported("owned by someone else: safe.directory decides")
     if b"objectformat" in config or b"worktree" in config or b"bare = true" in config:
@@ -96,10 +102,12 @@ def _check_trusted(work_tree: str, git_dir: str) -> None:
 def _common_dir(git_dir: str) -> str:
     """A linked work tree keeps its config in the main repository's git directory."""
     try:
-        with open(os.path.join(git_dir, "commondir"), encoding="utf-8") as handle:
-            return os.path.normpath(os.path.join(git_dir, handle.read().strip()))
-    except OSError:
-        return git_dir
+        text = read_project_bytes(os.path.join(git_dir, "commondir"), what="commondir").decode("utf-8", "surrogateescape")
+    except UnreadableFile as problem:
+        if problem.missing:
+            return git_dir
+        raise Unsupported("unreadable commondir") from None
+    return os.path.normpath(os.path.join(git_dir, text.strip()))
 
 
 def _read_index_cached(git_dir: str) -> frozenset[str]:
@@ -115,9 +123,8 @@ def _read_index_cached(git_dir: str) -> frozenset[str]:
     if cached is not None and cached[0] == stamp:
         return cached[1]
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError:
+        data = read_project_bytes(path, limit=None, what="git index")
+    except UnreadableFile:
         raise Unsupported("unreadable index") from None
     try:
         names = parse_index(data)

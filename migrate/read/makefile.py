@@ -13,6 +13,7 @@ was.
 from __future__ import annotations
 
 import bisect
+import os
 import posixpath
 import re
 from contextlib import contextmanager
@@ -275,16 +276,16 @@ class _Parser:
             path = Path(posixpath.normpath(posixpath.join(directory, name)))
             if not _PLACEHOLDER.search(name) and not may_read(path):
                 raise Refusal(Location(self.path, number), outside_reason(path, active_root() or "", f"the included {name}"))
-            if _PLACEHOLDER.search(name) or not path.is_file():
+            if _PLACEHOLDER.search(name) or not os.path.isfile(path):
                 if not optional:
                     self.makefile.notes.append(f"{self.path.name}:{number}: did not read {name}, which is not there before make runs")
                 continue
             if self.depth > 10:
                 raise self.fail(number, f"{name} includes itself too deeply to follow")
             try:
-                text = read_source_text(path)
-            except (OSError, UnicodeDecodeError) as error:
-                raise self.fail(number, f"cannot read the included {name}: {error}") from None
+                text = read_source_text(path, "included Makefile")
+            except InputError as error:
+                raise self.fail(number, f"cannot read the included {name}: {error.reason}") from None
             inner = _Parser(path, text)
             inner.depth = self.depth + 1
             inner.makefile.variables = self.makefile.variables
@@ -991,7 +992,7 @@ class _Runner:
     def _exists(self, target: str) -> bool:
         path = posixpath.normpath(posixpath.join(self.directory, target))
         if self.tracked is None:
-            return Path(path).exists()
+            return os.path.exists(path)  # False, not an exception, for a name too long or holding a NUL
         relative = posixpath.relpath(path, self.directory)
         return relative in self.tracked or any(name.startswith(relative + "/") for name in self.tracked)
 
@@ -1220,11 +1221,11 @@ class _Runner:
             path = Path(posixpath.join(directory, name)) if name else None
             if path is not None and not may_read(path):
                 break
-            if path is not None and path.is_file():
-                try:
-                    mentions = "docker" in path.read_text(encoding="utf-8", errors="replace")
-                except OSError:
-                    mentions = True
+            if path is not None and os.path.isfile(path):
+                from migrate.read.files import MAX_FILE_BYTES, head_or_none
+
+                head = head_or_none(path, MAX_FILE_BYTES)
+                mentions = head is None or b"docker" in head  # one that cannot be read may
                 break
         shown = " ".join(argv)
         self.operations.append(Opaque(operation.site, f"`{shown}` runs make in a way dmigrate does not follow", mentions))
@@ -1299,16 +1300,15 @@ def _shell_key(value: str) -> str:
 
 def _tracked_files(directory: str) -> frozenset[str] | None:
     """Files git tracks, relative to ``directory``; None outside git."""
-    import subprocess
-
+    from migrate.gitcommand import GitProblem, run_git
     from migrate.read.gitindex import tracked_below
 
     known = tracked_below(directory)
     if known is not None:
         return known[0]
     try:
-        listing = subprocess.run(["git", "-C", directory, "ls-files", "-z", "--", "."], capture_output=True, check=False)
-    except OSError:
+        listing = run_git(["ls-files", "-z", "--", "."], directory)
+    except GitProblem:
         return None
     if listing.returncode != 0:
         return None

@@ -215,10 +215,10 @@ def _same_file(one: str, other: str) -> bool:
 
 
 def _small_file(path: str) -> bytes | None:
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(_LARGEST + 1)
-    except OSError:
+    from migrate.read.files import head_or_none
+
+    raw = head_or_none(path, _LARGEST + 1)
+    if raw is None:
         return None
     if len(raw) > _LARGEST or b"\0" in raw:
         return None

@@ -10,7 +10,6 @@ import os
 import posixpath
 import re
 import stat
-import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -20,6 +19,8 @@ from migrate.read import file_mentions_docker, read_source_text
 from migrate.errors import InputError, Location, MigrationStop, Refusal
 from migrate.read.boundary import active_root, confined_to, outside_reason, outside_refusal, project_root, resolves_inside
 from migrate.read.dockerfile import Dockerfile, read_dockerfile
+from migrate.read.dockerignore import DockerIgnore
+from migrate.read.files import UnreadableFile
 from migrate.read.neighbours import files_naming
 from migrate.read.ops import Build, Container, Copy, DriverReading, HostCommand, Opaque, Site, Word, build_paths
 
@@ -138,27 +139,21 @@ def read_driver(path: Path, target_rule: str | None = None) -> DriverReading:
 
 
 def _driver_text(path: Path) -> str:
-    try:
-        return read_source_text(path)
-    except FileNotFoundError:
-        raise InputError(Location(path), "no such file") from None
-    except IsADirectoryError:
-        raise InputError(Location(path), "is a directory, not a driver") from None
-    except UnicodeDecodeError:
-        raise InputError(Location(path), "the driver is not valid UTF-8") from None
-    except OSError as error:
-        raise InputError(Location(path), f"cannot read the driver: {error.strerror}") from None
+    return read_source_text(path, "driver")
 
 
 def read_project(driver_path: Path, target_rule: str | None = None, root: str | None = None) -> ProjectReading:
-    """Everything the migration of ``driver_path`` needs, read only from inside its project root (:mod:`migrate.read.boundary`).
+    """Everything the migration of ``driver_path`` needs, read only from inside its project root (:mod:`migrate.read.boundary`)
+    and within the project's time budget (:mod:`migrate.read.budget`).
 
     ``root`` is that root (a real path); by default the one :func:`~migrate.read.boundary.project_root` finds.
     """
+    from migrate.read.budget import project_budget
+
     root = root or project_root(driver_path)
     if not resolves_inside(driver_path, root):
         raise outside_refusal(driver_path, root, f"the driver {driver_path.name} leads to a file that")
-    with confined_to(root):
+    with confined_to(root), project_budget(driver_path):
         driver = read_driver(driver_path, target_rule)
         for part in driver.parts:
             if not resolves_inside(part.path, root):
@@ -169,8 +164,12 @@ def read_project(driver_path: Path, target_rule: str | None = None, root: str | 
             if isinstance(operation, Build):
                 _check_build_inside(operation, root)
                 _, dockerfile = build_paths(operation)
-                if dockerfile is not None and dockerfile not in dockerfiles and os.path.isfile(dockerfile):
-                    dockerfiles[dockerfile] = read_dockerfile(Path(dockerfile))
+                if dockerfile is not None and dockerfile not in dockerfiles and os.path.lexists(dockerfile) and not os.path.isdir(dockerfile):
+                    try:
+                        dockerfiles[dockerfile] = read_dockerfile(Path(dockerfile))
+                    except UnreadableFile as problem:
+                        if not problem.missing:  # a FIFO, a symlink loop, a huge file: said as it is, not as "does not exist"
+                            raise
         return ProjectReading(driver, dockerfiles, _host_facts(driver, dockerfiles, root), classic_builder_setting(driver))
 
 
@@ -272,11 +271,12 @@ def _host_facts(driver: DriverReading, dockerfiles: Mapping[str, Dockerfile], ro
         if isinstance(operation, Build):
             context, dockerfile = build_paths(operation)
             for candidate in filter(None, (context and posixpath.join(context, ".dockerignore"), dockerfile and dockerfile + ".dockerignore")):
-                if os.path.isfile(candidate):
-                    try:
-                        texts[candidate] = read_source_text(Path(candidate))
-                    except (OSError, UnicodeDecodeError) as error:
-                        raise InputError(Location(Path(candidate)), f"cannot read: {error}") from None
+                if candidate not in texts and os.path.lexists(candidate) and not os.path.isdir(candidate):
+                    # Docker reads it whatever it is: what cannot be read here is the project's error, never "no .dockerignore".
+                    texts[candidate] = read_source_text(Path(candidate), ".dockerignore")
+                    bad = DockerIgnore(texts[candidate]).first_bad_pattern()
+                    if bad is not None:
+                        raise InputError(Location(Path(candidate), bad[0]), f"{bad[1]}; docker build stops at it")
     present = {}
     for path in mentioned:
         kind = _kind_now(path)
@@ -355,9 +355,11 @@ def _git_files(root: str) -> frozenset[str] | None:
     read = tracked_files(root)
     if read is not None:
         return read[1] if os.path.realpath(read[0]) == root else None
+    from migrate.gitcommand import GitProblem, run_git
+
     try:
-        listing = subprocess.run(["git", "-C", root, "ls-files", "-z"], capture_output=True, check=False)
-    except OSError:
+        listing = run_git(["ls-files", "-z"], root)
+    except GitProblem:
         return None
     if listing.returncode != 0:
         return None

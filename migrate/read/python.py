@@ -198,6 +198,7 @@ def parse_module(path: Path, text: str):
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
+    check_python_syntax(path, text)
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as error:
@@ -205,6 +206,23 @@ def parse_module(path: Path, text: str):
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     positions = wrapper.resolve(PositionProvider)
     return module, {node: (r.start.line, r.start.column, r.end.line, r.end.column) for node, r in positions.items()}
+
+
+def check_python_syntax(path: Path, text: str) -> None:
+    """Python itself reads the driver first: libcst accepts some text Python rejects, and says where and what in its own terms."""
+    import ast
+
+    source = text.removeprefix("\ufeff")
+    if "\0" in source:
+        line = source.count("\n", 0, source.index("\0")) + 1
+        raise InputError(Location(path, line), "syntax error: the file holds a NUL byte, which Python does not read")
+    try:
+        ast.parse(source, str(path))
+    except SyntaxError as error:
+        detail = f" (column {error.offset})" if error.offset else ""
+        raise InputError(Location(path, error.lineno), f"syntax error: {error.msg}{detail}") from None
+    except (ValueError, MemoryError, RecursionError):
+        raise InputError(Location(path), "Python cannot read this driver (it nests too deeply or is too large)") from None
 
 
 class _PythonReader:
@@ -279,6 +297,11 @@ class _PythonReader:
             for small in node.body:
                 frame.statement = small
                 self._small(small, frame)
+            return
+        if isinstance(node, cst.BaseSmallStatement):
+            # A one-line block (``finally: box.remove()``, ``if x: os.chdir(d)``) holds small statements directly.
+            frame.statement = node
+            self._small(node, frame)
             return
         frame.statement = node
         if isinstance(node, cst.FunctionDef):

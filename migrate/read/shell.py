@@ -11,15 +11,17 @@ Commands that only run sometimes (inside ``if``, ``case``, ``while`` or after
 from __future__ import annotations
 
 import fnmatch
+import os
 import posixpath
 import re
 import shlex
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
-from migrate.read import file_mentions_docker, read_source_text
+from migrate.read import budget, file_mentions_docker, read_source_text
 from migrate.read.boundary import may_read
 from migrate.errors import InputError, Location, MigrationStop, Refusal
 from migrate.read.docker_cli import parse_docker_command, parse_gcloud_docker
@@ -195,10 +197,7 @@ def read_shell(
     ``depth`` counts the scripts that ran this one.
     """
     if text is None:
-        try:
-            text = read_source_text(path)
-        except (OSError, UnicodeDecodeError) as error:
-            raise InputError(Location(path), f"cannot read the driver: {error}") from None
+        text = read_source_text(path, "driver")
     reader = _ShellReader(path, text, first_position, depth)
     return reader.read(cwd, positional, environment, environment_known)
 
@@ -234,7 +233,7 @@ def script_run_by(argv: Sequence[Word], cwd: Word) -> tuple[Path, tuple[Word, ..
         return None
     program, arguments = run
     script = Path(posixpath.normpath(posixpath.join(cwd.key, program.key)))
-    if not may_read(script) or not script.is_file() or not is_shell_script(script):
+    if not may_read(script) or not os.path.isfile(script) or not is_shell_script(script):
         return None
     return script, arguments
 
@@ -243,11 +242,9 @@ def is_shell_script(path: Path) -> bool:
     """A ``.sh``/``.bash`` file, or one whose ``#!`` line names a shell."""
     if path.suffix in (".sh", ".bash"):
         return True
-    try:
-        with path.open("rb") as handle:
-            first = handle.readline(200)
-    except OSError:
-        return False
+    from migrate.read.files import head_or_none
+
+    first = (head_or_none(path, 200) or b"").split(b"\n", 1)[0]
     return first.startswith(b"#!") and b"sh" in first.split(b"/")[-1]
 
 
@@ -296,7 +293,7 @@ class _ShellReader:
         self.parts: dict[Path, DriverReading] = {}
         self.text = text
         self.source = text.encode("utf-8")
-        self.tree = parse_bash(self.source)
+        self.tree = parse_bash(self.source, path)
         self.functions: dict[str, object] = {}
         self.operations: list[Operation] = []
         self.deferred: list[Operation] = []
@@ -353,6 +350,7 @@ class _ShellReader:
     # -- statements ----------------------------------------------------------
     def _block(self, children, state: _State) -> None:
         for node, span in _statements(children):
+            budget.check(self.path, node.start_point[0] + 1)
             self._statement(node, state, span)
 
     def _statement(self, node, state: _State, span: tuple[int, int]) -> None:
@@ -1053,9 +1051,11 @@ class _ShellReader:
         path = Path(resolve_host_path(state.cwd, arguments[0]).key)
         if not may_read(path):
             return None
+        from migrate.read.files import UnreadableFile, read_project_bytes
+
         try:
-            return path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
+            return read_project_bytes(path, what="sourced file").decode("utf-8", "replace")
+        except UnreadableFile:
             return None
 
     def _forget_what_code_sets(self, code: str | None, state: _State, node) -> None:
@@ -1129,7 +1129,7 @@ class _ShellReader:
         handler = "".join(piece if i % 2 == 0 else "${__dmigrate_trap_%d}" % i for i, piece in enumerate(pieces))
         if "docker" not in handler and not any(word in self.functions for word in re.findall(r"[\w.-]+", handler)):
             return
-        tree = _parser().parse(handler.encode("utf-8"))
+        tree = parse_bash(handler.encode("utf-8"), self.path)
         if _first_error(tree.root_node) is not None:
             self.operations.append(Opaque(site, "a `trap` handler that cannot be read", True))
             return
@@ -1361,7 +1361,12 @@ def _bash_syntax_error(text: str) -> tuple[int | None, str] | None:
     bash = shutil.which("bash")
     if bash is None:
         return None, "the shell driver does not parse"
-    result = subprocess.run([bash, "-n"], input=text, capture_output=True, text=True, check=False)
+    try:
+        result = subprocess.run(
+            [bash, "-n"], input=text, capture_output=True, text=True, check=False, timeout=max(1.0, budget.remaining(budget.deadline()))
+        )
+    except subprocess.TimeoutExpired:
+        return None, "the shell driver does not parse (and bash took too long to say where)"
     if result.returncode == 0:
         return None
     match = re.search(r"line (\d+): (.*)", result.stderr)
@@ -1370,20 +1375,57 @@ def _bash_syntax_error(text: str) -> tuple[int | None, str] | None:
     return int(match.group(1)), match.group(2).strip()
 
 
-def has_syntax_error(source: bytes) -> bool:
-    return parse_bash(source).root_node.has_error
+def has_syntax_error(source: bytes, path: Path | None = None) -> bool:
+    return parse_bash(source, path).root_node.has_error
+
+
+def syntax_error_line(source: bytes, path: Path | None = None) -> int | None:
+    """The line of the first syntax error tree-sitter-bash finds in ``source``; None when it reads cleanly."""
+    error = _first_error(parse_bash(source, path).root_node)
+    return None if error is None else error.start_point[0] + 1
 
 
 _TREES: dict[bytes, object] = {}
+_TOO_COMPLEX: set[int] = set()
+"""Hashes of texts that took the whole budget: discovery and the migration do not each spend it again."""
+_CHUNK = 1 << 16
+_SMALL = 4096
+"""A text this short parses in a few milliseconds whatever it holds: it is parsed once, without the budget's callback."""
 
 
-def parse_bash(source: bytes):
-    """The syntax tree of ``source``; the last few are kept, as the emitter and its checks parse the texts the reader did."""
+def parse_bash(source: bytes, path: Path | None = None):
+    """The syntax tree of ``source``; the last few are kept, as the emitter and its checks parse the texts the reader did.
+
+    The parse stops at the project's deadline (:mod:`migrate.read.budget`) and
+    raises :class:`migrate.read.budget.TooComplex` naming ``path``.
+    """
     tree = _TREES.get(source)
-    if tree is None:
-        if len(_TREES) >= 8:
-            del _TREES[next(iter(_TREES))]
-        tree = _TREES[source] = _parser().parse(source)
+    if tree is not None:
+        return tree
+    if hash(source) in _TOO_COMPLEX:
+        raise budget.too_complex(path)
+    until = budget.deadline()
+    parser = _parser()
+    if len(source) <= _SMALL:
+        tree = parser.parse(source)
+    else:
+        # Only a parse that reads through a callback can be stopped; its tree does not hold the text, which the
+        # reader needs (node.text), so a second parse from the bytes follows, once the first has shown it fits the budget.
+        view = memoryview(source)
+        started = time.monotonic()
+        try:
+            parser.parse(lambda offset, _point: view[offset : offset + _CHUNK], progress_callback=lambda _offset, _error: time.monotonic() > until)
+        except ValueError:  # py-tree-sitter's word for a parse the progress callback cancelled
+            parser.reset()
+            _TOO_COMPLEX.add(hash(source))
+            raise budget.too_complex(path) from None
+        if time.monotonic() + (time.monotonic() - started) > until:
+            _TOO_COMPLEX.add(hash(source))
+            raise budget.too_complex(path)
+        tree = parser.parse(source)
+    if len(_TREES) >= 8:
+        del _TREES[next(iter(_TREES))]
+    _TREES[source] = tree
     return tree
 
 
