@@ -101,7 +101,7 @@ def _migrate(driver: Path, options: Options, progress: _Progress) -> Outcome:
     def traced(flow) -> None:
         progress.flow = flow
 
-    plan = trace(reading, on_flow=traced)
+    plan = trace(reading, on_flow=traced, keep_legacy=options.keep_legacy)
     if not isinstance(plan, Plan):
         return progress.outcome(driver, NOTHING, plan.reason)
     changes = emit(plan, keep_legacy=options.keep_legacy)
