@@ -42,6 +42,12 @@ STILL_READS = "still reads Dockerfile.build, which the migration deletes"
 KEPT_READS = {
     "a shell line after the builds": ("build.sh", "#!/bin/sh\nset -e\n" + SHELL_FLOW + "sha256sum Dockerfile.build > stamp\n", {}, 8),
     "a shell line before the builds": ("build.sh", "#!/bin/sh\nset -e\ncp Dockerfile.build backup/\n" + SHELL_FLOW, {}, 3),
+    "a trap handler beside a removed step": (
+        "build.sh",
+        "#!/bin/sh\nset -e\ntrap 'docker rm -f x; cat Dockerfile.build > stamp' EXIT\n" + SHELL_FLOW.replace("docker rm x\n", ""),
+        {},
+        3,
+    ),
     "a shell redirect": ("build.sh", "#!/bin/sh\nset -e\n" + SHELL_FLOW + "wc -l < Dockerfile.build\n", {}, 8),
     "a kept build of it": ("build.sh", "#!/bin/sh\nset -e\n" + SHELL_FLOW + "docker build -f ./Dockerfile.build -t lint sub\n", {"sub/a.go": "package a\n"}, 8),
     "a recipe of the followed goal": (
@@ -186,6 +192,24 @@ def test_a_helper_still_called_elsewhere_keeps_its_reading_of_the_deleted_docker
     )
     root = project(tmp_path, "build.py", driver)
     assert_refused(migrate_leaving_disk_unchanged(root / "build.py"), "build.py", 5, STILL_READS)
+
+
+def test_a_python_message_that_mentions_the_deleted_dockerfile_is_not_a_read(tmp_path):
+    driver = d(
+        '''
+        """Builds the image: Dockerfile.build compiles, Dockerfile ships."""
+        import subprocess
+
+        print("building with Dockerfile.build")
+        subprocess.run(["docker", "build", "-t", "b", "-f", "Dockerfile.build", "."], check=True)
+        subprocess.run(["docker", "create", "--name", "x", "b"], check=True)
+        subprocess.run(["docker", "cp", "x:/out/app", "app"], check=True)
+        subprocess.run(["docker", "rm", "x"], check=True)
+        subprocess.run(["docker", "build", "-t", "app", "."], check=True)
+        '''
+    )
+    root = project(tmp_path, "build.py", driver)
+    assert migrate(root / "build.py").status == "pending"
 
 
 def test_a_name_that_only_looks_like_the_deleted_dockerfile_is_not_a_read(tmp_path):

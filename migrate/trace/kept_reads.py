@@ -42,7 +42,7 @@ def check_kept_reads(plan: Plan) -> None:
         for mention in reading.mentions:
             if mention_goes(mention, removed_sites):
                 continue
-            path = named_path(mention.text, base, deleted, loose=reading.kind == "python")
+            path = named_path(mention.text, base, deleted, whole=reading.kind == "python")
             if path is not None:
                 raise _still_reads(mention.site, path)
 
@@ -75,20 +75,21 @@ def mention_goes(mention: Mention, removed_sites: set[Site]) -> bool:
     return any(sites and sites <= removed_sites for sites in mention.goes_with)
 
 
-def named_path(text: str, base: str, paths: set[str], *, loose: bool = False) -> str | None:
-    """The first of ``paths`` (absolute, normalised) that a word of ``text`` names from the directory ``base``.
+def named_path(text: str, base: str, paths: set[str], *, whole: bool = False) -> str | None:
+    """The first of ``paths`` (absolute, normalised) that ``text`` names from the directory ``base``.
 
-    ``loose``: a word that ends in ``/NAME`` names it too (a Python string joined to a directory the reader cannot see).
+    Shell or make text names it by one of its words; a Python string (``whole``) only by all of it, which
+    may be the end of a path joined to a directory the reader cannot see (``f"{HERE}/Dockerfile.build"``),
+    while a message that mentions the file names nothing.
     """
-    relative = {path: posixpath.relpath(path, base) for path in paths}
-    for match in _TOKEN.finditer(text):
-        word = match.group(0)
-        joined = posixpath.normpath(posixpath.join(base, word))
+    words = [text] if whole else [match.group(0) for match in _TOKEN.finditer(text)]
+    for word in words:
+        joined = posixpath.normpath(posixpath.join(base, word)) if word else ""
         if joined in paths:
             return joined
-        if loose:
-            for path, name in relative.items():
-                if word.endswith("/" + name):
+        if whole:
+            for path in paths:
+                if word.endswith("/" + posixpath.relpath(path, base)):
                     return path
     return None
 
