@@ -38,6 +38,8 @@ def check_kept_reads(plan: Plan) -> None:
                 raise _still_reads(operation.site, path)
     removed_sites = {operation.site for operation in plan.driver.operations if id(operation) in removed}
     for reading in (plan.driver, *plan.driver.parts):
+        if not reading.mentions:
+            continue
         base = str(reading.path.resolve().parent)
         for mention in reading.mentions:
             if mention_goes(mention, removed_sites):

@@ -22,19 +22,15 @@ from migrate.read.ops import DriverReading, MakeTarget, Mention, Site
 
 def recipes_naming(driver: DriverReading, tags: Iterable[str]) -> list[Mention]:
     """The recipe lines of rules the goal does not make that name one of these image tags (``app:build``, or ``app`` for ``app:latest``)."""
+    recipes = [mention for reading in (driver, *driver.parts) for mention in reading.mentions if mention.rule is not None]
+    if not recipes:
+        return []
     patterns = []
     for tag in tags:
         patterns.append(re.compile(r"(?<![\w./:-])" + re.escape(tag) + r"(?![\w.:-])"))
         if tag.endswith(":latest"):
             patterns.append(re.compile(r"(?<![\w./:-])" + re.escape(tag[: -len(":latest")]) + r"(?![\w.:-])"))
-    if not patterns:
-        return []
-    found = []
-    for reading in (driver, *driver.parts):
-        for mention in reading.mentions:
-            if mention.rule is not None and any(pattern.search(mention.text) for pattern in patterns):
-                found.append(mention)
-    return found
+    return [mention for mention in recipes if any(pattern.search(mention.text) for pattern in patterns)]
 
 
 def check_other_goals(driver: DriverReading, extracting: dict[Site, str], final_build: Site, removed: set[Site]) -> None:
