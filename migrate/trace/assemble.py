@@ -830,8 +830,6 @@ class Assembler:
         users = self._tag_users()
         for image in builders:
             if image in users:
-                if not image.build.cwd.known:
-                    raise self.refuse(image.build.site, "the build image is still used, and the directory this build runs in cannot be known to point it at the merged Dockerfile")
                 if image.context != final.context:
                     # Its stage reads the runtime build's context now (its COPY sources rebased onto it).
                     raise self.refuse(
