@@ -44,6 +44,34 @@ def migrate(driver: Path, **options) -> Outcome:
     return migrate_driver(driver, Options(write=False, **options))
 
 
+def project_bytes(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` outside ``.git``, by relative path: its bytes, or for a symlink where it points."""
+    found = {}
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if relative.parts[0] == ".git":
+            continue
+        if path.is_symlink():
+            found[str(relative)] = b"-> " + str(path.readlink()).encode()
+        elif path.is_file():
+            found[str(relative)] = path.read_bytes()
+        else:
+            found[str(relative)] = b"<directory>"
+    return found
+
+
+def migrate_leaving_disk_unchanged(driver: Path, **options) -> Outcome:
+    """The migration run for real (it writes what it decides); the project's files must come out byte for byte the same.
+
+    For refusals and "nothing to do": an assertion on ``outcome.changes`` cannot fail, this can.
+    """
+    root = next((parent for parent in driver.resolve().parents if (parent / ".git").exists()), driver.resolve().parent)
+    before = project_bytes(root)
+    outcome = migrate_driver(driver, Options(write=True, **options))
+    assert project_bytes(root) == before, f"{outcome.status}: the project changed on disk"
+    return outcome
+
+
 def texts_after(outcome: Outcome, root: Path) -> dict[str, str | None]:
     """The new text of every changed file, by path relative to the project (None: deleted)."""
     return {str(Path(change.path).resolve().relative_to(root.resolve())): change.after for change in outcome.changes}

@@ -481,9 +481,13 @@ def test_a_builder_image_a_rule_outside_the_flow_uses_is_built_from_its_stage(tm
         """
     ).replace("\\t", "\t")
     root = project(tmp_path, makefile)
-    after = texts_after(migrate(root / "Makefile"), root)["Makefile"]
-    assert "builder: Dockerfile\n\tdocker build --target builder -f Dockerfile -t $(BUILDER) .\n" in after
+    outcome = migrate(root / "Makefile")
+    after = texts_after(outcome, root)["Makefile"]
+    # As for build.sh and build.py, the legacy build Dockerfile stays while a build of it is kept.
+    assert "builder: Dockerfile.build\n\tdocker build --target builder -f Dockerfile -t $(BUILDER) .\n" in after
     assert "image: builder\n\tdocker build -t app .\n" in after
+    assert "Dockerfile.build" not in texts_after(outcome, root)
+    assert any("the build image is still used (line 11)" in note for note in outcome.plan.decisions)
 
 
 def test_a_sub_make_that_is_not_followed_is_refused_when_it_may_run_docker(tmp_path):

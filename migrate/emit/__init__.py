@@ -105,11 +105,11 @@ def _emit_driver(plan: Plan, driver: DriverReading, edits: tuple[DriverEdit, ...
         from migrate.emit.makefile import emit_makefile
 
         deleted = () if keep_legacy else plan.deleted
-        return emit_makefile(driver, edits, deleted, plan.merged_dockerfile, plan.stages)
+        return emit_makefile(driver, edits, deleted, plan.merged_dockerfile)
     if kind == "python":
         from migrate.emit.python import emit_python
 
-        return emit_python(driver, edits, () if keep_legacy else plan.deleted)
+        return emit_python(driver, edits)
     from migrate.emit.shell import emit_shell
 
     return emit_shell(driver, edits)

@@ -19,28 +19,25 @@ from pathlib import Path
 from migrate.emit.shell import build_word_index, drop_blank_lines, removal_span
 from migrate.errors import Location, MigrationStop, Refusal
 from migrate.plan import DriverEdit
-from migrate.read.makefile import PLACEHOLDER_PREFIX, MakeAnchor, Makefile, RecipeText, _Scope, parse_makefile
-from migrate.read.ops import Build, DriverReading, build_paths
+from migrate.read.makefile import PLACEHOLDER_PREFIX, MakeAnchor, RecipeText, _Scope, parse_makefile
+from migrate.read.ops import Build, DriverReading
 
 NO_OP_RECIPE = "@:"
 _REFERENCE = re.compile(r"\$(?:\(([^()]*)\)|\{([^{}]*)\}|(.))")
 
 
-def emit_makefile(
-    driver: DriverReading, edits: tuple[DriverEdit, ...], deleted: tuple[Path, ...] = (), merged: Path | None = None, stages=()
-) -> str:
-    return _MakefileEmitter(driver, edits, deleted, merged, stages).run()
+def emit_makefile(driver: DriverReading, edits: tuple[DriverEdit, ...], deleted: tuple[Path, ...] = (), merged: Path | None = None) -> str:
+    return _MakefileEmitter(driver, edits, deleted, merged).run()
 
 
 class _MakefileEmitter:
-    def __init__(self, driver: DriverReading, edits, deleted, merged, stages) -> None:
+    def __init__(self, driver: DriverReading, edits, deleted, merged) -> None:
         self.driver = driver
         self.text = driver.text
-        self.stages = stages
         self.makefile = parse_makefile(driver.path, driver.text)
         self.deleted = tuple(deleted)
         self.merged = merged
-        self.edits = tuple(self._kept_for_other_rules(edit) for edit in edits)
+        self.edits = tuple(edits)
         self.statements: set[tuple[int, int]] = set()
         """Makefile spans of whole shell statements that go: what they leave on their line is tidied too."""
 
@@ -70,58 +67,10 @@ class _MakefileEmitter:
         replacements.extend(self._prerequisites())
         text = self._apply(replacements)
         try:
-            rewritten = parse_makefile(self.driver.path, text)
+            parse_makefile(self.driver.path, text)
         except MigrationStop as stop:
             raise self.refuse(stop.location.line, f"the rewritten Makefile would not read: {stop.reason}") from None
-        self._check_deleted_still_read(rewritten)
         return text
-
-    # -- builds other rules still need --------------------------------------------------------------
-    def _kept_for_other_rules(self, edit: DriverEdit) -> DriverEdit:
-        """A build image that a rule outside the flow uses (``make test``) is built from its stage instead of going."""
-        if edit.action != "remove" or self.merged is None:
-            return edit
-        build = next((op for op in self.driver.operations if isinstance(op, Build) and op.site == edit.site), None)
-        if build is None or not build.tags or not all(tag.known for tag in build.tags):
-            return edit
-        users = self._outside_users([tag.key for tag in build.tags])
-        if not users:
-            return edit
-        stage = self._stage_name(build)
-        if stage is None or not build.cwd.known:
-            raise self.refuse(edit.site.line, f"the build image is still used by the rule {users[0]}, and dmigrate cannot tell which stage builds it now")
-        dockerfile = posixpath.relpath(str(self.merged), build.cwd.key)
-        return DriverEdit(edit.site, "retarget", (dockerfile, stage), reason=f"the rule {users[0]} still uses the build image")
-
-    def _outside_users(self, tags: list[str]) -> list[str]:
-        in_flow = {op.site.anchor.rule for op in self.driver.operations if isinstance(op.site.anchor, MakeAnchor)}
-        patterns = [re.compile(r"(?<![\w./:-])" + re.escape(tag) + r"(?![\w.:-])") for tag in tags]
-        patterns += [re.compile(r"(?<![\w./:-])" + re.escape(tag[: -len(":latest")]) + r"(?![\w.:-])") for tag in tags if tag.endswith(":latest")]
-        users = []
-        for rule in self.makefile.all_rules:
-            if rule.header in in_flow or not rule.recipe:
-                continue
-            for target in rule.targets:
-                scope = _Scope(self.makefile, dict(self.makefile.target_variables.get(target, {})), rule, target)
-                try:
-                    texts = [scope.expand(line.text[1:]) for line in rule.recipe]
-                except MigrationStop:
-                    continue
-                if any(pattern.search(text) for pattern in patterns for text in texts):
-                    users.append(target)
-                    break
-        return users
-
-    def _stage_name(self, build: Build) -> str | None:
-        _, dockerfile = build_paths(build)
-        for stage in self.stages:
-            if str(stage.dockerfile.path) != dockerfile:
-                continue
-            wanted = build.target.key if build.target is not None and build.target.known else None
-            source = stage.dockerfile.stages[stage.stage_index]
-            if (wanted is None and stage.stage_index == len(stage.dockerfile.stages) - 1) or (wanted is not None and source.name == wanted):
-                return stage.name or None
-        return None
 
     # -- removing commands ---------------------------------------------------------------------
     def _remove(self, anchor: MakeAnchor, indexes: set[int], pending: list) -> list[tuple[int, int, str]]:
@@ -286,27 +235,6 @@ class _MakefileEmitter:
                         word_start -= 1
                     out.append((word_start, word_end, ""))
         return out
-
-    def _check_deleted_still_read(self, rewritten: Makefile) -> None:
-        """A recipe that stays and names a Dockerfile the migration deletes would break (``lint: hadolint Dockerfile.build``)."""
-        if not self.deleted:
-            return
-        directory = str(self.driver.path.resolve().parent)
-        names = sorted({posixpath.relpath(str(path), directory) for path in self.deleted})
-        for rule in rewritten.all_rules:
-            target = rule.targets[0] if rule.targets else ""
-            scope = _Scope(rewritten, dict(rewritten.target_variables.get(target, {})), rule, target)
-            for line in rule.recipe:
-                try:
-                    expanded = scope.expand(line.text[1:])
-                except MigrationStop:
-                    expanded = line.text
-                for name in names:
-                    if re.search(r"(?<![\w./-])(?:\./)?" + re.escape(name) + r"(?![\w.-])", expanded):
-                        raise self.refuse(
-                            self.makefile.line_of(self.text.find(line.text)) if line.text in self.text else None,
-                            f"this recipe still reads {name}, which the migration deletes; pass --keep-legacy to keep it",
-                        )
 
     # -- applying -----------------------------------------------------------------------------
     def _apply(self, replacements: list[tuple[int, int, str]]) -> str:

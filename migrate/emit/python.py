@@ -28,15 +28,14 @@ _BUILD_IN_STRING = re.compile(r"\bdocker\s+(?:image\s+|buildx\s+|builder\s+)?bui
 _RENAMED = re.compile(r"^--build-arg ([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
 
 
-def emit_python(driver: DriverReading, edits: tuple[DriverEdit, ...], deleted=()) -> str:
-    return _PythonEmitter(driver, edits, deleted).run()
+def emit_python(driver: DriverReading, edits: tuple[DriverEdit, ...]) -> str:
+    return _PythonEmitter(driver, edits).run()
 
 
 class _PythonEmitter:
-    def __init__(self, driver: DriverReading, edits: tuple[DriverEdit, ...], deleted=()) -> None:
+    def __init__(self, driver: DriverReading, edits: tuple[DriverEdit, ...]) -> None:
         self.driver = driver
         self.edits = edits
-        self.deleted = tuple(deleted)
         self.origin: PythonAnchor | None = None
         # Python and libcst read a source's BOM and drop it; ast.parse of text does not, so it goes here and comes back at the end.
         self.bom = driver.text.startswith(BOM)
@@ -86,23 +85,7 @@ class _PythonEmitter:
         except SyntaxError as error:
             raise self.refuse(error.lineno, f"the rewritten driver would not compile: {error.msg}") from None
         self._check_names(code, rewriter.removed_names)
-        self._check_deleted_still_read(code)
         return BOM + code if self.bom else code
-
-    def _check_deleted_still_read(self, code: str) -> None:
-        """Code that stays and names a Dockerfile the migration deletes would break."""
-        import posixpath
-
-        directory = str(self.driver.path.resolve().parent)
-        names = {posixpath.relpath(str(path), directory) for path in self.deleted}
-        for node in ast.walk(ast.parse(code)):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                value = node.value.removeprefix("./")
-                if any(value == name or value.endswith("/" + name) for name in names):
-                    raise self.refuse(
-                        self._original_line(code, node.lineno),
-                        f"this code still reads {value}, which the migration deletes; pass --keep-legacy to keep it",
-                    )
 
     def _check_whole_statements(self, removed_sites) -> None:
         """A statement goes only when every step it runs goes (``os.system("docker create ... && docker cp ...")``)."""

@@ -30,6 +30,8 @@ from migrate.read.ops import (
     BuildArg,
     DriverReading,
     HostCommand,
+    MakeTarget,
+    Mention,
     Opaque,
     Operation,
     Site,
@@ -920,6 +922,8 @@ class _Runner:
         self.parts: dict[Path, DriverReading] = {}
         self.tracked = _tracked_files(self.directory)
         self.depth = 0
+        self.made: dict[str, list[Site]] = {}
+        """Every target the goal makes, with the sites of the steps its own recipe ran."""
 
     def run(self) -> DriverReading:
         goal = self.goal or self.makefile.default_goal
@@ -940,7 +944,39 @@ class _Runner:
             start_dir=Path(self.directory),
             notes=tuple(dict.fromkeys(self.notes)),
             parts=tuple(self.parts.values()),
+            mentions=self._unmade_recipes(),
+            make_targets=self._targets(),
         )
+
+    def _targets(self) -> tuple[MakeTarget, ...]:
+        targets = []
+        for name, rules in self.makefile.rules.items():
+            if any(rule.pattern for rule in rules):
+                continue
+            prerequisites = tuple(dict.fromkeys(p for rule in rules for p in rule.prerequisites + rule.order_only))
+            made = name in self.made
+            targets.append(MakeTarget(name, rules[0].line, prerequisites, made, tuple(self.made.get(name, ()))))
+        return tuple(targets)
+
+    def _unmade_recipes(self) -> tuple[Mention, ...]:
+        """The recipe lines of the targets the goal does not make, as make would expand them: they stay as they are."""
+        mentions = []
+        for name, rules in self.makefile.rules.items():
+            if name in self.made:
+                continue
+            for rule in rules:
+                if rule.pattern:
+                    continue
+                scope = _Scope(self.makefile, dict(self.makefile.target_variables.get(name, {})), rule, name)
+                texts = [(rule.line, rule.inline)] if rule.inline else []
+                texts += [(line.line, line.text[1:]) for line in rule.recipe]
+                for line, text in texts:
+                    try:
+                        expanded = scope.expand(text)
+                    except MigrationStop:
+                        expanded = text
+                    mentions.append(Mention(Site(rule.file or self.path, line, None), expanded, rule=name))
+        return tuple(mentions)
 
     def _shell_calls_with_docker(self) -> None:
         """``$(shell docker ...)`` runs docker while make expands text, outside any recipe: refused."""
@@ -955,6 +991,7 @@ class _Runner:
         if target in done:
             return
         done.add(target)
+        self.made.setdefault(target, [])
         rules = self.makefile.rules.get(target, [])
         overlay = dict(inherited)
         overlay.update(self.makefile.target_variables.get(target, {}))
@@ -985,9 +1022,11 @@ class _Runner:
             run_guard = run_guard or f"runs only when make finds {target} out of date"
         elif target not in self.makefile.phony:
             self.notes.append(f"assumed {target} does not exist before make runs (git does not track it)")
+        first = len(self.operations)
         for rule in with_recipe:
             scope = _Scope(self.makefile, overlay, rule, target)
             self._recipe(rule, target, scope, run_guard or rule.guard)
+        self.made[target].extend(operation.site for operation in self.operations[first:])
 
     def _exists(self, target: str) -> bool:
         path = posixpath.normpath(posixpath.join(self.directory, target))

@@ -193,6 +193,36 @@ Operation = Build | Container | Copy | Remove | RemoveImage | OtherDocker | Host
 
 
 @dataclass(frozen=True)
+class Mention:
+    """Driver text that no step the reader followed stands for, and that may name a file or an image.
+
+    A recipe line of a Makefile rule the goal does not run; a Python string.  The tracer looks in it for
+    the files the migration deletes or stops making and for the build images it takes away.
+    """
+
+    site: Site
+    text: str
+    rule: str | None = None
+    """The Makefile target whose recipe holds it."""
+    goes_with: tuple[frozenset[Site], ...] = ()
+    """It leaves the driver when every step of one of these sets does (a Python string in the statement that
+    runs them, or in a helper only they call); with none, it always stays."""
+
+
+@dataclass(frozen=True)
+class MakeTarget:
+    """A target of a Makefile: what make makes before it, and whether the followed goal makes it."""
+
+    name: str
+    line: int
+    prerequisites: tuple[str, ...]
+    made: bool
+    """The goal dmigrate followed makes it."""
+    steps: tuple[Site, ...] = ()
+    """The sites of the steps its own recipe ran (a script it runs included)."""
+
+
+@dataclass(frozen=True)
 class DriverReading:
     """The read step's output for one driver."""
 
@@ -206,6 +236,10 @@ class DriverReading:
     notes: tuple[str, ...] = ()
     parts: tuple["DriverReading", ...] = ()
     """Other drivers this one runs whose steps are among ``operations`` (a Makefile calling ``./build.sh``)."""
+    mentions: tuple[Mention, ...] = ()
+    """Text outside the steps that may name files or images (see :class:`Mention`)."""
+    make_targets: tuple[MakeTarget, ...] = ()
+    """For a Makefile: every target but the special and pattern ones, in the order the Makefile gives them."""
 
 
 

@@ -249,6 +249,8 @@ class _PythonReader:
         except (_Exit, _Return):
             pass
         self._unfollowed_functions()
+        from migrate.read.python_mentions import python_mentions
+
         return DriverReading(
             path=self.path,
             kind="python",
@@ -256,6 +258,7 @@ class _PythonReader:
             operations=tuple(self.operations),
             start_dir=Path(self.script_dir),
             notes=tuple(dict.fromkeys(self.notes)),
+            mentions=python_mentions(self.path, self.module, self.positions, self.operations),
         )
 
     def position(self, node) -> Position:

@@ -11,6 +11,7 @@ from migrate.plan import NothingToDo, Plan
 from migrate.read.project import ProjectReading
 from migrate.trace.assemble import Assembler
 from migrate.trace.flow import Flow, FlowTracer
+from migrate.trace.kept_reads import check_kept_reads
 
 
 def trace(
@@ -18,13 +19,15 @@ def trace(
 ) -> Plan | NothingToDo:
     """The plan for ``reading``; ``on_flow`` gets the flow before it is traced, so that a caller sees how far it got.
 
-    ``keep_legacy``: the build Dockerfiles stay (``--keep-legacy``), which changes what the migration changes.
+    ``keep_legacy``: the build Dockerfiles stay (``--keep-legacy``), which changes what the migration changes, and what still reads them may stay too.
     """
     tracer = FlowTracer(reading)
     if on_flow is not None:
         on_flow(tracer.flow)
     result = Assembler(tracer.run(), keep_legacy=keep_legacy).assemble()
     if isinstance(result, Plan):
+        if not keep_legacy:
+            check_kept_reads(result)
         naming = reading.facts.naming
         _check_no_other_builder(result, naming.get(str(result.merged_dockerfile), ()))
         named = tuple((path, Path(other), line) for path in result.deleted for other, line in naming.get(str(path), ()))

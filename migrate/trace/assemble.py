@@ -26,6 +26,7 @@ from migrate.trace.context_copies import check_changed_files
 from migrate.trace.contexts import ContextPlan, ContextRefused, Seed, ignore_of, plan_contexts
 from migrate.trace.flow import BuiltImage, Consumption, ContainerState, Extraction, Flow, image_key, instruction_site, where
 from migrate.trace.hidden_builders import check_hidden_builders
+from migrate.trace.make_goals import check_other_goals, recipes_naming
 from migrate.trace.moved_builds import check_steps_before_moved_builds, moved_reads
 from migrate.trace.owners import lineage_runs_as_root, official_runs_as_root
 from migrate.trace.paths import STANDARD_DIRECTORIES, context_relative, is_directory_target, is_under
@@ -119,6 +120,8 @@ class Assembler:
         stage_plans, global_args, add_args = self._stages(merged, final, names, copy_edits, contexts)
         driver_edits = self._driver_edits(builders, final, names, add_args)
         removed = {edit.site for edit in driver_edits if edit.action == "remove"}
+        extracting = {e.site: e.host_path for e in flow.extractions if e.container in self.states}
+        check_other_goals(self.reading.driver, extracting, final.build.site, removed)
         self.warnings += check_steps_before_moved_builds(self.flow, moved_reads(builders, self.states, self.reading.driver.operations), final, removed)
         artifacts = self._artifacts(names)
         deleted = tuple(
@@ -783,6 +786,7 @@ class Assembler:
         return image in self._tag_users()
 
     def _tag_users(self) -> dict[BuiltImage, list]:
+        """The steps, and the recipes of Makefile rules the goal does not make, that still use a build image by its tag."""
         users: dict[BuiltImage, list] = defaultdict(list)
         for state in self.flow.containers:
             if state.image is not None and state not in self.states:
@@ -793,19 +797,32 @@ class Assembler:
                     for image in self.flow.images:
                         if image_key(word.key) in {image_key(t) for t in image.tags}:
                             users[image].append(op)
+        for image in self.flow.images:
+            tags = image.build.tags
+            if tags and all(tag.known for tag in tags):
+                users[image].extend(recipes_naming(self.reading.driver, [tag.key for tag in tags]))
+            if not users[image]:
+                del users[image]
         return users
 
     def _driver_edits(self, builders, final, names, add_args) -> tuple[DriverEdit, ...]:
         edits: list[DriverEdit] = []
         users = self._tag_users()
-        merged_relative = posixpath.relpath(final.dockerfile_path, builders[0].build.cwd.key) if builders else ""
         for image in builders:
             if image in users:
+                if image.context != final.context:
+                    # Its stage reads the runtime build's context now (its COPY sources rebased onto it).
+                    raise self.refuse(
+                        image.build.site,
+                        f"the build image is still used, so it would be built from its stage of the merged Dockerfile, which reads the runtime "
+                        f"build's context {self.facts.relative(final.context)}/, not {self.facts.relative(image.context)}/; build both from one context first",
+                    )
                 lines = ", ".join(str(op.site.line) for op in users[image])
                 self.decisions.append(
                     f"{where(image.build.site)}: the build image is still used (line {lines}), so it is now built "
                     f"from the merged Dockerfile with --target {self.stage_name(image, names)}"
                 )
+                merged_relative = posixpath.relpath(final.dockerfile_path, image.build.cwd.key)
                 edits.append(DriverEdit(image.build.site, "retarget", (merged_relative, self.stage_name(image, names))))
             else:
                 edits.append(self._removal(image.build, "builds the build image, now a stage"))
