@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import stat
@@ -10,29 +9,11 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
+from migrate.display import display_path
 from migrate.errors import InputError, Location, Refusal
 from migrate.plan import FileChange
 
 _NO_NEWLINE = "\\ No newline at end of file\n"
-
-
-def display_path(path: Path, base: Path) -> str:
-    """``path`` relative to ``base`` in ``/`` form, with ``..`` when it lies outside."""
-    absolute = os.path.abspath(path)
-    start = os.fspath(base)
-    start = _normalised(start) if os.path.isabs(start) else os.path.abspath(start)
-    if absolute == start:
-        return "."
-    prefix = start if start.endswith(os.sep) else start + os.sep
-    if absolute.startswith(prefix):
-        return absolute[len(prefix) :].replace(os.sep, "/")
-    return os.path.relpath(absolute, start).replace(os.sep, "/")
-
-
-@functools.lru_cache(maxsize=64)
-def _normalised(path: str) -> str:
-    """An absolute base directory normalised, once: every path a run shows is shown from one or a few."""
-    return os.path.normpath(path)
 
 
 def describe_changes(changes: Iterable[FileChange], base: Path) -> str:

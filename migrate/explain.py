@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from migrate.change import display_path
+from migrate.display import display_location, display_path
 from migrate.migration import ERROR, NOTHING, REFUSED
 
 MIGRATION = "migration"
@@ -82,7 +82,7 @@ def explain_outcome(outcome, cwd: Path) -> dict:
 
     shown = display_path(outcome.driver, cwd)
     reading, flow, plan = outcome.reading, outcome.flow, outcome.plan
-    where_stopped = outcome.location.render(cwd) if outcome.location is not None else None
+    where_stopped = display_location(outcome.location, cwd) if outcome.location is not None else None
     if outcome.status == ERROR:
         located = outcome.location is not None and (outcome.location.line is not None or outcome.location.file != outcome.driver)
         error = f"{where_stopped}: {outcome.message}" if located else outcome.message

@@ -11,7 +11,8 @@ import os
 import sys
 from pathlib import Path
 
-from migrate.change import display_path, unified_diff
+from migrate.change import unified_diff
+from migrate.display import display_location, display_path
 from migrate.migration import ERROR, MIGRATED, NOTHING, PENDING, REFUSED, Outcome
 
 STATUSES = (MIGRATED, PENDING, NOTHING, REFUSED, ERROR)
@@ -156,7 +157,7 @@ def _counts(entries: list[dict]) -> dict[str, int]:
 def project_entry(outcome: Outcome, cwd: Path, *, with_diff: bool = True) -> dict:
     """One project's report entry, paths relative to ``cwd``; ``diff`` is left empty when nothing will show it."""
     plan = outcome.plan
-    location = outcome.location.render(cwd) if outcome.location else None
+    location = display_location(outcome.location, cwd) if outcome.location else None
     entry: dict = {
         "driver": display_path(outcome.driver, cwd),
         "kind": plan.driver.kind if plan is not None else None,

@@ -55,6 +55,7 @@ def _entry_paths(entry: dict, changes: tuple, cwd: Path) -> list[str]:
 def write_all(entries: list[dict], changes: list[tuple], roots: list[str | None], *, allow_dirty: bool) -> None:
     """Write every pending project's changes (each project all or nothing, through the one write path), updating its entry."""
     from migrate.change import apply_changes
+    from migrate.display import display_location
     from migrate.errors import MigrationStop
     from migrate.migration import MIGRATED, PENDING
 
@@ -67,7 +68,7 @@ def write_all(entries: list[dict], changes: list[tuple], roots: list[str | None]
         try:
             apply_changes(changes[index], root, allow_dirty=allow_dirty, driver=Path(cwd, entry["driver"]))
         except MigrationStop as stop:
-            entries[index] = stopped(entry, stop.kind, stop.location.render(cwd), stop.reason)
+            entries[index] = stopped(entry, stop.kind, display_location(stop.location, cwd), stop.reason)
             continue
         entries[index] = {**entry, "status": MIGRATED}
 

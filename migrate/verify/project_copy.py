@@ -101,7 +101,7 @@ def _git(repo: Path, *args: str) -> None:
 
 def translate(text: str, copy: ProjectCopy) -> str:
     """Name the user's paths where a message names the temporary copy."""
-    from migrate.change import display_path
+    from migrate.display import display_path
 
     cwd = Path(os.getcwd())
     shown_copy = display_path(copy.root, cwd)

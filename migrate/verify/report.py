@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from migrate.change import display_path
+from migrate.display import display_location, display_path
 from migrate.verify.compare import Difference
 from migrate.verify.leftovers import Leftovers
 from migrate.verify.result import DIFFERENT, EQUIVALENT, NOTHING, FlowRun, Verification
@@ -38,7 +38,7 @@ def write_verification(
     cwd = Path(os.getcwd())
     shown = display_path(verification.driver, cwd)
     if verification.status not in (EQUIVALENT, DIFFERENT):
-        where = verification.location.render(cwd) if verification.location else shown
+        where = display_location(verification.location, cwd) if verification.location else shown
         stream = out if verification.status == NOTHING else err
         if not (quiet and verification.status == NOTHING):
             print(f"{where}: {verification.status}: {verification.message}", file=stream)
@@ -243,7 +243,7 @@ def _verification_json(verification: Verification, cwd: Path) -> dict:
         "driver": display_path(verification.driver, cwd),
         "status": verification.status,
         "message": verification.message,
-        "location": verification.location.render(cwd) if verification.location else None,
+        "location": display_location(verification.location, cwd) if verification.location else None,
         "engine": verification.engine,
         "engine_version": verification.engine_version,
         "final_image": verification.final_image,
