@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from migrate.batch import real_path
+from migrate.discover import RealPaths
 
 
 def claim_files(entries: list[dict], changes: list[tuple], cwd: Path) -> None:
@@ -21,12 +21,13 @@ def claim_files(entries: list[dict], changes: list[tuple], cwd: Path) -> None:
     """
     from migrate.migration import PENDING, REFUSED
 
+    real_paths = RealPaths()
     owners: dict[str, list[int]] = {}
     paths_of: dict[int, list[str]] = {}
     for index, entry in enumerate(entries):
         if entry["status"] != PENDING:
             continue
-        paths_of[index] = [real_path(os.path.abspath(name)) for name in _entry_paths(entry, changes[index], cwd)]
+        paths_of[index] = [real_paths.of(os.path.abspath(name)) for name in _entry_paths(entry, changes[index], cwd)]
         for path in dict.fromkeys(paths_of[index]):
             owners.setdefault(path, []).append(index)
     for index, paths in paths_of.items():

@@ -1,4 +1,11 @@
-"""Find the driver(s) a PATH argument stands for."""
+"""Which files of one directory are drivers.
+
+A file that may call docker is a driver, unless another driver's flow runs
+it (a script a Makefile or another script follows); a Makefile that runs
+such a script is a driver although it never says docker.  What was read to
+decide this is kept (:class:`~migrate.read.project.ReadAhead`), so that the
+migration does not read it again.
+"""
 
 from __future__ import annotations
 
