@@ -21,7 +21,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from migrate import __version__
+import migrate
 
 EXIT_OK = 0
 EXIT_PENDING = 1
@@ -62,7 +62,7 @@ app = typer.Typer(
 
 def _show_version(value: bool) -> None:
     if value:
-        print(f"dmigrate {__version__}")
+        print(f"dmigrate {migrate.__version__}")
         raise typer.Exit(EXIT_OK)
 
 

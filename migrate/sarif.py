@@ -15,7 +15,7 @@ import os
 import re
 from pathlib import Path
 
-from migrate import __version__
+import migrate
 from migrate.migration import ERROR, PENDING, REFUSED
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/os/schemas/sarif-schema-2.1.0.json"
@@ -42,7 +42,7 @@ def sarif_report(entries: list[dict], cwd: Path) -> dict:
                 "tool": {
                     "driver": {
                         "name": "dmigrate",
-                        "version": __version__,
+                        "version": migrate.__version__,
                         "rules": [
                             {
                                 "id": RULE_ID,
