@@ -27,8 +27,12 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migrate.discover import NO_DRIVER, Place, RealPaths, WalkCount, drivers_of, internal_error, named_file_problem, places
+
+if TYPE_CHECKING:
+    from migrate.read.project import ReadAhead
 
 _SERIAL_LIMIT = 48
 """Fewer directories than this are done in this process: starting workers would cost more."""
@@ -81,14 +85,14 @@ def _start_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _migrate_one(job: Job, driver: str, root: int | None) -> Found:
+def _migrate_one(job: Job, driver: str, root: int | None, read_ahead: ReadAhead | None = None) -> Found:
     from migrate.errors import Location
     from migrate.migration import ERROR, PENDING, Options, migrate_driver
     from migrate.report import project_entry
 
     path = Path(driver)
     fallback = job.real_roots[root] if root is not None else None
-    options = Options(write=False, keep_legacy=job.keep_legacy, target_rule=job.target_rule, fallback_root=fallback)
+    options = Options(write=False, keep_legacy=job.keep_legacy, target_rule=job.target_rule, fallback_root=fallback, read_ahead=read_ahead)
     explanation = None
     try:
         outcome = migrate_driver(path, options)
@@ -119,8 +123,6 @@ def _not_migrated(job: Job, path: str, status: str, message: str, location=None)
 
 def scan(job: Job, chunk: list[Place]) -> list[tuple[int, list[Found]]]:
     """The worker's task: find and migrate the drivers of each directory, reading each file once."""
-    from migrate.read.project import reading_ahead
-
     results: list[tuple[int, list[Found]]] = []
     for place in chunk:
         if place.problem is not None:
@@ -132,12 +134,13 @@ def scan(job: Job, chunk: list[Place]) -> list[tuple[int, list[Found]]]:
         except Exception as error:  # noqa: BLE001
             results.append((place.index, [_directory_error(job, place, error)]))
             continue
-        with reading_ahead(read_ahead):
-            found = [_migrate_one(job, driver, place.root) for driver in drivers]
-        for index, driver in enumerate(drivers):
+        found: list[Found] = []
+        for driver in drivers:
             ahead = read_ahead.get(driver)
+            one = _migrate_one(job, driver, place.root, ahead)
             if ahead is not None and ahead.reading is not None and ahead.reading.parts:
-                found[index] = replace(found[index], followed=tuple(os.path.realpath(part.path) for part in ahead.reading.parts))
+                one = replace(one, followed=tuple(os.path.realpath(part.path) for part in ahead.reading.parts))
+            found.append(one)
         results.append((place.index, found))
     return results
 

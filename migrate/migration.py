@@ -13,10 +13,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from migrate.errors import InputError, Location, MigrationStop
 from migrate.plan import FileChange, Plan
+
+if TYPE_CHECKING:
+    from migrate.read.project import ReadAhead
 
 MIGRATED = "migrated"
 PENDING = "pending"
@@ -34,6 +37,8 @@ class Options:
     target_rule: str | None = None
     fallback_root: str | None = None
     """The directory a run searched: the project root of a driver outside git (see :mod:`migrate.read.boundary`)."""
+    read_ahead: ReadAhead | None = field(default=None, compare=False)
+    """What discovery already read of the driver (its text, maybe its reading), so that the migration does not read it again."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,7 @@ class _Progress:
 
 
 def migrate_driver(driver: Path, options: Options) -> Outcome:
+    """Migrate one driver, writing only with ``options.write``."""
     progress = _Progress()
     try:
         return _migrate(driver, options, progress)
@@ -88,14 +94,15 @@ def _migrate(driver: Path, options: Options, progress: _Progress) -> Outcome:
     from migrate.change import apply_changes, check_targets
     from migrate.emit import emit
     from migrate.read.boundary import project_root
-    from migrate.read.project import read_project
+    from migrate.read.project import read_project, reading_ahead
     from migrate.trace import trace
 
     if options.target_rule is not None and not driver.name.lower().endswith(("makefile", ".mk")):
         raise InputError(Location(driver), "--target-rule applies to Makefile drivers only")
     progress.root = project_root(driver, options.fallback_root)
     _settle_journals(progress, write=options.write)
-    reading = read_project(driver, options.target_rule, progress.root)
+    with reading_ahead({str(driver): options.read_ahead} if options.read_ahead is not None else {}):
+        reading = read_project(driver, options.target_rule, progress.root)
     progress.reading = reading
 
     def traced(flow) -> None:
