@@ -29,9 +29,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from migrate.discover import NO_DRIVER, Place, RealPaths, WalkCount, drivers_of, internal_error, named_file_problem, places
+from migrate.discover.search import NO_DRIVER, RealPaths, drivers_of, internal_error, named_file_problem
 
 if TYPE_CHECKING:
+    from migrate.discover.walk import Place, WalkCount
     from migrate.read.project import ReadAhead
 
 _SERIAL_LIMIT = 48
@@ -74,7 +75,7 @@ class Found:
     """With ``--explain``: what was traced (see :mod:`migrate.explain`)."""
 
 
-Task = Callable[[Job, list[Place]], list[tuple[int, list[Found]]]]
+Task = Callable[[Job, "list[Place]"], "list[tuple[int, list[Found]]]"]
 """What a worker does with a chunk of places: the results by place index."""
 
 
@@ -249,14 +250,18 @@ def run(
 
     by_file = {path: _named_file(job, path) for path in files}
     root_of_place: dict[int, int] = {}
-    count = WalkCount()
+    walked: list[tuple[int, list[Found]]] = []
+    if roots:
+        from migrate.discover.walk import WalkCount, places
 
-    def walked_places() -> Iterator[Place]:
-        for place in places(roots, count, on_root):
-            root_of_place[place.index] = place.root
-            yield place
+        count = WalkCount()
 
-    walked = _Runner(job, task, progress, count).run(walked_places(), jobs or default_jobs())
+        def walked_places() -> Iterator[Place]:
+            for place in places(roots, count, on_root):
+                root_of_place[place.index] = place.root
+                yield place
+
+        walked = _Runner(job, task, progress, count).run(walked_places(), jobs or default_jobs())
     by_root: dict[int, list[Found]] = {index: [] for index in range(len(roots))}
     for place_index, found in sorted(walked, key=lambda item: item[0]):
         by_root[root_of_place[place_index]] += found

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from migrate.discover import RealPaths
+from migrate.discover.search import RealPaths
 
 
 def claim_files(entries: list[dict], changes: list[tuple], cwd: Path) -> None:

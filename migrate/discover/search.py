@@ -13,9 +13,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from migrate.discover.walk import Place, places
-
 if TYPE_CHECKING:
+    from migrate.discover.walk import Place
     from migrate.read.project import ReadAhead
 
 NO_DRIVER = "no driver that calls docker here"
@@ -63,6 +62,8 @@ def drivers_of(place: Place, real_root: str, read_ahead: dict[str, ReadAhead] | 
 
 def find_drivers(paths: Iterable[Path]) -> Iterator[tuple[Path, str | None]]:
     """Every driver under ``paths``, found as a batch finds them but in this process: ``(driver, None)``, or ``(path, problem)``."""
+    from migrate.discover.walk import places
+
     for path in paths:
         absolute = os.path.abspath(path)
         if not os.path.isdir(absolute):

@@ -91,7 +91,7 @@ def verify_paths(
     progress: Progress | None = None,
 ) -> list[Verification]:
     """Verify every driver the paths name (directories are searched as dmigrate does), on the engine the environment names."""
-    from migrate.discover import NO_DRIVER, find_drivers
+    from migrate.discover.search import NO_DRIVER, find_drivers
 
     environ = dict(os.environ if environ is None else environ)
     try:
