@@ -46,6 +46,8 @@ _CHUNK = 48
 
 @dataclass(frozen=True)
 class Job:
+    """What a worker needs to know of the run; it travels with every task."""
+
     roots: tuple[str, ...]
     """Absolute roots as given (for paths shown) — the walk happens under these."""
     real_roots: tuple[str, ...]
