@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -88,17 +88,17 @@ def _start_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _migrate_one(job: Job, driver: str, root: int | None, read_ahead: ReadAhead | None = None) -> Found:
+def _migrate_one(job: Job, driver: str, root: int | None, read_ahead: Mapping[str, ReadAhead] | None = None) -> Found:
     from migrate.errors import Location
     from migrate.migration import ERROR, PENDING, Options, migrate_driver
     from migrate.report import project_entry
 
     path = Path(driver)
     fallback = job.real_roots[root] if root is not None else None
-    options = Options(write=False, keep_legacy=job.keep_legacy, target_rule=job.target_rule, fallback_root=fallback, read_ahead=read_ahead)
+    options = Options(write=False, keep_legacy=job.keep_legacy, target_rule=job.target_rule, fallback_root=fallback)
     explanation = None
     try:
-        outcome = migrate_driver(path, options)
+        outcome = migrate_driver(path, options, read_ahead=read_ahead)
         entry = project_entry(outcome, Path(job.cwd), with_diff=job.with_diff)
         if job.explain:
             from migrate.explain import explain_outcome
@@ -137,13 +137,11 @@ def scan(job: Job, chunk: list[Place]) -> list[tuple[int, list[Found]]]:
         except Exception as error:  # noqa: BLE001
             results.append((place.index, [_directory_error(job, place, error)]))
             continue
-        found: list[Found] = []
-        for driver in drivers:
+        found = [_migrate_one(job, driver, place.root, read_ahead) for driver in drivers]
+        for index, driver in enumerate(drivers):
             ahead = read_ahead.get(driver)
-            one = _migrate_one(job, driver, place.root, ahead)
             if ahead is not None and ahead.reading is not None and ahead.reading.parts:
-                one = replace(one, followed=tuple(os.path.realpath(part.path) for part in ahead.reading.parts))
-            found.append(one)
+                found[index] = replace(found[index], followed=tuple(os.path.realpath(part.path) for part in ahead.reading.parts))
         results.append((place.index, found))
     return results
 

@@ -11,6 +11,7 @@ traced up to where it stopped; nothing here prints.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,8 +38,6 @@ class Options:
     target_rule: str | None = None
     fallback_root: str | None = None
     """The directory a run searched: the project root of a driver outside git (see :mod:`migrate.read.boundary`)."""
-    read_ahead: ReadAhead | None = field(default=None, compare=False)
-    """What discovery already read of the driver (its text, maybe its reading), so that the migration does not read it again."""
 
 
 @dataclass(frozen=True)
@@ -78,11 +77,11 @@ class _Progress:
         )
 
 
-def migrate_driver(driver: Path, options: Options) -> Outcome:
-    """Migrate one driver, writing only with ``options.write``."""
+def migrate_driver(driver: Path, options: Options, read_ahead: Mapping[str, ReadAhead] | None = None) -> Outcome:
+    """Migrate one driver; ``read_ahead`` holds what discovery already read of its directory (see :class:`~migrate.read.project.ReadAhead`)."""
     progress = _Progress()
     try:
-        return _migrate(driver, options, progress)
+        return _migrate(driver, options, progress, read_ahead or {})
     except MigrationStop as stop:
         status = REFUSED if stop.kind == REFUSED else ERROR
         return progress.outcome(driver, status, stop.reason, stop.location)
@@ -90,7 +89,7 @@ def migrate_driver(driver: Path, options: Options) -> Outcome:
         return progress.outcome(driver, ERROR, "the driver nests too deeply to read", Location(driver))
 
 
-def _migrate(driver: Path, options: Options, progress: _Progress) -> Outcome:
+def _migrate(driver: Path, options: Options, progress: _Progress, read_ahead: Mapping[str, ReadAhead]) -> Outcome:
     from migrate.change import apply_changes, check_targets
     from migrate.emit import emit
     from migrate.read.boundary import project_root
@@ -101,7 +100,7 @@ def _migrate(driver: Path, options: Options, progress: _Progress) -> Outcome:
         raise InputError(Location(driver), "--target-rule applies to Makefile drivers only")
     progress.root = project_root(driver, options.fallback_root)
     _settle_journals(progress, write=options.write)
-    with reading_ahead({str(driver): options.read_ahead} if options.read_ahead is not None else {}):
+    with reading_ahead(read_ahead):
         reading = read_project(driver, options.target_rule, progress.root)
     progress.reading = reading
 

@@ -129,10 +129,10 @@ def test_summary_table_has_one_row_per_project(org):
 
 
 def _crash_in_web(original):
-    def migrate_driver(path, options):
+    def migrate_driver(path, options, **passed):
         if path.parent.name == "web":
             os._exit(3)
-        return original(path, options)
+        return original(path, options, **passed)
 
     return migrate_driver
 

@@ -54,9 +54,9 @@ def may_be_driver(name: str) -> bool:
 def drivers_among(directory: Path, names: Iterable[str], read_ahead: dict[str, ReadAhead] | None = None) -> list[Path]:
     """The drivers among ``names``, regular files of ``directory`` (see :func:`drivers_in`).
 
-    With ``read_ahead``, what was read of each driver found is kept there,
-    by path, so that its migration does not read it again
-    (:attr:`migrate.migration.Options.read_ahead`).
+    With ``read_ahead``, what was read of each driver found is kept there
+    (see :class:`migrate.read.project.ReadAhead`), so that its migration
+    does not read it again.
     """
     names = sorted(names)
     files = _Files()
