@@ -78,7 +78,7 @@ def explain_outcome(outcome, cwd: Path) -> dict:
     """An :class:`~migrate.migration.Outcome` as an explanation: what was read and traced, and the result the pipeline came to."""
     from migrate.migration import MIGRATED, PENDING
     from migrate.read.ops import Build
-    from migrate.trace.assemble import notes_once
+    from migrate.trace.notes import notes_once
 
     shown = display_path(outcome.driver, cwd)
     reading, flow, plan = outcome.reading, outcome.flow, outcome.plan

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pytest
 
+from migrate.plan import RetargetBuild
 from migrate.read.project import read_driver
 from support import d, make_project, migrate, migrate_leaving_disk_unchanged, texts_after
 
@@ -242,8 +243,8 @@ def test_a_build_image_a_rule_outside_the_flow_uses_is_decided_in_trace(tmp_path
     root = project(tmp_path, "Makefile", RETARGETED.format(args="", final=""))
     outcome = migrate(root / "Makefile")
     assert outcome.status == "pending", outcome.message
-    edits = [(edit.action, edit.site.line, edit.texts) for edit in outcome.plan.driver_edits if edit.action == "retarget"]
-    assert edits == [("retarget", 4, ("Dockerfile", "builder"))]
+    edits = [(type(edit), edit.site.line, edit.dockerfile, edit.stage) for edit in outcome.plan.driver_edits if isinstance(edit, RetargetBuild)]
+    assert edits == [(RetargetBuild, 4, "Dockerfile", "builder")]
     assert "builder:\n\tdocker build --target builder -f Dockerfile -t $(BUILDER) .\n" in texts_after(outcome, root)["Makefile"]
 
 

@@ -6,10 +6,8 @@ continuation lines, comments between them and blank lines included.
 
 from __future__ import annotations
 
-import json
 import re
 
-from migrate.errors import Location, Refusal
 from migrate.plan import ArgRename, CopySpec, InstructionEdit, Plan, StagePlan
 from migrate.read.dockerfile import BOM, Instruction, Trivia
 
@@ -17,13 +15,12 @@ _FROM_LINE = re.compile(r"^(?P<head>\s*\S+\s+(?:--\S+\s+)*)(?P<base>\S+)(?P<alia
 
 
 def emit_dockerfile(plan: Plan) -> str:
-    _check_builder(plan)
     final = plan.stages[-1].dockerfile
     newline = "\r\n" if "\r\n" in final.text() else "\n"
     out: list[str] = [BOM] if final.bom else []
     out += [line + newline for line in plan.directives]
     for item in plan.global_args:
-        out.append(_render_global(plan, item, newline))
+        out.append(_render_global(item, newline))
     if plan.global_args:
         out.append(newline)
     previous_file = None
@@ -36,7 +33,7 @@ def emit_dockerfile(plan: Plan) -> str:
             if text_so_far and not "".join(out).endswith(newline + newline):
                 out.append(newline)
             out.append(f"FROM {stage_plan.base} AS {stage_plan.name}{newline}")
-            out += [(render_copy(line) if isinstance(line, CopySpec) else line) + newline for line in stage_plan.extra_lines]
+            out += [(line.written() if isinstance(line, CopySpec) else line) + newline for line in stage_plan.extra_lines]
             previous_file = stage_plan
             continue
         stage = stage_plan.dockerfile.stages[stage_plan.stage_index]
@@ -54,69 +51,23 @@ def emit_dockerfile(plan: Plan) -> str:
             elif item.line in edits:
                 out.append(_render_edit(edits[item.line], newline))
             elif item.line in renames:
-                out.append(_render_stage_rename(plan, renames[item.line], newline))
+                out.append(_render_stage_rename(renames[item.line], newline))
             else:
                 out.append(item.text)
     return "".join(out)
 
 
-# COPY flags the classic builder (DOCKER_BUILDKIT=0) rejects; --from and --chown it has.
-_BUILDKIT_COPY_FLAGS = frozenset({"--chmod", "--link", "--parents", "--exclude", "--checksum", "--keep-git-dir"})
-
-
-def _check_builder(plan: Plan) -> None:
-    """Refuse a COPY flag only BuildKit has when the driver may build with the classic builder."""
-    if plan.classic_builder is None:
-        return
-    location, setting = plan.classic_builder
-    for stage_plan in plan.stages:
-        specs = [line for line in stage_plan.extra_lines if isinstance(line, CopySpec)]
-        specs += [spec for edit in stage_plan.edits for spec in edit.replacement]
-        for spec in specs:
-            flag = next((f for f in spec.flags if f.split("=", 1)[0].lower() in _BUILDKIT_COPY_FLAGS), None)
-            if flag is not None:
-                raise Refusal(
-                    location,
-                    f"`{setting}` may make docker build with the classic builder, which rejects COPY {flag.split('=', 1)[0]}, "
-                    f"and the migrated Dockerfile needs `{render_copy(spec)}`; build with BuildKit (DOCKER_BUILDKIT=1) instead",
-                )
-
-
-def _render_global(plan: Plan, item: object, newline: str) -> str:
+def _render_global(item: object, newline: str) -> str:
     if isinstance(item, ArgRename):
-        return _renamed_arg_line(plan, item)
+        return item.written
     return item.text if item.text.endswith(("\n", "\r")) else item.text + newline
 
 
-_ARG_NAME_PREFIX = r"^(\s*\S+(?:\s|[\\`]\r?\n|#[^\n]*\n)+)"
-"""``ARG`` and what stands between it and the name: blanks, and line continuations with the comments Docker skips in them."""
-
-
-def _renamed_arg_line(plan: Plan, rename: ArgRename) -> str:
-    text, found = re.subn(
-        _ARG_NAME_PREFIX + re.escape(rename.name) + r"(?=[=\s]|$)",
-        lambda m: m.group(1) + rename.new_name,
-        rename.instruction.text,
-        count=1,
-    )
-    if not found:
-        # The ENV written after it would read a build arg nothing declares.
-        path = next((p.dockerfile.path for p in plan.stages if rename.instruction in _instructions(p.dockerfile)), plan.merged_dockerfile)
-        raise Refusal(Location(path, rename.instruction.line), f"cannot find the name {rename.name} in this ARG to rename it; write `ARG {rename.name}` on a line of its own")
-    return text
-
-
-def _instructions(dockerfile):
-    yield from dockerfile.preamble
-    for stage in dockerfile.stages:
-        yield from stage.body
-
-
-def _render_stage_rename(plan: Plan, rename: ArgRename, newline: str) -> str:
+def _render_stage_rename(rename: ArgRename, newline: str) -> str:
     if rename.keep_unset:
         # The stage never had a value for it; leaving it undeclared keeps it unset.
         return ""
-    text = _renamed_arg_line(plan, rename)
+    text = rename.written
     if not text.endswith(("\n", "\r")):
         text += newline
     return text + f"ENV {rename.name}=${{{rename.new_name}}}{newline}"
@@ -153,18 +104,5 @@ def _render_edit(edit: InstructionEdit, newline: str) -> str:
         parts.append(text)
     keyword_case = original.text.lstrip().split(None, 1)[0]
     for spec in edit.replacement:
-        parts.append(render_copy(spec, keyword_case, original.is_json) + newline)
+        parts.append(spec.written(keyword_case, original.is_json) + newline)
     return "".join(parts)
-
-
-def render_copy(spec: CopySpec, keyword_as_written: str = "COPY", json_form: bool = False) -> str:
-    keyword = spec.keyword if keyword_as_written.isupper() else spec.keyword.lower()
-    flags = "".join(f"{flag} " for flag in spec.flags)
-    paths = list(spec.sources) + [spec.destination]
-    if json_form or any(_needs_quotes(path) for path in paths):
-        return f"{keyword} {flags}{json.dumps(paths, ensure_ascii=False)}"
-    return f"{keyword} {flags}{' '.join(paths)}"
-
-
-def _needs_quotes(path: str) -> bool:
-    return any(char.isspace() for char in path) or path.startswith("[")

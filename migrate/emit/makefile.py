@@ -5,7 +5,9 @@ every byte of shell text, so tabs, continuations, comments and every rule the
 plan does not touch stay as they were.  A rule whose whole recipe goes keeps
 its place and its prerequisites with a no-op recipe (``@:``): other rules, or
 CI, may still name it, and a rule without a recipe would make make look for
-an implicit one.
+an implicit one.  Every decision about the edits was made in trace
+(:mod:`migrate.trace.writable`); what cannot be written stops the emitter
+with an :class:`~migrate.emit.failure.EmitFailure`.
 """
 
 from __future__ import annotations
@@ -16,14 +18,15 @@ import shlex
 from collections import defaultdict
 from pathlib import Path
 
-from migrate.emit.shell import build_word_index, drop_blank_lines, removal_span
-from migrate.errors import Location, MigrationStop, Refusal
-from migrate.plan import DriverEdit
-from migrate.read.makefile import PLACEHOLDER_PREFIX, MakeAnchor, RecipeText, _Scope, parse_makefile
-from migrate.read.ops import Build, DriverReading
+from migrate.emit.failure import EmitFailure
+from migrate.emit.shell import build_word_index
+from migrate.emit.tidy import drop_blank_lines, removal_span
+from migrate.errors import MigrationStop
+from migrate.plan import AddBuildArgs, DriverEdit, RemoveStep, RetargetBuild
+from migrate.read.makefile import MakeAnchor, RecipeText, _Scope, parse_makefile
+from migrate.read.ops import DriverReading
 
 NO_OP_RECIPE = "@:"
-_REFERENCE = re.compile(r"\$(?:\(([^()]*)\)|\{([^{}]*)\}|(.))")
 
 
 def emit_makefile(driver: DriverReading, edits: tuple[DriverEdit, ...], deleted: tuple[Path, ...] = (), merged: Path | None = None) -> str:
@@ -41,8 +44,8 @@ class _MakefileEmitter:
         self.statements: set[tuple[int, int]] = set()
         """Makefile spans of whole shell statements that go: what they leave on their line is tidied too."""
 
-    def refuse(self, line: int | None, reason: str) -> Refusal:
-        return Refusal(Location(self.driver.path, line), reason)
+    def fail(self, line: int | None, reason: str) -> EmitFailure:
+        return EmitFailure.at(self.driver.path, line, reason)
 
     def run(self) -> str:
         replacements: list[tuple[int, int, str]] = []
@@ -50,13 +53,13 @@ class _MakefileEmitter:
         for edit in self.edits:
             anchor = edit.site.anchor
             if not isinstance(anchor, MakeAnchor):
-                raise self.refuse(edit.site.line, "this step is not in the Makefile being rewritten")
-            if edit.action == "remove":
+                raise self.fail(edit.site.line, "this step is not in the Makefile being rewritten")
+            if isinstance(edit, RemoveStep):
                 key = (id(anchor.recipe), anchor.shell.statement)
                 removed.setdefault(key, (anchor, set()))[1].add(anchor.shell.index)
-            elif edit.action == "add-build-args":
+            elif isinstance(edit, AddBuildArgs):
                 replacements.append(self._add_build_args(edit, anchor))
-            elif edit.action == "retarget":
+            elif isinstance(edit, RetargetBuild):
                 replacements.extend(self._retarget(edit, anchor))
         # Words added to a command that shares its line with removed ones travel with the kept text.
         pending = replacements
@@ -69,7 +72,7 @@ class _MakefileEmitter:
         try:
             parse_makefile(self.driver.path, text)
         except MigrationStop as stop:
-            raise self.refuse(stop.location.line, f"the rewritten Makefile would not read: {stop.reason}") from None
+            raise self.fail(stop.location.line, f"the rewritten Makefile would not read: {stop.reason}") from None
         return text
 
     # -- removing commands ---------------------------------------------------------------------
@@ -90,7 +93,7 @@ class _MakefileEmitter:
         for index in gone:
             neighbours = [shell.operators[i] for i in (index - 1, index) if 0 <= i < len(shell.operators)]
             if any(op != "&&" for op in neighbours):
-                raise self.refuse(line, "cannot remove a command from an `||` chain without changing what runs")
+                raise self.fail(line, "cannot remove a command from an `||` chain without changing what runs")
         spans = [self._source(recipe, element, line) for element in shell.elements]
         for index in gone:
             self._take(pending, spans[index][0], spans[index][1], line, removing=True)
@@ -102,7 +105,7 @@ class _MakefileEmitter:
     def _take(self, pending: list, start: int, end: int, line: int, *, removing: bool) -> list:
         inside = [item for item in pending if start <= item[0] and item[1] <= end]
         if inside and removing:
-            raise self.refuse(line, "a command that goes away was also to be rewritten")
+            raise self.fail(line, "a command that goes away was also to be rewritten")
         for item in inside:
             pending.remove(item)
         return inside
@@ -124,7 +127,7 @@ class _MakefileEmitter:
             end -= 1
         found = recipe.source_span(start, end)
         if found is None:
-            raise self.refuse(line, "this command is spread over a make variable that holds other text too; dmigrate cannot cut it out")
+            raise self.fail(line, "this command is spread over a make variable that holds other text too; dmigrate cannot cut it out")
         if span[1] > end:
             # Take the ``;`` that ended the statement as well.
             tail = recipe.source_span(start, span[1])
@@ -142,41 +145,14 @@ class _MakefileEmitter:
         span = recipe.source_span(*anchor.shell.words[index]) if index is not None else None
         if span is not None:
             return span[1]
-        raise self.refuse(line, "cannot find the `build` word of this docker command in the Makefile text to extend it")
+        raise self.fail(line, "cannot find the `build` word of this docker command in the Makefile text to extend it")
 
-    def _add_build_args(self, edit: DriverEdit, anchor: MakeAnchor) -> tuple[int, int, str]:
-        line = edit.site.line
-        for text in edit.texts:
-            if PLACEHOLDER_PREFIX in text:
-                raise self.refuse(line, f"the build arg {text} holds make text whose value dmigrate cannot write back")
-            self._check_same_meaning(text, anchor, line)
-        position = self._build_word_end(anchor, line)
-        return position, position, "".join(" " + text for text in edit.texts)
+    def _add_build_args(self, edit: AddBuildArgs, anchor: MakeAnchor) -> tuple[int, int, str]:
+        position = self._build_word_end(anchor, edit.site.line)
+        return position, position, "".join(" " + arg.command_words("make") for arg in edit.args)
 
-    def _check_same_meaning(self, text: str, anchor: MakeAnchor, line: int) -> None:
-        """A build arg moved from one rule's recipe to another's must expand the same there."""
-        origin = None
-        for operation in self.driver.operations:
-            if isinstance(operation, Build) and isinstance(operation.site.anchor, MakeAnchor):
-                for arg in operation.build_args:
-                    if arg.text == text or (arg.value is not None and text.endswith("=" + arg.value.text)):
-                        origin = operation.site.anchor
-        if origin is None or origin.target == anchor.target:
-            return
-        for match in _REFERENCE.finditer(text):
-            name = (match.group(1) or match.group(2) or match.group(3) or "").strip()
-            if name in ("@", "<", "^", "+", "*", "?", "|") or name[:1] in ("@", "<", "^", "*") and name[1:] in ("D", "F"):
-                raise self.refuse(line, f"the build arg {text} uses the automatic variable $({name}), which differs in the rule {anchor.target}")
-            name = name.split(":", 1)[0]
-            for target in (origin.target, anchor.target):
-                if name in self.makefile.target_variables.get(target, {}):
-                    raise self.refuse(
-                        line,
-                        f"the build arg {text} reads {name}, which the rule {target} sets for itself; it would mean something else in the rule {anchor.target}",
-                    )
-
-    def _retarget(self, edit: DriverEdit, anchor: MakeAnchor) -> list[tuple[int, int, str]]:
-        dockerfile, target = edit.texts
+    def _retarget(self, edit: RetargetBuild, anchor: MakeAnchor) -> list[tuple[int, int, str]]:
+        dockerfile, target = edit.dockerfile, edit.stage
         line = edit.site.line
         recipe = anchor.recipe
         words = [recipe.shell[a:b] for a, b in anchor.shell.words]
@@ -185,12 +161,12 @@ class _MakefileEmitter:
             if word in (b"-f", b"--file") and index + 1 < len(words):
                 span = recipe.source_span(*anchor.shell.words[index + 1])
                 if span is None:
-                    raise self.refuse(line, "cannot find the -f value of this docker build in the Makefile text")
+                    raise self.fail(line, "cannot find the -f value of this docker build in the Makefile text")
                 out.append((span[0], span[1], _quote(dockerfile)))
             elif word.startswith((b"-f=", b"--file=")):
                 span = recipe.source_span(*anchor.shell.words[index])
                 if span is None:
-                    raise self.refuse(line, "cannot find the -f value of this docker build in the Makefile text")
+                    raise self.fail(line, "cannot find the -f value of this docker build in the Makefile text")
                 out.append((span[0], span[1], word.split(b"=", 1)[0].decode() + "=" + _quote(dockerfile)))
         position = self._build_word_end(anchor, line)
         insert = f" --target {target}"
@@ -256,7 +232,7 @@ class _MakefileEmitter:
             try:
                 new_line = _rewrite(text, span, items, self.statements)
             except _Overlap:
-                raise self.refuse(self.makefile.line_of(span[0]), "two rewrites of this recipe line overlap") from None
+                raise self.fail(self.makefile.line_of(span[0]), "two rewrites of this recipe line overlap") from None
             if _is_empty_recipe_line(new_line):
                 stop = span[1] + len(_line_break_at(text, span[1]))
                 final.append((span[0], stop, ""))
@@ -274,7 +250,7 @@ class _MakefileEmitter:
         emptied_starts = {span[0] for span in emptied}
         for start, end, new in final:
             if start < position:
-                raise self.refuse(self.makefile.line_of(start), "two rewrites of the Makefile overlap")
+                raise self.fail(self.makefile.line_of(start), "two rewrites of the Makefile overlap")
             out += [text[position:start], new]
             length += start - position + len(new)
             if start in emptied_starts and not new:

@@ -1,20 +1,22 @@
 """Every text the migration writes is read again, by the reader of its kind, before anything is written.
 
 The emitters edit texts by spans and check their own results, each in its
-own way; this is the one check they all pass through last.  A driver or
-Dockerfile that would not read again is refused at the line where reading
-it stops: writing it would leave the project unbuildable.
+own way; this is the one check they all pass through last, a safety net
+rather than a decision.  A driver or Dockerfile that would not read again
+stops the migration (an :class:`~migrate.emit.failure.EmitFailure`) at the
+line where reading it stops: writing it would leave the project unbuildable.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from migrate.errors import Location, MigrationStop, Refusal
+from migrate.emit.failure import EmitFailure
+from migrate.errors import MigrationStop
 
 
 def check_reads_again(path: Path, kind: str, text: str) -> None:
-    """Raise a :class:`Refusal` when ``text``, the new text of ``path`` (a ``shell``, ``make`` or ``python`` driver, or a ``dockerfile``), does not read."""
+    """Raise an :class:`EmitFailure` when ``text``, the new text of ``path`` (a ``shell``, ``make`` or ``python`` driver, or a ``dockerfile``), does not read."""
     try:
         problem = _problem(path, kind, text)
     except MigrationStop as stop:
@@ -23,7 +25,7 @@ def check_reads_again(path: Path, kind: str, text: str) -> None:
         problem = None, f"{type(error).__name__}: {error}"
     if problem is not None:
         line, reason = problem
-        raise Refusal(Location(path, line), f"the rewritten {path.name} would not read again ({reason}); dmigrate changes nothing")
+        raise EmitFailure.at(path, line, f"the rewritten {path.name} would not read again ({reason}); dmigrate changes nothing")
 
 
 def _problem(path: Path, kind: str, text: str) -> tuple[int | None, str] | None:

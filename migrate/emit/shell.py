@@ -4,7 +4,9 @@ Works on byte spans the shell reader recorded, so every line the plan does
 not touch stays exactly as it was.  What a removal leaves around it is tidied
 as a person editing the script would: the separator and the blank lines only
 the removed command needed go with it, and so does a function or a ``trap``
-that no longer does anything.
+that no longer does anything.  Every decision about the edits was made in
+trace (:mod:`migrate.trace.writable`); what cannot be written stops the
+emitter with an :class:`~migrate.emit.failure.EmitFailure`.
 """
 
 from __future__ import annotations
@@ -12,19 +14,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from migrate.errors import Location, MigrationStop, Refusal
-from migrate.plan import DriverEdit
+from migrate.emit.failure import EmitFailure
+from migrate.emit.shell_blocks import body_of, handler_statements, has_empty_body, idle_compound, inside, statement_node, walk
+from migrate.emit.tidy import drop_blank_lines, removal_span
+from migrate.errors import MigrationStop
+from migrate.plan import AddBuildArgs, DriverEdit, RemoveStep, RetargetBuild
 from migrate.read.ops import DriverReading, Word, map_words
-from migrate.read.shell import FunctionScope, ShellAnchor, _parser, _statements, has_syntax_error, parse_bash, read_shell
-
-# Nodes whose statements make up a body; bash rejects most of them empty.
-_BODIES = ("compound_statement", "do_group", "if_statement", "elif_clause", "else_clause", "subshell")
-_OPENS = re.compile(r"(?:[{(]|(?<![\w-])(?:then|do|else|in))\s*(?:#.*)?$")
-_CLOSES = re.compile(r"^\s*(?:[})]|;;|(?:fi|done|esac|else|elif)(?![\w-]))")
-
-
-_LINE_CONTINUATION = re.compile(r"\\\r?\n")
-
+from migrate.read.shell import FunctionScope, ShellAnchor, _parser, has_syntax_error, parse_bash, read_shell
 
 def emit_shell(driver: DriverReading, edits: tuple[DriverEdit, ...]) -> str:
     return _ShellRewrite(driver, edits).run()
@@ -69,21 +65,22 @@ class _ShellRewrite:
         self.rewrites: list[_Item] = []
         """What the edits other than removals write."""
 
-    def refuse(self, line: int | None, reason: str) -> Refusal:
-        return Refusal(Location(self.driver.path, line), reason)
+    def fail(self, line: int | None, reason: str) -> EmitFailure:
+        return EmitFailure.at(self.driver.path, line, reason)
 
     def run(self) -> str:
-        removals: dict[ShellAnchor, list[DriverEdit]] = {}
+        removals: dict[ShellAnchor, list[RemoveStep]] = {}
         for edit in self.edits:
             anchor = edit.site.anchor
             if not isinstance(anchor, ShellAnchor):
-                raise self.refuse(edit.site.line, "this step is not in the shell driver being rewritten")
-            if edit.action == "remove":
+                raise self.fail(edit.site.line, "this step is not in the shell driver being rewritten")
+            if isinstance(edit, RemoveStep):
                 removals.setdefault(anchor, []).append(edit)
-            elif edit.action == "add-build-args":
-                self.rewrites.append(_insert_after_subcommand(self.source, anchor, edit.texts, edit.site.line, self.driver))
-            elif edit.action == "retarget":
-                self.rewrites.extend(_retarget(self.source, anchor, edit.texts, edit.site.line, self.driver))
+            elif isinstance(edit, AddBuildArgs):
+                words = [arg.command_words("shell") for arg in edit.args]
+                self.rewrites.append(_insert_after_subcommand(self.source, anchor, words, edit.site.line, self.driver))
+            elif isinstance(edit, RetargetBuild):
+                self.rewrites.extend(_retarget(self.source, anchor, edit, self.driver))
         for anchor, group in removals.items():
             if not self._read_trap(anchor, group):
                 self._remove(anchor)
@@ -91,13 +88,13 @@ class _ShellRewrite:
             pass
         text, line_cuts = self._render(self.rewrites + self._removal_items(everywhere=False))
         result = drop_blank_lines(text, line_cuts).encode("latin-1")
-        if has_syntax_error(result) or _has_empty_body(result):
+        if has_syntax_error(result) or has_empty_body(result):
             # What a removal leaves can still trip the parser (a backslash-newline before the end); `:` keeps every line.
             text, _ = self._render(self.rewrites + self._removal_items(everywhere=True))
             result = text.encode("latin-1")
-            if has_syntax_error(result) or _has_empty_body(result):
+            if has_syntax_error(result) or has_empty_body(result):
                 first = self.edits[0].site if self.edits else None
-                raise self.refuse(first.line if first else None, "the rewritten driver would not parse")
+                raise self.fail(first.line if first else None, "the rewritten driver would not parse")
         return result.decode("utf-8")
 
     # -- what goes ------------------------------------------------------------------------------
@@ -154,12 +151,12 @@ class _ShellRewrite:
         name = scope.name.encode("utf-8")
         read_again = {handler.anchor.span for handler in self.handlers}
         removed = {anchor.span for statement, (anchor, _) in self.chains.items() if self._all_gone(statement)}
-        for node in _walk(self.tree.root_node):
+        for node in walk(self.tree.root_node):
             span = (node.start_byte, node.end_byte)
             command = node.child_by_field_name("name") if node.type == "command" else None
-            if command is None or _inside(span, scope.definition):
+            if command is None or inside(span, scope.definition):
                 continue
-            if command.text == name and not any(_inside(span, call) for call in calls):
+            if command.text == name and not any(inside(span, call) for call in calls):
                 return True
             if command.text == b"trap" and span not in read_again and span not in removed:
                 if re.search(rb"(?<![\w.-])" + re.escape(name) + rb"(?![\w.-])", node.text):
@@ -167,7 +164,7 @@ class _ShellRewrite:
         return False
 
     # -- trap handlers --------------------------------------------------------------------------
-    def _read_trap(self, anchor: ShellAnchor, edits: list[DriverEdit]) -> bool:
+    def _read_trap(self, anchor: ShellAnchor, edits: list[RemoveStep]) -> bool:
         """Remove only the handler's commands that go, when the handler can be read again with spans of its own.
 
         The reader puts every step a handler runs on the ``trap`` line; reading
@@ -201,13 +198,13 @@ class _ShellRewrite:
         steps = [op for op in self.driver.operations if op.site.anchor == anchor]
         if len(found) != len(steps) or any(_meaning(a) != _meaning(b) for a, b in zip(found, steps)):
             return False
-        positions = {int(text) for edit in edits for text in edit.texts}
-        every = any(not edit.texts for edit in edits)
+        positions = {edit.position for edit in edits}
+        every = None in positions
         going = [op.site.anchor for position, op in enumerate(found) if every or position in positions]
         # A command of a function that another call runs, and keeps, cannot go from the function.
-        removed_sites = {edit.site for edit in self.edits if edit.action == "remove"}
+        removed_sites = {edit.site for edit in self.edits if isinstance(edit, RemoveStep)}
         kept = {op.site.anchor.span for op in self.driver.operations if isinstance(op.site.anchor, ShellAnchor) and op.site not in removed_sites}
-        statements = tuple(_handler_statements(_parser().parse(blanked), inner))
+        statements = tuple(handler_statements(_parser().parse(blanked), inner))
         if not statements or any(command.span in kept for command in going):
             return False
         for command in going:
@@ -224,7 +221,7 @@ class _ShellRewrite:
             if handler.settled or not all(self._all_gone(statement) for statement in handler.statements):
                 continue
             handler.settled = True
-            for statement in [s for s in self.chains if _inside(s, handler.inner)]:
+            for statement in [s for s in self.chains if inside(s, handler.inner)]:
                 del self.chains[statement]
             self._remove(handler.anchor)
             changed = True
@@ -236,7 +233,7 @@ class _ShellRewrite:
         items = []
         whole = [statement for statement in self.chains if self._all_gone(statement)] + list(self.emptied)
         enclosing = list(self.emptied) if everywhere else list(self.emptied) + self._idle_compounds(whole)
-        whole = [statement for statement in whole + enclosing if not any(_inside(statement, d) and statement != d for d in enclosing)]
+        whole = [statement for statement in whole + enclosing if not any(inside(statement, d) and statement != d for d in enclosing)]
         whole = list(dict.fromkeys(whole))
         placeholders = self._placeholders({statement[0] for statement in whole})
         for statement in whole:
@@ -249,13 +246,13 @@ class _ShellRewrite:
                 items.append(_Item(*statement, b"", statement=True, limits=self.limits.get(statement)))
         for statement, (chain, indexes) in self.chains.items():
             gone = self._gone(statement)
-            if len(gone) == len(chain.elements) or any(_inside(statement, outer) for outer in enclosing):
+            if len(gone) == len(chain.elements) or any(inside(statement, outer) for outer in enclosing):
                 continue
             for index in gone:
                 neighbours = [chain.operators[i] for i in (index - 1, index) if 0 <= i < len(chain.operators)]
                 if any(op != "&&" for op in neighbours):
                     line = _line_of(self.source, chain.elements[index][0])
-                    raise self.refuse(line, "cannot remove a command from an `||` chain without changing what runs")
+                    raise self.fail(line, "cannot remove a command from an `||` chain without changing what runs")
             items.extend(_Item(start, end, b"") for start, end in _chain_cuts(chain, gone))
         return items
 
@@ -271,11 +268,11 @@ class _ShellRewrite:
         while changed:
             changed = False
             for start in sorted(starts):
-                node = _statement_node(self.tree, start)
-                siblings = _body(node) if node is not None else None
+                node = statement_node(self.tree, start)
+                siblings = body_of(node) if node is not None else None
                 if not siblings or not all(sibling.start_byte in starts for sibling in siblings):
                     continue
-                compound = _idle_compound(node.parent, self.source)
+                compound = idle_compound(node.parent, self.source)
                 if compound is not None and compound.start_byte not in starts:
                     starts.add(compound.start_byte)
                     found.append((compound.start_byte, compound.end_byte))
@@ -291,8 +288,8 @@ class _ShellRewrite:
         """
         out: dict[int, int] = {}
         for start in starts:
-            node = _statement_node(self.tree, start)
-            siblings = _body(node) if node is not None else None
+            node = statement_node(self.tree, start)
+            siblings = body_of(node) if node is not None else None
             if siblings and all(sibling.start_byte in starts for sibling in siblings):
                 out[siblings[-1].start_byte] = siblings[-1].end_byte
         return out
@@ -311,7 +308,7 @@ class _ShellRewrite:
             start, end = item.start, item.end
             if end > floor:
                 if not (floor_removes and not item.new and start <= floor):
-                    raise self.refuse(_line_of(self.source, start), "two rewrites of the driver overlap")
+                    raise self.fail(_line_of(self.source, start), "two rewrites of the driver overlap")
                 end = floor
             whole = False
             if item.statement:
@@ -353,334 +350,25 @@ def _meaning(op):
 def _runs_from(anchor, inner: tuple[int, int]) -> bool:
     if not isinstance(anchor, ShellAnchor):
         return False
-    return _inside(anchor.statement, inner) or any(_inside(scope.call.statement, inner) for scope in anchor.scopes)
-
-
-def _handler_statements(tree, inner: tuple[int, int]):
-    """The statements of a trap handler's code, in the block the ``trap`` stood in."""
-    node = tree.root_node.descendant_for_byte_range(*inner)
-    while node is not None and not any(_inside((c.start_byte, c.end_byte), inner) for c in node.named_children):
-        node = node.parent
-    while node is not None and node.type not in ("program", *_BODIES, "case_item"):
-        node = node.parent
-    if node is None:
-        return
-    for child, span in _statements(node.children):
-        if _inside((child.start_byte, child.end_byte), inner):
-            yield span
-
-
-def _statement_node(tree, start: int):
-    node = tree.root_node.descendant_for_byte_range(start, start + 1)
-    while node is not None and node.parent is not None and node.parent.type not in ("program", *_BODIES, "case_item"):
-        node = node.parent
-    return node if node is not None and node.start_byte == start and node.parent is not None else None
-
-
-def _body(node) -> list | None:
-    """The statements of the body ``node`` stands in, when that body must not be empty."""
-    siblings = _statements_of(node.parent)
-    return siblings if siblings and any(sibling.start_byte == node.start_byte for sibling in siblings) else None
-
-
-def _statements_of(node) -> list | None:
-    """The statements of a body bash rejects empty (an ``if``'s: of its own branch); None for other nodes."""
-    if node.type in ("if_statement", "elif_clause"):
-        body, after_then = [], False
-        for child in node.children:
-            if child.type == "then":
-                after_then = True
-            elif child.type in ("elif_clause", "else_clause", "fi"):
-                break
-            elif after_then and child.is_named and child.type != "comment":
-                body.append(child)
-        return body
-    if node.type not in ("compound_statement", "do_group", "else_clause", "subshell"):
-        return None
-    if node.type == "compound_statement" and node.children and node.children[0].type == "((":
-        return None
-    return [child for child in node.named_children if child.type != "comment"]
-
-
-def _idle_compound(body, source: bytes):
-    """The statement of the loop, group or subshell whose body ``body`` is, when it does nothing but run that body.
-
-    A ``for`` over words that run no command and whose variable nothing else
-    reads, a ``{ }`` group or a ``( )`` subshell, with redirections only to
-    ``/dev/null`` or between descriptors.  A ``while`` runs its condition and
-    an ``if`` its test, so they keep ``:``; so does a compound that is part of
-    a pipeline or an ``&&`` list, or a function's body.
-    """
-    owner = body
-    if body.type == "do_group":
-        owner = body.parent
-        if owner is None or owner.type != "for_statement" or owner.children[0].type != "for":
-            return None
-        variable = owner.child_by_field_name("variable")
-        if variable is None or not all(_idle_words(value, source) for value in owner.children_by_field_name("value")):
-            return None
-        if _read_outside(variable.text, (owner.start_byte, owner.end_byte), source):
-            return None
-    elif body.type not in ("compound_statement", "subshell") or body.children[0].type == "((":
-        return None
-    statement = owner
-    if owner.parent is not None and owner.parent.type == "redirected_statement":
-        statement = owner.parent
-        if not all(_idle_redirect(redirect) for redirect in statement.children_by_field_name("redirect")):
-            return None
-    if statement.parent is None or statement.parent.type not in ("program", *_BODIES, "case_item"):
-        return None
-    return statement
-
-
-_NOUNSET = re.compile(rb"(?:^|[\s;&|(])set\s+(?:(?:[-+][A-Za-z]+|[-+]o\s+\w+)\s+)*(?:-[A-Za-z]*u|-o\s+nounset)|^#!.*\s-[A-Za-z]*u", re.M)
-_ASSIGNS_OR_FAILS = re.compile(rb"^\$\{!?[A-Za-z_0-9]\w*(?:\[[^]]*\])?:?[=?]")
-"""``${NAME:=word}`` assigns, ``${NAME:?word}`` may stop the script."""
-_EXPANDED_NAME = re.compile(rb"^\$\{?[#!]?([A-Za-z_]\w*|[0-9@*#?$!-])")
-_DEFAULTED = re.compile(rb"^\$\{[A-Za-z_]\w*(?:\[[^]]*\])?:?[-+]")
-
-
-def _idle_words(node, source: bytes) -> bool:
-    """Whether expanding a ``for`` loop's word runs nothing and changes nothing, so skipping it changes nothing."""
-    for part in _walk(node):
-        if part.type in ("command_substitution", "process_substitution", "arithmetic_expansion"):
-            return False
-        if part.type == "expansion" and _ASSIGNS_OR_FAILS.match(part.text):
-            return False
-        if part.type in ("simple_expansion", "expansion") and not _defined_here(part, source):
-            return False
-    return True
-
-
-def _defined_here(expansion, source: bytes) -> bool:
-    """Under ``set -u`` an unset variable stops the script: one the script never assigns may be unset."""
-    if not _NOUNSET.search(source) or _DEFAULTED.match(expansion.text):
-        return True
-    named = _EXPANDED_NAME.match(expansion.text)
-    if named is None or named.group(1) in (b"@", b"*", b"#", b"?", b"$", b"!", b"-", b"0"):
-        return named is not None
-    name = named.group(1)
-    return re.search(rb"(?:^|[\s;&|(])(?:(?:export|readonly|local|declare|typeset)\s+(?:-\w+\s+)*)?" + re.escape(name) + rb"\+?=", source, re.M) is not None
-
-
-def _read_outside(name: bytes, span: tuple[int, int], source: bytes) -> bool:
-    """Whether the script may use the variable ``name`` outside ``span``: the loop leaves its last word in it.
-
-    Any word ``name`` counts (``$b``, ``(( b > 1 ))``, ``export b``), not only an expansion.
-    """
-    mention = re.compile(rb"(?<![\w./-])" + re.escape(name) + rb"(?![\w./-])")
-    return any(not span[0] <= match.start() < span[1] for match in mention.finditer(source))
-
-
-def _idle_redirect(node) -> bool:
-    """A redirection that creates, reads or truncates no file: to ``/dev/null``, or a descriptor copied or closed."""
-    if node.type != "file_redirect":
-        return False
-    destination = node.child_by_field_name("destination")
-    if destination is None:
-        return False
-    if destination.text == b"/dev/null":
-        return True
-    operator = next((child.type for child in node.children if not child.is_named), "")
-    return operator in (">&", "<&") and (destination.text.isdigit() or destination.text == b"-")
-
-
-def _has_empty_body(text: bytes) -> bool:
-    """An empty function, loop or ``if`` body: tree-sitter accepts it, bash does not."""
-    return any(_statements_of(node) == [] for node in _walk(parse_bash(text).root_node))
-
-
-def _opens(line: str) -> bool:
-    return not line.lstrip().startswith("#") and _OPENS.search(line.rstrip()) is not None
-
-
-def _walk(node):
-    """``node`` and all below it, in source order (a tree cursor makes no list of children at every node)."""
-    cursor = node.walk()
-    while True:
-        yield cursor.node
-        if cursor.goto_first_child():
-            continue
-        while not cursor.goto_next_sibling():
-            if not cursor.goto_parent():
-                return
-
-
-def _inside(span: tuple[int, int], outer: tuple[int, int]) -> bool:
-    return outer[0] <= span[0] and span[1] <= outer[1]
+    return inside(anchor.statement, inner) or any(inside(scope.call.statement, inner) for scope in anchor.scopes)
 
 
 def _line_of(source: bytes, offset: int) -> int:
     return source.count(b"\n", 0, offset) + 1
 
 
-# -- tidying around a removed statement (shared with the Makefile emitter) ------------------------------
-
-
-def removal_span(text: str, start: int, end: int, low: int, high: int, prefix: str = "") -> tuple[int, int, bool]:
-    """What to delete so that removing the statement ``text[start:end]`` leaves what a person would have written.
-
-    Works on the command line the statement stands in (physical lines joined
-    by backslash-newlines), within ``low:high``.  ``prefix`` holds characters
-    that may open a line without being code (a recipe's ``@-+``).  The flag
-    says the whole line went, line break included.
-    """
-    first = _line_start(text, start, low)
-    last = _line_end(text, end, high)
-    before, after = text[first:start], text[end:last]
-    blank_before = _joined(before).strip().lstrip(prefix).strip() == ""
-    ends = _joined(after).strip() == "" or _joined(after).strip().startswith("#")
-    if blank_before and ends:
-        # The statement was the line (with any comment on it).
-        if last < high and text.startswith("\n", last):
-            return first, last + 1, True
-        return first, last, False
-    if ends:
-        # Last on its line: the `;` before it only separated it from what stays.
-        stop = last if _joined(after).strip() == "" else end
-        return _back_over_separator(text, start, first), stop, False
-    if blank_before:
-        # First on its line: what follows takes its place and indentation.
-        return start, _skip_blanks(text, end, high, continuations=True), False
-    line_start = max(text.rfind("\n", 0, start) + 1, first)
-    line_end = text.find("\n", end, high)
-    if line_end != -1 and text[line_start:start].strip() == "" and text[end:line_end].strip() == "\\" and _is_continuation(text, line_end):
-        # Alone on a continued line in the middle of a command line: the whole line goes.
-        return line_start, line_end + 1, False
-    return start, _skip_blanks(text, end, high if line_end == -1 else line_end, continuations=False), False
-
-
-def _joined(text: str) -> str:
-    return _LINE_CONTINUATION.sub("", text)
-
-
-def _is_continuation(text: str, newline: int) -> bool:
-    """Whether the line break at ``newline`` is a backslash-newline, which joins two lines into one command line."""
-    index = newline - 1
-    if index >= 0 and text[index] == "\r":
-        index -= 1
-    backslashes = 0
-    while index - backslashes >= 0 and text[index - backslashes] == "\\":
-        backslashes += 1
-    if backslashes % 2 == 0:
-        return False
-    line_start = text.rfind("\n", 0, newline) + 1
-    return not text[line_start:newline].lstrip().startswith("#")
-
-
-def _line_start(text: str, position: int, low: int) -> int:
-    while True:
-        newline = text.rfind("\n", low, position)
-        if newline == -1:
-            return low
-        if not _is_continuation(text, newline):
-            return newline + 1
-        position = newline
-
-
-def _line_end(text: str, position: int, high: int) -> int:
-    while True:
-        newline = text.find("\n", position, high)
-        if newline == -1:
-            return high
-        if not _is_continuation(text, newline):
-            return newline
-        position = newline + 1
-
-
-def _escaped(text: str, index: int) -> bool:
-    backslashes = 0
-    while index - backslashes - 1 >= 0 and text[index - backslashes - 1] == "\\":
-        backslashes += 1
-    return backslashes % 2 == 1
-
-
-def _skip_back(text: str, position: int, low: int) -> int:
-    """Back over blanks and backslash-newlines."""
-    while position > low:
-        char = text[position - 1]
-        if char in " \t" and not _escaped(text, position - 1):
-            position -= 1
-        elif char == "\n" and _is_continuation(text, position - 1):
-            position -= 3 if text[position - 2] == "\r" else 2
-        else:
-            break
-    return position
-
-
-def _skip_blanks(text: str, position: int, high: int, *, continuations: bool) -> int:
-    while position < high:
-        if text[position] in " \t":
-            position += 1
-        elif continuations and text.startswith(("\\\n", "\\\r\n"), position):
-            position += 2 if text[position + 1] == "\n" else 3
-        else:
-            break
-    return position
-
-
-def _back_over_separator(text: str, position: int, low: int) -> int:
-    position = _skip_back(text, position, low)
-    if position > low and text[position - 1] == ";" and not (position - 2 >= low and text[position - 2] in ";&\\"):
-        position = _skip_back(text, position - 1, low)
-    return position
-
-
-def drop_blank_lines(text: str, cuts: list[int]) -> str:
-    """Blank lines that only separated removed lines from others go; where removed lines joined two runs of blanks, the longer run stays.
-
-    A run of blanks that removed lines now push against the start of a block
-    (``{``, ``then``, ``do``), its end or the end of the file goes as well.
-    ``cuts`` are the offsets in ``text`` where whole lines were removed.
-    """
-    lines = text.split("\n")
-    starts = [0]
-    for line in lines[:-1]:
-        starts.append(starts[-1] + len(line) + 1)
-    count = len(lines) - 1 if lines[-1] == "" else len(lines)
-    number_at = {start: number for number, start in enumerate(starts)}
-    cut_lines = {number_at[cut] for cut in cuts if cut in number_at}
-    # A blank line after a backslash-newline ends that command line: it is code, not spacing.
-    blank = [not line.strip() and not (number and _is_continuation(text, starts[number] - 1)) for number, line in enumerate(lines[:count])]
-    drop: set[int] = set()
-    index = 0
-    while index < count:
-        if not blank[index]:
-            index += 1
-            continue
-        stop = index
-        while stop < count and blank[stop]:
-            stop += 1
-        boundaries = [line in cut_lines for line in range(index, stop + 1)]
-        if any(boundaries):
-            groups: list[list[int]] = [[]]
-            for line in range(index, stop):
-                if line > index and line in cut_lines:
-                    groups.append([])
-                groups[-1].append(line)
-            candidates = list(groups)
-            if index == 0 or _opens(lines[index - 1]):
-                candidates = [group for group in candidates if group is groups[0] and not boundaries[0]]
-            if stop == count or _CLOSES.match(lines[stop]):
-                candidates = [group for group in candidates if group is groups[-1] and not boundaries[-1]]
-            keep = max(candidates, key=len) if candidates else []
-            drop.update(line for group in groups if group is not keep for line in group)
-        index = stop
-    return "\n".join(line for number, line in enumerate(lines) if number not in drop)
-
-
 # -- the final build ----------------------------------------------------------------------------
 
 
-def _insert_after_subcommand(source: bytes, anchor: ShellAnchor, texts, line, driver) -> _Item:
+def _insert_after_subcommand(source: bytes, anchor: ShellAnchor, words: list[str], line: int, driver: DriverReading) -> _Item:
     position = _subcommand_end(source, anchor, line, driver)
-    return _Item(position, position, b"".join(b" " + text.encode("utf-8") for text in texts))
+    return _Item(position, position, b"".join(b" " + word.encode("utf-8") for word in words))
 
 
 def _subcommand_end(source: bytes, anchor: ShellAnchor, line: int, driver) -> int:
     index = build_word_index([source[a:b] for a, b in anchor.words])
     if index is None:
-        raise Refusal(Location(driver.path, line), "cannot find the `build` word of this docker command to extend it")
+        raise EmitFailure.at(driver.path, line, "cannot find the `build` word of this docker command to extend it")
     return anchor.words[index][1]
 
 
@@ -690,8 +378,8 @@ def build_word_index(words: list[bytes]) -> int | None:
     return next((index for index in range(start, len(words)) if words[index] == b"build"), None)
 
 
-def _retarget(source: bytes, anchor: ShellAnchor, texts, line, driver) -> list[_Item]:
-    dockerfile, target = texts
+def _retarget(source: bytes, anchor: ShellAnchor, edit: RetargetBuild, driver: DriverReading) -> list[_Item]:
+    dockerfile, target, line = edit.dockerfile, edit.stage, edit.site.line
     words = [source[a:b] for a, b in anchor.words]
     items = []
     first = (build_word_index(words) or 0) + 1

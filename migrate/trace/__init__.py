@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 from migrate.errors import Location, Refusal
@@ -12,6 +11,7 @@ from migrate.read.project import ProjectReading
 from migrate.trace.assemble import Assembler
 from migrate.trace.flow import Flow, FlowTracer
 from migrate.trace.kept_reads import check_kept_reads
+from migrate.trace.writable import check_writable
 
 
 def trace(
@@ -28,11 +28,8 @@ def trace(
     if isinstance(result, Plan):
         if not keep_legacy:
             check_kept_reads(result)
-        naming = reading.facts.naming
-        _check_no_other_builder(result, naming.get(str(result.merged_dockerfile), ()))
-        named = tuple((path, Path(other), line) for path in result.deleted for other, line in naming.get(str(path), ()))
-        if named or reading.classic_builder is not None:
-            result = replace(result, deleted_named_by=named, classic_builder=reading.classic_builder)
+        _check_no_other_builder(result, reading.facts.naming.get(str(result.merged_dockerfile), ()))
+        check_writable(result, reading, keep_legacy=keep_legacy)
     return result
 
 

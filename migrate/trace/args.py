@@ -3,22 +3,26 @@
 A ``--build-arg`` reaches every stage that declares it, so when the builds
 disagree about a name (their values, or a global ARG's default) the build
 image's copy is renamed: ``ARG BUILDER_VERSION=…`` then ``ENV VERSION=${BUILDER_VERSION}``
-in its stage, and ``${BUILDER_VERSION}`` in its FROM line.
+in its stage, and ``${BUILDER_VERSION}`` in its FROM line.  The merged build's
+args travel as :class:`~migrate.plan.BuildArgValue`s, which each emitter writes
+in its driver's syntax.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from migrate.plan import ArgRename
+from migrate.plan import ArgRename, BuildArgValue
 from migrate.read.dockerfile import Dockerfile, Instruction, Stage, Trivia
-from migrate.read.ops import Build, BuildArg
-from migrate.trace.flow import BuiltImage, instruction_site
+from migrate.read.ops import Build, BuildArg, DriverReading
+from migrate.trace.flow import BuiltImage, Flow, instruction_site
 
 if TYPE_CHECKING:
-    from migrate.trace.assemble import Assembler
+    from migrate.trace.runs import RunStage
 
 PREDEFINED_ARGS = frozenset(
     {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"}
@@ -28,14 +32,27 @@ PREDEFINED_ARGS = frozenset(
 class ArgMerge:
     """The merged build's ``--build-arg``s, and the renames each build image's ARGs need."""
 
-    def __init__(self, assembler: Assembler, merged: list[BuiltImage], final: BuiltImage, names, taken: set[str]) -> None:
-        self.assembler = assembler
-        self.merged = merged
+    def __init__(
+        self,
+        flow: Flow,
+        merged: Iterable[BuiltImage],
+        final: BuiltImage,
+        stage_name: Callable[[BuiltImage], str],
+        taken: set[str],
+        *,
+        retargeted: Callable[[BuiltImage], bool],
+        runs: Iterable[RunStage] = (),
+    ) -> None:
+        self.flow = flow
+        self.merged = list(merged)
         self.final = final
-        self.names = names
+        self.stage_name = stage_name
         self.taken = taken
         """Build arg names in use: declared by the Dockerfiles, passed by the builds or given to run stages."""
-        self.added: list[str] = []
+        self.retargeted = retargeted
+        """Whether a build image is still built on its own, from its stage of the merged Dockerfile."""
+        self.runs = list(runs)
+        self.added: list[BuildArgValue] = []
         self.renames: dict[int, dict[str, str]] = defaultdict(dict)
         """Per image position: old name → new name."""
 
@@ -57,31 +74,38 @@ class ArgMerge:
                 theirs = passed_elsewhere.get(name)
                 if name in PREDEFINED_ARGS and name not in declared_here | declared_elsewhere:
                     if mine is not None and theirs is None:
-                        self.add(mine.text)
+                        self.add(self._passed_as_written(image, mine))
                     continue
                 if self._conflicts(image, name, mine, theirs, declared_here, declared_elsewhere):
-                    new = fresh_arg_name(self.assembler.stage_name(image, self.names), name, self.taken)
+                    new = fresh_arg_name(self.stage_name(image), name, self.taken)
                     self.renames[image.position][name] = new
                     if mine is not None:
                         if mine.value is None:
-                            raise self.assembler.refuse(
+                            raise self.flow.refusal(
                                 image.build.site,
                                 f"--build-arg {name} takes its value from the environment and clashes with the runtime build's {name}",
                             )
-                        self.add(f"--build-arg {new}={mine.value.text}")
+                        self.add(BuildArgValue(new, image.build.site, self._syntax(image), value=mine.value))
                 elif mine is not None and theirs is None:
-                    self.add(mine.text)
-            if self.renames[image.position] and self.assembler.retargeted(image):
+                    self.add(self._passed_as_written(image, mine))
+            if self.renames[image.position] and self.retargeted(image):
                 renamed = ", ".join(self.renames[image.position])
-                raise self.assembler.refuse(
+                raise self.flow.refusal(
                     image.build.site,
                     f"the build image is still used, so it is now built from the merged Dockerfile, where its ARG {renamed} "
                     "must be renamed: that build would no longer set it",
                 )
 
-    def add(self, text: str) -> None:
-        if text not in self.added:
-            self.added.append(text)
+    def add(self, arg: BuildArgValue) -> None:
+        """Pass ``arg`` too, unless an arg written the same way is passed already."""
+        if all(_spelling(arg) != _spelling(other) for other in self.added):
+            self.added.append(arg)
+
+    def _passed_as_written(self, image: BuiltImage, arg: BuildArg) -> BuildArgValue:
+        return BuildArgValue(arg.name, image.build.site, self._syntax(image), value=arg.value, written=arg.text)
+
+    def _syntax(self, image: BuiltImage) -> str:
+        return driver_kind(self.flow.reading.driver, image.build.site.file)
 
     def _conflicts(self, image, name, mine: BuildArg | None, theirs: BuildArg | None, declared_here, declared_elsewhere) -> bool:
         mine_key = _arg_key(mine)
@@ -117,16 +141,16 @@ class ArgMerge:
                 if name not in renames:
                     continue
                 if len(pairs) > 1:
-                    raise self.assembler.refuse(
+                    raise self.flow.refusal(
                         instruction_site(image.dockerfile.path, instruction), f"ARG {name} must be renamed; declare it on a line of its own"
                     )
                 # Without a default of its own, the stage sees the build arg, else the global ARG's default; a global
                 # `ARG NAME` without one (or none at all) leaves it unset, which an ENV set from the renamed arg would not.
                 unset = default is None and name not in own and _global_default(image.dockerfile, name) in (_MISSING, None)
-                found.append(ArgRename(name, renames[name], instruction, default, keep_unset=unset))
+                found.append(self._rename(image, instruction, name, renames[name], default, keep_unset=unset))
         leaking = [rename for rename in found if not rename.keep_unset]
         if leaking and self._stage_is_a_base(image, stage):
-            raise self.assembler.refuse(
+            raise self.flow.refusal(
                 instruction_site(image.dockerfile.path, leaking[0].instruction),
                 f"ARG {leaking[0].name} must be renamed, and the ENV that keeps its value would leak into the stages built on this one "
                 "(a later build FROM it, or a `docker run` of it turned into a stage)",
@@ -140,17 +164,27 @@ class ArgMerge:
             return None
         platform = stage.from_instruction.flag("platform") or ""
         if any(name in renames for name in _variables(platform)):
-            raise self.assembler.refuse(
+            raise self.flow.refusal(
                 instruction_site(image.dockerfile.path, stage.from_instruction), f"--platform={platform} uses a global ARG that must be renamed"
             )
         if not any(name in renames for name in _variables(stage.base)):
             return None
         return _VARIABLE.sub(lambda m: m.group(0).replace(m.group(2), renames.get(m.group(2), m.group(2)), 1), stage.base)
 
+    def _rename(self, image: BuiltImage, instruction: Instruction, name: str, new_name: str, default: str | None, *, keep_unset: bool = False) -> ArgRename:
+        written = renamed_arg_text(instruction.text, name, new_name)
+        if written is None and not keep_unset:
+            # The ENV written after it would read a build arg nothing declares.
+            raise self.flow.refusal(
+                instruction_site(image.dockerfile.path, instruction),
+                f"cannot find the name {name} in this ARG to rename it; write `ARG {name}` on a line of its own",
+            )
+        return ArgRename(name, new_name, instruction, default, written or "", keep_unset=keep_unset)
+
     def _stage_is_a_base(self, image: BuiltImage, stage: Stage) -> bool:
-        if any(base is image and image.stage is stage for _i, _s, base in self.assembler.flow.chains):
+        if any(base is image and image.stage is stage for _i, _s, base in self.flow.chains):
             return True
-        if image.stage is stage and any(run.state.image is image for run in self.assembler.runs.values()):
+        if image.stage is stage and any(run.state.image is image for run in self.runs):
             # A `docker run` of the image never saw the ARG; its stage would inherit the ENV.
             return True
         return any(other.base == stage.name for other in image.dockerfile.stages if stage.name)
@@ -169,9 +203,9 @@ class ArgMerge:
                 pairs = item.key_values()
                 if any(name in renames for name, _ in pairs):
                     if len(pairs) > 1:
-                        raise self.assembler.refuse(instruction_site(image.dockerfile.path, item), "a global ARG that must be renamed shares its line")
+                        raise self.flow.refusal(instruction_site(image.dockerfile.path, item), "a global ARG that must be renamed shares its line")
                     name, default = pairs[0]
-                    block.append(ArgRename(name, renames[name], item, default))
+                    block.append(self._rename(image, item, name, renames[name], default))
                     continue
                 text = item.text.strip()
                 if text in seen:
@@ -183,6 +217,31 @@ class ArgMerge:
 
 _MISSING = object()
 _VARIABLE = re.compile(r"\$(\{)?([A-Za-z_][A-Za-z0-9_]*)")
+_ARG_NAME_PREFIX = r"^(\s*\S+(?:\s|[\\`]\r?\n|#[^\n]*\n)+)"
+"""``ARG`` and what stands between it and the name: blanks, and line continuations with the comments Docker skips in them."""
+
+
+def renamed_arg_text(text: str, name: str, new_name: str) -> str | None:
+    """The ARG instruction ``text`` declaring ``new_name`` where it declared ``name``; None when the name cannot be found."""
+    renamed, found = re.subn(_ARG_NAME_PREFIX + re.escape(name) + r"(?=[=\s]|$)", lambda m: m.group(1) + new_name, text, count=1)
+    return renamed if found else None
+
+
+def taken_arg_names(merged: Iterable[BuiltImage]) -> set[str]:
+    """Every build arg name the merged Dockerfiles declare or their builds pass: a new arg must take another."""
+    merged = list(merged)
+    taken = {name for image in merged for name in declared_args(image.dockerfile)}
+    return taken | {arg.name for image in merged for arg in image.build.build_args}
+
+
+def driver_kind(driver: DriverReading, file: Path) -> str:
+    """``shell``, ``make`` or ``python``: the kind of the driver file ``file`` (the driver, or a script it runs)."""
+    return next((reading.kind for reading in (driver, *driver.parts) if reading.path == file), driver.kind)
+
+
+def _spelling(arg: BuildArgValue) -> tuple:
+    """What makes two build args the same words on the command line."""
+    return (arg.name, arg.written, arg.value.text if arg.value is not None else None, arg.environment)
 
 
 def _variables(text: str) -> set[str]:

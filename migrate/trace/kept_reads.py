@@ -16,7 +16,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from migrate.errors import Location, Refusal
-from migrate.plan import DriverEdit, Plan
+from migrate.plan import DriverEdit, Plan, RemoveStep
 from migrate.read.ops import Build, Container, DriverReading, HostCommand, Mention, Operation, Site, build_paths
 
 _TOKEN = re.compile(r"[^\s'\"`=;,:()<>|&]+")
@@ -64,10 +64,10 @@ def removed_steps(driver: DriverReading, edits: tuple[DriverEdit, ...] | list[Dr
         sharing[operation.site].append(operation)
     removed: set[int] = set()
     for edit in edits:
-        if edit.action != "remove":
+        if not isinstance(edit, RemoveStep):
             continue
         steps = sharing.get(edit.site, [])
-        chosen = [steps[int(edit.texts[0])]] if edit.texts and edit.texts[0].isdigit() and int(edit.texts[0]) < len(steps) else steps
+        chosen = [steps[edit.position]] if edit.position is not None and edit.position < len(steps) else steps
         removed.update(id(step) for step in chosen)
     return removed
 

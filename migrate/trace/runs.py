@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from migrate.plan import CopySpec
+from migrate.plan import BuildArgValue, CopySpec
 from migrate.read.docker_cli import partition_known
 from migrate.read.ops import Word
 from migrate.trace.config import RunDefaults
@@ -43,8 +43,8 @@ class RunStage:
     """What the stage is FROM: the build image's stage, or the image reference."""
     lines: tuple[str | CopySpec, ...]
     """The stage's instructions after its FROM."""
-    build_args: tuple[str, ...]
-    """``--build-arg`` words the one ``docker build`` must now pass."""
+    build_args: tuple[BuildArgValue, ...]
+    """Build args the one ``docker build`` must now pass."""
     root_owned: bool
     """Every file the RUN makes is provably owned by root."""
     decisions: tuple[str, ...] = ()
@@ -65,16 +65,15 @@ def plan_run_stage(
     context: str,
     arg_name: Callable[[str], str],
     base_creates: Callable[[str], bool],
-    environment_value: Callable[[str], str] = lambda name: f'"${{{name}}}"',
+    syntax: str = "shell",
 ) -> RunStage:
     """The stage for one container's run; :class:`RunRefused` when it would not do what the run did.
 
     ``context`` is the merged build's context directory, which the mounted
     host directories are copied from; ``arg_name`` gives a fresh build arg
     name for a value only the driver knows; ``base_creates(path)`` tells
-    whether the build image's Dockerfile puts anything at a path;
-    ``environment_value(NAME)`` is how the driver's own syntax writes the value
-    of an environment variable.
+    whether the build image's Dockerfile puts anything at a path; ``syntax`` is
+    the kind of driver text (``shell``, ``make``, ``python``) the run is written in.
     """
     op = state.op
     for flag, _value in op.other_flags:
@@ -82,7 +81,7 @@ def plan_run_stage(
         if flag not in _NEUTRAL_FLAGS and not (bundle and set(flag[1:]) <= set("itd")):
             raise RunRefused(f"`docker {'run' if op.runs else 'create'} {flag}` has no equivalent in a build step")
     lines: list[str | CopySpec] = []
-    build_args: list[str] = []
+    build_args: list[BuildArgValue] = []
     decisions: list[str] = []
     user = _known(op.user) if op.user is not None else defaults.user
     user_line = None
@@ -92,7 +91,7 @@ def plan_run_stage(
         else:
             variable = arg_name("USER")
             lines.append(f"ARG {variable}")
-            build_args.append(f"--build-arg {variable}={_value_text(op.user.text)}")
+            build_args.append(BuildArgValue(variable, op.site, syntax, value=Word(_value_text(op.user.text), op.user.key)))
             user_line = f"USER ${{{variable}}}"
     run_user_root = user is not None and is_root_user(user)
     if run_user_root:
@@ -148,9 +147,9 @@ def plan_run_stage(
         lines.append(f"ARG {variable}")
         lines.append(f"ENV {key}=${{{variable}}}")
         if separator:
-            build_args.append(f"--build-arg {variable}={_value_text(_after_equals(word.text))}")
+            build_args.append(BuildArgValue(variable, op.site, syntax, value=Word(_value_text(_after_equals(word.text)), value)))
         else:
-            build_args.append(f"--build-arg {variable}={environment_value(key)}")
+            build_args.append(BuildArgValue(variable, op.site, syntax, environment=key))
             decisions.append(f"assumed {key} is set in the environment, as `-e {key}` passes it only then")
     lines.append("RUN " + json.dumps(list(argv), ensure_ascii=False))
     root_owned = base_root and run_user_root and not OWNERSHIP_CHANGERS.search(" ".join(argv))
