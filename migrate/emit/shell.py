@@ -20,7 +20,7 @@ from migrate.emit.tidy import drop_blank_lines, removal_span
 from migrate.errors import MigrationStop
 from migrate.plan import AddBuildArgs, DriverEdit, RemoveStep, RetargetBuild
 from migrate.read.ops import DriverReading, Word, map_words
-from migrate.read.shell import FunctionScope, ShellAnchor, _parser, has_syntax_error, parse_bash, read_shell
+from migrate.read.shell import FunctionScope, ShellAnchor, has_syntax_error, parse_bash, read_shell
 
 def emit_shell(driver: DriverReading, edits: tuple[DriverEdit, ...]) -> str:
     return _ShellRewrite(driver, edits).run()
@@ -204,7 +204,7 @@ class _ShellRewrite:
         # A command of a function that another call runs, and keeps, cannot go from the function.
         removed_sites = {edit.site for edit in self.edits if isinstance(edit, RemoveStep)}
         kept = {op.site.anchor.span for op in self.driver.operations if isinstance(op.site.anchor, ShellAnchor) and op.site not in removed_sites}
-        statements = tuple(handler_statements(_parser().parse(blanked), inner))
+        statements = tuple(handler_statements(parse_bash(bytes(blanked)), inner))
         if not statements or any(command.span in kept for command in going):
             return False
         for command in going:

@@ -29,7 +29,7 @@ def trace(
         if not keep_legacy:
             check_kept_reads(result)
         _check_no_other_builder(result, reading.facts.naming.get(str(result.merged_dockerfile), ()))
-        check_writable(result, reading, keep_legacy=keep_legacy)
+        check_writable(result, naming=reading.facts.naming, classic_builder=reading.classic_builder, keep_legacy=keep_legacy)
     return result
 
 

@@ -18,17 +18,27 @@ from pathlib import Path
 from migrate.errors import Location, Refusal
 from migrate.plan import AddBuildArgs, BuildArgValue, CopySpec, DriverEdit, Plan, RemoveStep, RetargetBuild
 from migrate.read.ops import Build, DriverReading, Site
-from migrate.read.project import ProjectReading
 
 # COPY flags the classic builder (DOCKER_BUILDKIT=0) rejects; --from and --chown it has.
 _BUILDKIT_COPY_FLAGS = frozenset({"--chmod", "--link", "--parents", "--exclude", "--checksum", "--keep-git-dir"})
 _MAKE_REFERENCE = re.compile(r"\$(?:\(([^()]*)\)|\{([^{}]*)\}|(.))")
 
 
-def check_writable(plan: Plan, reading: ProjectReading, *, keep_legacy: bool = False) -> None:
+def check_writable(
+    plan: Plan,
+    *,
+    naming: dict[str, tuple[tuple[str, int], ...]],
+    classic_builder: tuple[Location, str] | None = None,
+    keep_legacy: bool = False,
+) -> None:
+    """Refuse what the emitters could not write faithfully.
+
+    ``naming``: the files outside the flow that name a project file (``HostFacts.naming``);
+    ``classic_builder``: where the driver may choose the classic builder, and how it says so.
+    """
     if not keep_legacy:
-        _check_named_by(plan, reading.facts.naming)
-    _check_classic_builder(plan, reading.classic_builder)
+        _check_named_by(plan, naming)
+    _check_classic_builder(plan, classic_builder)
     files = plan.edits_by_file()
     for destination, edits in files:
         _check_carried(destination, edits)
