@@ -7,12 +7,16 @@ stage); the emitters turn it into text.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
 from migrate.read.dockerfile import Dockerfile, Instruction, Trivia
 from migrate.read.ops import DriverReading, Site, Word
+
+_BLANK = re.compile(r"\s")
+"""A path with a blank in it is written in JSON form."""
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,7 @@ class CopySpec:
         keyword = self.keyword if keyword_as_written.isupper() else self.keyword.lower()
         flags = "".join(f"{flag} " for flag in self.flags)
         paths = [*self.sources, self.destination]
-        if json_form or any(path.startswith("[") or any(char.isspace() for char in path) for path in paths):
+        if json_form or any(path.startswith("[") or _BLANK.search(path) for path in paths):
             return f"{keyword} {flags}{json.dumps(paths, ensure_ascii=False)}"
         return f"{keyword} {flags}{' '.join(paths)}"
 
@@ -205,10 +209,12 @@ class Plan:
         The driver itself is always among them, edited or not; the scripts it runs only where they are edited.
         """
         readings = [self.driver, *self.driver.parts]
+        index_of: dict[Path, int] = {}
+        for index, reading in enumerate(readings):
+            index_of.setdefault(reading.path, index)
         grouped: dict[int, list[DriverEdit]] = {index: [] for index in range(len(readings))}
         for edit in self.driver_edits:
-            index = next((i for i, reading in enumerate(readings) if reading.path == edit.site.file), 0)
-            grouped[index].append(edit)
+            grouped[index_of.get(edit.site.file, 0)].append(edit)
         return [(readings[index], tuple(edits)) for index, edits in grouped.items() if edits or index == 0]
 
 

@@ -111,20 +111,18 @@ def _check_shell(reading: DriverReading, edits: tuple[DriverEdit, ...]) -> None:
     from migrate.read.shell import ShellAnchor
 
     removals = [edit for edit in edits if isinstance(edit, RemoveStep) and isinstance(edit.site.anchor, ShellAnchor)]
-    if not removals:
+    chains: dict[tuple[int, int], tuple[ShellAnchor, set[int]]] = {}
+    for edit in removals:
+        anchor = edit.site.anchor
+        chains.setdefault(anchor.statement, (anchor, set()))[1].add(anchor.index)
+    partly = [(chain, gone) for chain, indexes in chains.values() if len(gone := _with_fallbacks(chain, indexes)) < len(chain.elements)]
+    if not partly:
         return
     source = reading.text.encode("utf-8")
     calls = {scope.call.span for edit in removals for scope in edit.site.anchor.scopes}
-    chains: dict[tuple[int, int], tuple[object, set[int]]] = {}
-    for edit in removals:
-        anchor = edit.site.anchor
-        if source[anchor.span[0] : anchor.span[1]].split(None, 1)[:1] == [b"trap"]:
-            continue  # the emitter removes what the handler runs, not the trap
-        chains.setdefault(anchor.statement, (anchor, set()))[1].add(anchor.index)
-    for chain, indexes in chains.values():
-        gone = _with_fallbacks(chain, indexes)
-        if len(gone) == len(chain.elements):
-            continue
+    for chain, gone in partly:
+        if any(source[start:end].split(None, 1)[:1] == [b"trap"] for start, end in (chain.elements[index] for index in gone)):
+            continue  # the emitter removes what a trap's handler runs, not the trap
         if any(chain.elements[index] in calls for index in range(len(chain.elements)) if index not in gone):
             continue  # a call of a function whose steps go may go too: the emitter decides once it knows
         leading = 0
