@@ -27,3 +27,19 @@ def test_a_variable_the_run_passes_from_the_environment_is_the_shell_s_in_a_reci
     outcome = migrate(root / "Makefile")
     assert outcome.status == "pending", outcome.message
     assert '\tdocker build --build-arg X_HOME_DIR="$${HOME_DIR}" -t app .\n' in texts_after(outcome, root)["Makefile"]
+
+
+def test_a_python_driver_whose_run_stage_needs_a_build_arg_is_refused_at_its_runtime_build(tmp_path):
+    driver = (
+        "import subprocess, sys\n"
+        "token = sys.argv[1]\n"
+        'subprocess.run(["docker", "build", "-t", "b", "-f", "Dockerfile.build", "."], check=True)\n'
+        'subprocess.run(["docker", "run", "--name", "x", "-e", f"TOKEN={token}", "b"], check=True)\n'
+        'subprocess.run(["docker", "cp", "x:/out/app", "app"], check=True)\n'
+        'subprocess.run(["docker", "rm", "x"], check=True)\n'
+        'subprocess.run(["docker", "build", "-t", "app", "."], check=True)\n'
+    )
+    root = make_project(tmp_path / "p", {"build.py": driver, **FILES})
+    outcome = migrate_leaving_disk_unchanged(root / "build.py")
+    assert (outcome.status, outcome.location.file.name, outcome.location.line) == ("refused", "build.py", 7)
+    assert outcome.message == "the stage that replaces the run at line 4 needs the build arg X_TOKEN, which dmigrate cannot yet write into a Python driver's build"
