@@ -61,6 +61,7 @@ class Assembler:
         contexts = plan_build_contexts(flow, merged, final, runs, copy_edits, ignore_lines, replaced, self.decisions)
         users = tag_users(flow, participants)
         arg_plan = ArgMerge(flow, merged, final, names.of, taken_args, retargeted=lambda image: image in users, runs=runs.values())
+        arg_plan.run()
         stage_plans, global_args, build_args = plan_stages(flow, participants, names, runs, copy_edits, contexts, arg_plan)
         driver_edits = DriverEdits(flow, participants, users, self.decisions).plan(names, build_args)
         removed = {edit.site for edit in driver_edits if isinstance(edit, RemoveStep)}

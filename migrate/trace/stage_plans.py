@@ -30,7 +30,7 @@ def plan_stages(
     contexts: ContextPlan,
     arg_plan: ArgMerge,
 ) -> tuple[tuple[StagePlan, ...], tuple[Instruction | Trivia | ArgRename, ...], tuple[BuildArgValue, ...]]:
-    """Every stage's plan, the merged pre-FROM block, and the build args the one build passes."""
+    """Every stage's plan, the merged pre-FROM block, and the build args the one build passes (``arg_plan``'s, and the run stages')."""
     merged, final = participants.merged, participants.final
     offsets: dict[int, int] = {}
     count = 0
@@ -39,7 +39,6 @@ def plan_stages(
             count += len(runs)  # the run stages stand just before the runtime file's stages
         offsets[image.position] = count
         count += len(image.dockerfile.stages)
-    arg_plan.run()
     plans: list[StagePlan] = []
     for image in merged:
         if image is final:
