@@ -1,0 +1,462 @@
+"""What a build stage is at each of its lines, read once from its Dockerfile text and its base.
+
+Modelled on BuildKit's ``dispatchState`` (dockerfile2llb): walking a stage's
+instructions once gives its working directory and user at every line, its
+environment, the ENTRYPOINT, CMD, WORKDIR and USER an image built from it
+starts a container with, the VOLUMEs it declares, the paths it makes (and
+whether each is a file or a directory), the context paths it reads, and
+whether every file it writes is provably root's.  The base is known across
+builds: another stage of the file, an image the driver built earlier (whose
+stage has a state of its own), or an outside image looked up in
+:mod:`migrate.trace.base_images`.  :class:`~migrate.trace.graph.ArtifactGraph`
+makes one state per stage per trace; every question afterwards is a lookup.
+
+Where the text cannot tell (a ``WORKDIR $DIR`` whose value is not set in the
+stage, a RUN in an unknown directory), the answer is None or the safe side,
+never a guess.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Union
+
+from migrate.read.dockerfile import Dockerfile, Instruction, Stage
+from migrate.trace.base_images import ImageFacts, base_image_facts
+from migrate.trace.config import RunDefaults
+from migrate.trace.image_ref import ImageRef
+from migrate.trace.paths import is_under, joined
+
+LOOP = RunDefaults(None, None, None, None, "the stages are built from each other in a loop")
+
+_OUTPUT_FLAG = re.compile(r"(?:^|\s)(?:-o|--output|--out|-out)(?:\s+|=)(\S+)")
+_MKDIR = re.compile(r"mkdir\s+(?:-p\s+)?([^\s;&|]+)")
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+
+OWNERSHIP_CHANGERS = re.compile(
+    r"\b(chown|chgrp|tar|cpio|rsync|unzip|bsdtar|npm|yarn|pnpm|su|sudo|gosu|su-exec|runuser|setpriv|install\s+[^&;|]*-[og]\b)"
+)
+"""Commands that can leave files owned by someone other than the user running them."""
+
+Base = Union["StageState", ImageRef, None]
+"""What a stage is FROM: another stage's state, an outside image, or None when the stages are built from each other in a loop."""
+
+
+@dataclass(frozen=True)
+class Made:
+    """A path an instruction makes: ``file``, ``dir`` or None when the text does not say which."""
+
+    line: int
+    path: str
+    kind: str | None
+
+
+@dataclass(frozen=True)
+class Write:
+    """An instruction that may put files somewhere: a COPY or ADD to ``destination``, or a RUN."""
+
+    line: int
+    destination: str | None
+    """Where a COPY or ADD writes; None for a RUN, or when the destination cannot be known."""
+    whole_context: bool = False
+    """``COPY . <destination>``: the build context itself, nothing else."""
+    run: str | None = None
+    """A RUN's command text."""
+    workdir: str | None = None
+    """The working directory a RUN runs in; None when unknown."""
+
+
+@dataclass(frozen=True)
+class Volume:
+    path: str
+    declared_at: str
+    """``Dockerfile.build:4`` or ``the base image golang:1.22``."""
+
+
+@dataclass
+class _Walk:
+    """Everything the one walk over a stage's instructions finds."""
+
+    workdirs: list[tuple[int, str | None]] = field(default_factory=list)
+    """``(line, working directory from that line on)`` at every WORKDIR."""
+    users: list[tuple[int, str | None]] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    defaults: RunDefaults | None = None
+    made: list[Made] = field(default_factory=list)
+    writes: list[Write] = field(default_factory=list)
+    runs: list[str] = field(default_factory=list)
+    context_reads: list[tuple[Instruction, tuple[str, ...]]] = field(default_factory=list)
+    mounts_context: bool = False
+    volumes: list[Volume] = field(default_factory=list)
+    volumes_unknown: str | None = None
+    triggers: bool = False
+    root_owned: bool = False
+
+
+class StageState:
+    """One stage of a Dockerfile, as built on its base: queried, never recomputed."""
+
+    def __init__(self, dockerfile: Dockerfile | None, stage: Stage, base: Base, *, start: RunDefaults | None = None) -> None:
+        self.dockerfile = dockerfile
+        """The Dockerfile the stage is in, for naming its lines; None for a stage read on its own."""
+        self.stage = stage
+        self.base = base
+        self._start = start
+
+    # -- what the stage starts with ---------------------------------------------------
+    @cached_property
+    def base_facts(self) -> ImageFacts | None:
+        """The facts of the outside image the stage is FROM; None when its base is a stage."""
+        return base_image_facts(self.base) if isinstance(self.base, ImageRef) else None
+
+    @cached_property
+    def start(self) -> RunDefaults:
+        """The ENTRYPOINT, CMD, WORKDIR and USER the stage starts with: its base's."""
+        if self._start is not None:
+            return self._start
+        if isinstance(self.base, StageState):
+            return self.base.defaults
+        if self.base is None:
+            return LOOP
+        return self.base_facts.defaults
+
+    # -- at each line --------------------------------------------------------------------
+    def workdir_at(self, line: int) -> str | None:
+        """The working directory an instruction at ``line`` runs in; None when it cannot be known."""
+        workdir = self.start.workdir
+        for at, value in self._walk.workdirs:
+            if at >= line:
+                break
+            workdir = value
+        return workdir
+
+    def user_at(self, line: int) -> str | None:
+        """The user an instruction at ``line`` runs as (``""``: root by default); None when it cannot be known."""
+        user = self.start.user
+        for at, value in self._walk.users:
+            if at >= line:
+                break
+            user = value
+        return user
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The ENV the stage itself sets, by name; ``\\0`` for a value that cannot be known."""
+        return dict(self._walk.env)
+
+    # -- what an image of it is -------------------------------------------------------------
+    @property
+    def defaults(self) -> RunDefaults:
+        """What a container of an image built from this stage starts with."""
+        return self._walk.defaults
+
+    @property
+    def volumes(self) -> tuple[Volume, ...]:
+        """Every VOLUME the stage has, its own first, then its base's."""
+        return tuple(self._walk.volumes)
+
+    @property
+    def volumes_unknown(self) -> str | None:
+        """What may declare a VOLUME dmigrate cannot see (``the VOLUME at Dockerfile:3``), or None."""
+        return self._walk.volumes_unknown
+
+    @property
+    def root_owned(self) -> bool:
+        """Whether every file of the stage, its base's included, is provably owned by root (0:0)."""
+        return self._walk.root_owned
+
+    @property
+    def triggers(self) -> bool:
+        """An ONBUILD in the stage or below it: it runs in a stage built FROM this one, as whatever user that has."""
+        return self._walk.triggers
+
+    @property
+    def context_reads(self) -> tuple[tuple[Instruction, tuple[str, ...]], ...]:
+        """Each COPY or ADD of the build context, with the context paths it names."""
+        return tuple(self._walk.context_reads)
+
+    @property
+    def mounts_context(self) -> bool:
+        """A ``RUN --mount`` of the build context."""
+        return self._walk.mounts_context
+
+    def lineage(self) -> Iterator[StageState]:
+        """This state, then its base's, and so on down to a stage FROM an outside image."""
+        state: StageState | None = self
+        seen: set[int] = set()
+        while isinstance(state, StageState) and id(state) not in seen:
+            seen.add(id(state))
+            yield state
+            state = state.base if isinstance(state.base, StageState) else None
+
+    # -- the paths it makes ------------------------------------------------------------------
+    def kind_of(self, path: str, before_line: int | None = None) -> str | None:
+        """``file`` or ``dir`` when the stage's own instructions (those above ``before_line``) show what ``path`` is, else None.
+
+        A path something is made below is a directory.
+        """
+        kind = None
+        for made in self._walk.made:
+            if before_line is not None and made.line >= before_line:
+                break
+            if made.path == path and made.kind is not None:
+                kind = made.kind
+            elif made.path != path and is_under(made.path, path):
+                kind = "dir"
+        return kind
+
+    def writes_below(self, path: str, *, before_line: int | None = None, allow_context_copy: bool = False) -> bool:
+        """Whether the stage (above ``before_line``) may put anything at or below ``path`` (a bind mount there would hide it).
+
+        WORKDIR alone makes an empty directory, which a mount hides harmlessly.
+        ``allow_context_copy`` lets ``COPY . <path>`` through: the mount shows
+        the same context there.
+        """
+        for write in self._walk.writes:
+            if before_line is not None and write.line >= before_line:
+                break
+            if write.run is not None:
+                if write.workdir is None or is_under(write.workdir, path) or _mentions(write.run, path):
+                    return True
+                continue
+            if write.destination is None:
+                return True
+            if not (is_under(write.destination, path) or is_under(path, write.destination)):
+                continue
+            if not (allow_context_copy and write.whole_context and write.destination == path):
+                return True
+        return False
+
+    def may_link(self, path: str) -> bool:
+        """Whether a RUN of the stage may make ``path`` a symbolic link (``ln -s``)."""
+        return any(command_may_link(run, path) for run in self._walk.runs)
+
+    # -- the walk ------------------------------------------------------------------------
+    @cached_property
+    def _walk(self) -> _Walk:
+        walk = _Walk()
+        start = self.start
+        defaults: RunDefaults | None = start
+        workdir = start.workdir
+        user = start.user
+        shell: tuple[str, ...] = ("/bin/sh", "-c")
+        cmd_set = False
+        env = walk.env
+        root, may_switch = self._root_at_start()
+        owned = True
+        """No instruction so far may have written a file that is not root's."""
+        name = self.dockerfile.path.name if self.dockerfile is not None else "Dockerfile"
+        for instruction in self.stage.instructions:
+            keyword, line = instruction.keyword, instruction.line
+            if keyword == "WORKDIR":
+                path = _substitute(instruction.arguments, env)
+                if path is None or workdir is None and not path.startswith("/"):
+                    workdir = None
+                    if defaults is not None:
+                        defaults = replace(defaults, workdir=None, unknown=f"the WORKDIR at line {line} cannot be known")
+                else:
+                    workdir = posixpath.normpath(posixpath.join(workdir or "/", path))
+                    if defaults is not None:
+                        defaults = replace(defaults, workdir=workdir)
+                walk.workdirs.append((line, workdir))
+                if workdir is not None:
+                    walk.made.append(Made(line, workdir, "dir"))
+            elif keyword == "USER":
+                user = _substitute(instruction.arguments, env)
+                walk.users.append((line, user))
+                if defaults is not None:
+                    unknown = defaults.unknown if user is not None else f"the USER at line {line} cannot be known"
+                    defaults = replace(defaults, user=user, unknown=unknown)
+                if user is None or not is_root_user(user):
+                    owned = False
+                root = root or may_switch
+            elif keyword == "ENV":
+                for key, value in instruction.key_values():
+                    known = _substitute(value, env)
+                    env[key] = known if known is not None else "\x00"
+            elif keyword == "SHELL":
+                words = _json_words(instruction)
+                if words is None:
+                    if defaults is not None:
+                        # What ENTRYPOINT and CMD run from here on cannot be read: the image's defaults stop here.
+                        walk.defaults = replace(defaults, unknown=f"cannot read SHELL at line {line}")
+                        defaults = None
+                else:
+                    shell = tuple(words)
+            elif keyword in ("ENTRYPOINT", "CMD") and defaults is not None:
+                words = _command_words(instruction, shell)
+                if keyword == "CMD":
+                    defaults = replace(defaults, cmd=words)
+                    cmd_set = True
+                else:
+                    defaults = replace(defaults, entrypoint=words, cmd=defaults.cmd if cmd_set else ())
+            elif keyword == "RUN":
+                walk.runs.append(instruction.arguments)
+                walk.writes.append(Write(line, None, run=instruction.arguments, workdir=workdir))
+                for output in _OUTPUT_FLAG.findall(instruction.arguments):
+                    output = output.strip("'\"")
+                    # ``go build -o /out/ ./...`` writes into the directory /out.
+                    self._made(walk, line, joined(workdir, output), "dir" if output.endswith("/") else "file")
+                for match in _MKDIR.finditer(instruction.arguments):
+                    self._made(walk, line, joined(workdir, match.group(1).strip("'\"")), "dir")
+                walk.mounts_context = walk.mounts_context or mounts_context(instruction)
+                if OWNERSHIP_CHANGERS.search(instruction.arguments) or instruction.heredocs:
+                    owned = False
+            elif keyword in ("COPY", "ADD"):
+                words = instruction.words()
+                origin = instruction.flag("from")
+                if len(words) >= 2:
+                    destination = joined(workdir, words[-1])
+                    self._made(walk, line, destination, "dir" if words[-1].endswith("/") or len(words) > 2 else None)
+                    plain = origin is None and keyword == "COPY" and words[:-1] == ["."]
+                    walk.writes.append(Write(line, destination, whole_context=plain))
+                if origin is None:
+                    walk.context_reads.append((instruction, context_sources(instruction)))
+                if instruction.flag("chown") is not None or origin is not None:
+                    owned = False
+                if keyword == "ADD" and any(keeps_archive_owners(word) for word in words[:-1]):
+                    owned = False
+            elif keyword == "VOLUME":
+                for path in instruction.words():
+                    if "$" in path or not path.startswith("/"):
+                        walk.volumes_unknown = walk.volumes_unknown or f"the VOLUME at {name}:{line}"
+                        continue
+                    walk.volumes.append(Volume(posixpath.normpath(path), f"{name}:{line}"))
+            elif keyword == "ONBUILD":
+                walk.triggers = True
+                if instruction.arguments.lstrip().upper().startswith("VOLUME"):
+                    walk.volumes_unknown = walk.volumes_unknown or f"the ONBUILD at {name}:{line}"
+            if keyword in ("RUN", "WORKDIR") and not root:
+                # BuildKit makes a WORKDIR's directory with the current user as its owner.
+                owned = False
+        if defaults is not None:
+            walk.defaults = defaults
+        walk.root_owned = owned and root
+        self._add_base(walk)
+        return walk
+
+    def _root_at_start(self) -> tuple[bool, bool]:
+        """Whether the stage starts with only root's files, and whether a ``USER root`` makes it so.
+
+        A base whose user is not known still gives root files when the stage
+        says ``USER root`` before it runs anything; only for an official image,
+        which has no ONBUILD steps that would run before that line.  Files a
+        base stage wrote as another user stay, and an ONBUILD of a base stage
+        runs here as whatever user this one has then.
+        """
+        if isinstance(self.base, StageState):
+            return self.base.root_owned and not self.base.triggers, False
+        if self.base is None:
+            return False, False
+        return self.base_facts.runs_as_root, self.base_facts.without_triggers
+
+    @staticmethod
+    def _made(walk: _Walk, line: int, path: str | None, kind: str | None) -> None:
+        if path is not None:
+            walk.made.append(Made(line, path, kind))
+
+    def _add_base(self, walk: _Walk) -> None:
+        """What the stage has from its base: VOLUMEs and ONBUILD steps."""
+        base = self.base
+        if isinstance(base, StageState):
+            walk.volumes += base.volumes
+            walk.volumes_unknown = walk.volumes_unknown or base.volumes_unknown
+            walk.triggers = walk.triggers or base.triggers
+        elif base is None:
+            walk.volumes_unknown = walk.volumes_unknown or "the stages, built from each other in a loop,"
+        else:
+            declared = self.base_facts.volumes
+            if declared is None:
+                walk.volumes_unknown = walk.volumes_unknown or f"the base image {self.stage.base}"
+            walk.volumes += [Volume(path, f"the base image {self.stage.base}") for path in declared or ()]
+
+
+def standalone_state(stage: Stage, start_workdir: str | None = "/") -> StageState:
+    """A stage's state read on its own, starting in ``start_workdir``: for questions about its text alone."""
+    return StageState(None, stage, ImageRef.parse(stage.base), start=RunDefaults(None, None, start_workdir, None))
+
+
+def is_root_user(user: str) -> bool:
+    """Whether a ``USER`` or ``-u`` value runs as uid 0 *and* gid 0 (``""`` is the default, root).
+
+    ``root:staff`` or ``0:50`` is uid 0 with another group, whose files are not owned by 0:0.
+    """
+    name, _, group = user.partition(":")
+    return name in ("", "root", "0") and group in ("", "root", "0")
+
+
+def keeps_archive_owners(source: str) -> bool:
+    """ADD unpacks a local archive with the owners it records; a URL or a variable may be one."""
+    return "://" in source or "$" in source or bool(re.search(r"\.(tar|tgz|tbz2?|txz|tzst|gz|bz2|xz|zst)$", source))
+
+
+def context_sources(instruction: Instruction) -> tuple[str, ...]:
+    """The context paths a COPY or ADD names: not its heredocs, URLs or git sources."""
+    heredocs = {f"<<{h.name}" for h in instruction.heredocs} | {f"<<-{h.name}" for h in instruction.heredocs}
+    return tuple(w for w in instruction.words()[:-1] if w not in heredocs and "://" not in w and not w.startswith("git@"))
+
+
+def mounts_context(instruction: Instruction) -> bool:
+    """A ``RUN --mount=type=bind`` (bind is the default type) of the build context rather than of another stage or image."""
+    return instruction.keyword == "RUN" and any(
+        flag.lower().startswith("--mount=") and "from=" not in flag and ("type=bind" in flag or "type=" not in flag) for flag in instruction.flags
+    )
+
+
+def command_may_link(command: str, path: str) -> bool:
+    """Whether a shell command may make ``path`` a symbolic link: it runs ``ln -s`` naming the path or its name."""
+    if "ln " not in command or "-s" not in command:
+        return False
+    words = command.replace(";", " ").replace("&&", " ").split()
+    name = posixpath.basename(path)
+    after = words[words.index("ln") :] if "ln" in words else words
+    return path in words or any(word.endswith("/" + name) or word == name for word in after)
+
+
+def _mentions(text: str, path: str) -> bool:
+    return re.search(r"(?<![\w./-])" + re.escape(path.rstrip("/")) + r"(?![\w.-])", text) is not None
+
+
+def _json_words(instruction: Instruction) -> list[str] | None:
+    try:
+        value = json.loads(instruction.arguments)
+    except json.JSONDecodeError:
+        return None
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return value
+    return None
+
+
+def _command_words(instruction: Instruction, shell: tuple[str, ...]) -> tuple[str, ...]:
+    words = _json_words(instruction) if instruction.is_json else None
+    if words is not None:
+        return tuple(words)
+    text = instruction.arguments.strip()
+    return shell + (text,) if text else ()
+
+
+def _substitute(text: str, env: dict[str, str]) -> str | None:
+    """A value after the builder's ``$VAR`` substitution, or None when a variable cannot be known."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        text = text[1:-1]
+    if "$" not in text:
+        return text
+
+    unknown = False
+
+    def value(match: re.Match[str]) -> str:
+        nonlocal unknown
+        name = match.group(1) or match.group(2)
+        if name in env and env[name] != "\x00":
+            return env[name]
+        unknown = True
+        return ""
+
+    result = _VARIABLE.sub(value, text)
+    return None if unknown or "$" in result else result
