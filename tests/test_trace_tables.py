@@ -28,6 +28,8 @@ from trace_tables import graph_of, lines, plan_of, refusal_of, stage_states
         ("gcr.io/distroless/static:nonroot", "gcr.io", "distroless/static", "nonroot", None),
         ("myorg/app:build", None, "myorg/app", "build", None),
         ("app:", None, "app", "", None),
+        # The text is not expanded: a variable's default has a colon of its own, and the tag follows the last one.
+        ("golang:${GO:-1.22}", None, "golang:${GO", "-1.22}", None),
         # A registry is only a first part with a dot or a colon, or localhost.
         ("registry/app", None, "registry/app", None, None),
     ],
@@ -215,6 +217,11 @@ def test_the_working_directory_at_each_line(stage, line, workdir):
     assert stage_states(STAGES)[stage].workdir_at(line) == workdir
 
 
+def test_a_variable_an_env_sets_from_an_unknown_value_stays_unknown():
+    state = stage_states(lines("FROM alpine", "ENV A=$UNSET B=/b", "WORKDIR /x/$A", "WORKDIR $B"))[0]
+    assert [state.workdir_at(line) for line in (4, 5)] == [None, "/b"]
+
+
 @pytest.mark.parametrize("stage, line, user", [(0, 5, ""), (0, 6, "1000:1000"), (1, 11, "1000:1000"), (1, 13, None)])
 def test_the_user_at_each_line(stage, line, user):
     assert stage_states(STAGES)[stage].user_at(line) == user
@@ -309,6 +316,11 @@ MAKES = lines(
 )
 def test_what_a_stage_shows_a_path_is(path, before, kind):
     assert stage_states(MAKES)[0].kind_of(path, before) == kind
+
+
+def test_a_workdir_makes_a_directory():
+    state = stage_states(lines("FROM alpine", "WORKDIR /app", "WORKDIR sub"))[0]
+    assert (state.kind_of("/app"), state.kind_of("/app/sub"), state.kind_of("/app", before_line=2)) == ("dir", "dir", None)
 
 
 def test_an_unknown_working_directory_makes_nothing_known_with_relative_paths():
@@ -591,6 +603,25 @@ def test_an_artifact_renamed_on_the_host_needs_its_copy_target_shown(target, out
     assert bool(assumed) is (outcome == "assumed")
 
 
+@pytest.mark.parametrize(
+    "runtime, refused",
+    [
+        # Made below the COPY: the COPY could not see it.
+        (lines("FROM alpine:3.19", "COPY renamed /srv/app", "RUN mkdir -p /srv/app"), True),
+        # A relative target is seen from the stage's working directory: /usr/local/bin is a standard directory.
+        (lines("FROM alpine:3.19", "WORKDIR /usr", "COPY renamed local/bin"), False),
+        (lines("FROM alpine:3.19", "WORKDIR /srv", "COPY renamed local/bin"), True),
+    ],
+)
+def test_what_a_renamed_target_is_is_read_where_the_copy_stands(runtime, refused):
+    files = with_driver("docker create --name x app:build", "docker cp x:/out/app renamed", "docker rm x")
+    files["Dockerfile"] = runtime
+    if refused:
+        assert "renamed is /out/app renamed on the host" in refusal_of(files)
+    else:
+        assert graph_of(files).consumptions
+
+
 def test_a_renamed_target_a_stage_makes_or_scratch_leaves_absent_is_shown():
     files = with_driver("docker create --name x app:build", "docker cp x:/out/app renamed", "docker rm x")
     files["Dockerfile"] = lines("FROM alpine:3.19", "RUN mkdir -p /srv/app", "COPY renamed /srv/app")
@@ -605,3 +636,51 @@ def test_a_directory_the_host_makes_with_another_mode_is_refused():
     files = with_driver("mkdir -m 700 site", "docker create --name x app:build", "docker cp x:/out/app site/app", "docker rm x")
     files["Dockerfile"] = lines("FROM alpine:3.19", "COPY . /srv")
     assert refusal_of(files).startswith("build.sh:3: `mkdir -m 700 site` makes site with mode 0700, and Dockerfile:2 copies it into the image")
+
+
+def test_a_stage_s_state_is_built_on_its_base_across_builds():
+    files = with_driver(
+        "docker build -t base:1 -f Dockerfile.base .",
+        "docker build -t app:build -f Dockerfile.build .",
+        "docker create --name x app:build",
+        "docker cp x:/out/app app",
+        "docker rm x",
+        **{
+            "Dockerfile.base": lines("FROM golang:1.22", "WORKDIR /w", "USER 1000"),
+            "Dockerfile.build": lines("FROM later AS first", "FROM base:1 AS later", "RUN go build -o /out/app ."),
+        },
+    )
+    graph = graph_of(files)
+    base, build = graph.images[1], graph.images[2]
+    first, later = build.dockerfile.stages
+    # FROM an image an earlier build made: its stage's state.
+    assert graph.stage_state(build, later).base is graph.image_state(base)
+    assert (graph.stage_state(build, later).start.workdir, graph.stage_state(build, later).start.user) == ("/w", "1000")
+    # FROM a stage that comes later in the file is FROM an image of that name.
+    assert graph.stage_state(build, first).base == ImageRef.parse("later")
+
+
+@pytest.mark.parametrize(
+    "step, extracted, read",
+    [
+        # mv takes the artifact along; cp -a leaves it and makes a second one.
+        ("mv app bin/tool", ["bin/tool"], "bin/tool"),
+        ("cp -a app bin/tool", ["app", "bin/tool"], "bin/tool"),
+    ],
+)
+def test_a_host_step_that_moves_or_copies_an_artifact_is_followed(step, extracted, read):
+    files = with_driver("docker create --name x app:build", "docker cp x:/out/app app", "docker rm x", "mkdir -p bin", step)
+    files["Dockerfile"] = lines("FROM alpine:3.19", "COPY bin/tool /usr/local/bin/tool")
+    graph = graph_of(files)
+    assert [e.host_path.rsplit("dmigrate-table/", 1)[1] for e in graph.extractions] == extracted
+    consumption = graph.consumptions[0]
+    assert (consumption.extraction.host_path.endswith(read), consumption.relation, consumption.extraction.source.path) == (True, "itself", "/out/app")
+
+
+def test_a_file_extracted_twice_to_one_path_is_the_later_copy():
+    files = with_driver(
+        "docker create --name x app:build", "docker cp x:/out/app app", "docker cp x:/out/other app", "docker rm x"
+    )
+    graph = graph_of(files)
+    assert graph.warnings == ["build.sh:5: app is extracted a second time; the later copy wins"]
+    assert [c.extraction.source.path for c in graph.consumptions] == ["/out/other"]

@@ -13,7 +13,6 @@ for "no VOLUME".
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -29,8 +28,6 @@ class Tags:
     """The first version; None: every tag."""
     floating: frozenset[str] = frozenset()
     """Tags without a version that count too, by their part before the first ``-`` (``lts`` for ``lts-alpine``)."""
-    leading_major: bool = False
-    """Compare only the number the tag starts with (``20alpine`` counts as 20), as node's rule was written."""
 
     def hold_for(self, ref: ImageRef) -> bool:
         if self.from_version is None:
@@ -38,11 +35,7 @@ class Tags:
         tag = ref.tag if ref.tag is not None else ("latest" if ref.digest is None else None)
         if tag is None:
             return False  # a digest alone: which version it is cannot be told
-        if self.leading_major:
-            major = re.match(r"(\d+)", tag)
-            version = (int(major.group(1)),) if major else None
-        else:
-            version = ref.tag_version
+        version = ref.tag_version
         return (version is not None and version >= self.from_version) or tag.split("-")[0] in self.floating
 
 
@@ -79,7 +72,11 @@ class ImageFacts:
 
 
 class FactSource(Protocol):
-    def known(self, ref: ImageRef) -> KnownImage | None: ...
+    """Where facts about images come from: this table; later a data file per image and tag range, or the engine."""
+
+    def known(self, ref: ImageRef) -> KnownImage | None:
+        """What the source knows of the image ``ref`` names (for its tag), or None when it knows nothing of it."""
+        ...
 
 
 def _every_tag(defaults: RunDefaults) -> dict:
@@ -102,7 +99,7 @@ _TABLE = (
     KnownImage(
         "node",
         RunDefaults(("docker-entrypoint.sh",), ("node",), "/", ""),
-        Tags((10,), frozenset({"latest", "lts", "current", "alpine", "slim", "bookworm", "bullseye"}), leading_major=True),
+        Tags((10,), frozenset({"latest", "lts", "current", "alpine", "slim", "bookworm", "bullseye"})),
         root=EVERY_TAG,
         volumes=(),
         official=True,
@@ -138,9 +135,18 @@ class BaseImages:
 
     def __init__(self, *sources: FactSource) -> None:
         self.sources = sources
+        self.answered: dict[str, ImageFacts] = {}
 
     def facts(self, reference: str | ImageRef) -> ImageFacts:
         ref = reference if isinstance(reference, ImageRef) else ImageRef.parse(reference)
+        found = self.answered.get(ref.text)
+        if found is None:
+            if len(self.answered) > 4096:
+                self.answered.clear()  # a long batch meets many references; the answers are cheap to make again
+            found = self.answered[ref.text] = self._facts(ref)
+        return found
+
+    def _facts(self, ref: ImageRef) -> ImageFacts:
         known = next((found for source in self.sources if (found := source.known(ref)) is not None), None)
         if ref.has_variable:
             # What a container of it starts with is taken as unknown even where only the tag is a variable.

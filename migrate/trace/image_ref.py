@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DOCKER_HUB = frozenset({"docker.io", "index.docker.io"})
 """Registry names docker resolves to Docker Hub, where ``library/`` holds the official images."""
@@ -30,6 +30,26 @@ class ImageRef:
     """After the last ``:`` of the last path part; None when there is none (``""`` for ``app:``)."""
     digest: str | None
     """After ``@``; None when there is none."""
+    name: str = field(init=False, compare=False)
+    """The short name official images are known by: ``docker.io/library/golang:1.21@sha256:…`` → ``golang``."""
+    key: str = field(init=False, compare=False)
+    """The reference as docker resolves a tag: ``docker.io/library/`` and a missing ``:latest`` do not matter."""
+
+    def __post_init__(self) -> None:
+        # Asked for again and again while tracing: worked out once.
+        if self.registry is not None and self.registry not in DOCKER_HUB:
+            name = self.repository
+        else:
+            name = self.path[len("library/") :] if self.path.startswith("library/") else self.path
+        key = name
+        if self.tag is not None:
+            key += ":" + self.tag
+        if self.digest is not None:
+            key += "@" + self.digest
+        if self.tag is None and self.digest is None:
+            key += ":latest"
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "key", key)
 
     @staticmethod
     def parse(text: str) -> ImageRef:
@@ -39,25 +59,6 @@ class ImageRef:
     def repository(self) -> str:
         """Registry and path as written, without tag or digest."""
         return f"{self.registry}/{self.path}" if self.registry is not None else self.path
-
-    @property
-    def name(self) -> str:
-        """The short name official images are known by: ``docker.io/library/golang:1.21@sha256:…`` → ``golang``."""
-        if self.registry is not None and self.registry not in DOCKER_HUB:
-            return self.repository
-        return self.path[len("library/") :] if self.path.startswith("library/") else self.path
-
-    @property
-    def key(self) -> str:
-        """The reference as docker resolves a tag: ``docker.io/library/`` and a missing ``:latest`` do not matter."""
-        key = self.name
-        if self.tag is not None:
-            key += ":" + self.tag
-        if self.digest is not None:
-            key += "@" + self.digest
-        if self.tag is None and self.digest is None:
-            key += ":latest"
-        return key
 
     @property
     def tag_version(self) -> tuple[int, ...] | None:

@@ -1,15 +1,17 @@
 """What a build stage is at each of its lines, read once from its Dockerfile text and its base.
 
-Modelled on BuildKit's ``dispatchState`` (dockerfile2llb): walking a stage's
-instructions once gives its working directory and user at every line, its
-environment, the ENTRYPOINT, CMD, WORKDIR and USER an image built from it
-starts a container with, the VOLUMEs it declares, the paths it makes (and
-whether each is a file or a directory), the context paths it reads, and
-whether every file it writes is provably root's.  The base is known across
-builds: another stage of the file, an image the driver built earlier (whose
-stage has a state of its own), or an outside image looked up in
-:mod:`migrate.trace.base_images`.  :class:`~migrate.trace.graph.ArtifactGraph`
-makes one state per stage per trace; every question afterwards is a lookup.
+Modelled on BuildKit's ``dispatchState`` (dockerfile2llb): a stage's
+instructions, read on top of what its base starts it with, give its working
+directory and user at every line, its environment, the ENTRYPOINT, CMD,
+WORKDIR and USER an image built from it starts a container with, the VOLUMEs
+it declares, the paths it makes (and whether each is a file or a directory),
+the context paths it reads, and whether every file it writes is provably
+root's.  The base is known across builds: another stage of the file, an image
+the driver built earlier (whose stage has a state of its own), or an outside
+image looked up in :mod:`migrate.trace.base_images`.
+:class:`~migrate.trace.graph.ArtifactGraph` makes one state per stage per
+trace.  Each fact is worked out once, when first asked for (most traces ask
+only a few of them), and every later question is a lookup.
 
 Where the text cannot tell (a ``WORKDIR $DIR`` whose value is not set in the
 stage, a RUN in an unknown directory), the answer is None or the safe side,
@@ -22,9 +24,8 @@ import json
 import posixpath
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
-from functools import cached_property
-from typing import Union
+from dataclasses import dataclass, field
+from typing import NamedTuple, Union
 
 from migrate.read.dockerfile import Dockerfile, Instruction, Stage
 from migrate.trace.base_images import ImageFacts, base_image_facts
@@ -43,12 +44,29 @@ OWNERSHIP_CHANGERS = re.compile(
 )
 """Commands that can leave files owned by someone other than the user running them."""
 
+
+class _once:
+    """A property computed on first use and kept in the instance (``functools.cached_property`` without its lock, which 3.11 takes on every first use)."""
+
+    def __init__(self, compute) -> None:
+        self.compute = compute
+        self.__doc__ = compute.__doc__
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.compute(instance)
+        return value
+
+
 Base = Union["StageState", ImageRef, None]
 """What a stage is FROM: another stage's state, an outside image, or None when the stages are built from each other in a loop."""
 
 
-@dataclass(frozen=True)
-class Made:
+class Made(NamedTuple):
     """A path an instruction makes: ``file``, ``dir`` or None when the text does not say which."""
 
     line: int
@@ -56,8 +74,7 @@ class Made:
     kind: str | None
 
 
-@dataclass(frozen=True)
-class Write:
+class Write(NamedTuple):
     """An instruction that may put files somewhere: a COPY or ADD to ``destination``, or a RUN."""
 
     line: int
@@ -79,23 +96,28 @@ class Volume:
 
 
 @dataclass
-class _Walk:
-    """Everything the one walk over a stage's instructions finds."""
+class _Text:
+    """What a stage's instructions say by themselves, whatever its base: one pass, no values substituted."""
 
-    workdirs: list[tuple[int, str | None]] = field(default_factory=list)
-    """``(line, working directory from that line on)`` at every WORKDIR."""
-    users: list[tuple[int, str | None]] = field(default_factory=list)
-    env: dict[str, str] = field(default_factory=dict)
-    defaults: RunDefaults | None = None
-    made: list[Made] = field(default_factory=list)
-    writes: list[Write] = field(default_factory=list)
-    runs: list[str] = field(default_factory=list)
     context_reads: list[tuple[Instruction, tuple[str, ...]]] = field(default_factory=list)
     mounts_context: bool = False
     volumes: list[Volume] = field(default_factory=list)
     volumes_unknown: str | None = None
     triggers: bool = False
-    root_owned: bool = False
+
+
+@dataclass
+class _Walk:
+    """What the walk over a stage's instructions, from what its base starts it with, finds."""
+
+    workdirs: list[tuple[int, str | None]] = field(default_factory=list)
+    """``(line, working directory from that line on)`` at every WORKDIR."""
+    users: list[tuple[int, str | None]] = field(default_factory=list)
+    """``(line, user from that line on)`` at every USER."""
+    env: _Environment | None = None
+    defaults: RunDefaults | None = None
+    writers: list[tuple[Instruction, str | None]] = field(default_factory=list)
+    """Each RUN, COPY and ADD, with the working directory it runs in."""
 
 
 class StageState:
@@ -109,12 +131,12 @@ class StageState:
         self._start = start
 
     # -- what the stage starts with ---------------------------------------------------
-    @cached_property
+    @_once
     def base_facts(self) -> ImageFacts | None:
         """The facts of the outside image the stage is FROM; None when its base is a stage."""
         return base_image_facts(self.base) if isinstance(self.base, ImageRef) else None
 
-    @cached_property
+    @_once
     def start(self) -> RunDefaults:
         """The ENTRYPOINT, CMD, WORKDIR and USER the stage starts with: its base's."""
         if self._start is not None:
@@ -147,7 +169,7 @@ class StageState:
     @property
     def env(self) -> dict[str, str]:
         """The ENV the stage itself sets, by name; ``\\0`` for a value that cannot be known."""
-        return dict(self._walk.env)
+        return self._walk.env.read()
 
     # -- what an image of it is -------------------------------------------------------------
     @property
@@ -158,32 +180,35 @@ class StageState:
     @property
     def volumes(self) -> tuple[Volume, ...]:
         """Every VOLUME the stage has, its own first, then its base's."""
-        return tuple(self._walk.volumes)
+        return self._volumes[0]
 
     @property
     def volumes_unknown(self) -> str | None:
         """What may declare a VOLUME dmigrate cannot see (``the VOLUME at Dockerfile:3``), or None."""
-        return self._walk.volumes_unknown
+        return self._volumes[1]
 
     @property
     def root_owned(self) -> bool:
         """Whether every file of the stage, its base's included, is provably owned by root (0:0)."""
-        return self._walk.root_owned
+        return self._root_owned
 
     @property
     def triggers(self) -> bool:
-        """An ONBUILD in the stage or below it: it runs in a stage built FROM this one, as whatever user that has."""
-        return self._walk.triggers
+        """An ONBUILD in the stage: it runs in a stage built FROM this one, as whatever user that has.
+
+        (One in a stage below already kept that one's files, and so this one's, from being proven root's.)
+        """
+        return self._text.triggers
 
     @property
     def context_reads(self) -> tuple[tuple[Instruction, tuple[str, ...]], ...]:
         """Each COPY or ADD of the build context, with the context paths it names."""
-        return tuple(self._walk.context_reads)
+        return tuple(self._text.context_reads)
 
     @property
     def mounts_context(self) -> bool:
         """A ``RUN --mount`` of the build context."""
-        return self._walk.mounts_context
+        return self._text.mounts_context
 
     def lineage(self) -> Iterator[StageState]:
         """This state, then its base's, and so on down to a stage FROM an outside image."""
@@ -201,7 +226,7 @@ class StageState:
         A path something is made below is a directory.
         """
         kind = None
-        for made in self._walk.made:
+        for made in self._made:
             if before_line is not None and made.line >= before_line:
                 break
             if made.path == path and made.kind is not None:
@@ -217,7 +242,7 @@ class StageState:
         ``allow_context_copy`` lets ``COPY . <path>`` through: the mount shows
         the same context there.
         """
-        for write in self._walk.writes:
+        for write in self._writes:
             if before_line is not None and write.line >= before_line:
                 break
             if write.run is not None:
@@ -234,111 +259,154 @@ class StageState:
 
     def may_link(self, path: str) -> bool:
         """Whether a RUN of the stage may make ``path`` a symbolic link (``ln -s``)."""
-        return any(command_may_link(run, path) for run in self._walk.runs)
+        return any(command_may_link(run, path) for run in self._runs)
 
-    # -- the walk ------------------------------------------------------------------------
-    @cached_property
-    def _walk(self) -> _Walk:
-        walk = _Walk()
-        start = self.start
-        defaults: RunDefaults | None = start
-        workdir = start.workdir
-        user = start.user
-        shell: tuple[str, ...] = ("/bin/sh", "-c")
-        cmd_set = False
-        env = walk.env
-        root, may_switch = self._root_at_start()
-        owned = True
-        """No instruction so far may have written a file that is not root's."""
+    # -- the walks ------------------------------------------------------------------------
+    @_once
+    def _text(self) -> _Text:
+        text = _Text()
         name = self.dockerfile.path.name if self.dockerfile is not None else "Dockerfile"
         for instruction in self.stage.instructions:
-            keyword, line = instruction.keyword, instruction.line
-            if keyword == "WORKDIR":
-                path = _substitute(instruction.arguments, env)
-                if path is None or workdir is None and not path.startswith("/"):
-                    workdir = None
-                    if defaults is not None:
-                        defaults = replace(defaults, workdir=None, unknown=f"the WORKDIR at line {line} cannot be known")
-                else:
-                    workdir = posixpath.normpath(posixpath.join(workdir or "/", path))
-                    if defaults is not None:
-                        defaults = replace(defaults, workdir=workdir)
-                walk.workdirs.append((line, workdir))
-                if workdir is not None:
-                    walk.made.append(Made(line, workdir, "dir"))
-            elif keyword == "USER":
-                user = _substitute(instruction.arguments, env)
-                walk.users.append((line, user))
-                if defaults is not None:
-                    unknown = defaults.unknown if user is not None else f"the USER at line {line} cannot be known"
-                    defaults = replace(defaults, user=user, unknown=unknown)
-                if user is None or not is_root_user(user):
-                    owned = False
-                root = root or may_switch
-            elif keyword == "ENV":
-                for key, value in instruction.key_values():
-                    known = _substitute(value, env)
-                    env[key] = known if known is not None else "\x00"
-            elif keyword == "SHELL":
-                words = _json_words(instruction)
-                if words is None:
-                    if defaults is not None:
-                        # What ENTRYPOINT and CMD run from here on cannot be read: the image's defaults stop here.
-                        walk.defaults = replace(defaults, unknown=f"cannot read SHELL at line {line}")
-                        defaults = None
-                else:
-                    shell = tuple(words)
-            elif keyword in ("ENTRYPOINT", "CMD") and defaults is not None:
-                words = _command_words(instruction, shell)
-                if keyword == "CMD":
-                    defaults = replace(defaults, cmd=words)
-                    cmd_set = True
-                else:
-                    defaults = replace(defaults, entrypoint=words, cmd=defaults.cmd if cmd_set else ())
-            elif keyword == "RUN":
-                walk.runs.append(instruction.arguments)
-                walk.writes.append(Write(line, None, run=instruction.arguments, workdir=workdir))
-                for output in _OUTPUT_FLAG.findall(instruction.arguments):
-                    output = output.strip("'\"")
-                    # ``go build -o /out/ ./...`` writes into the directory /out.
-                    self._made(walk, line, joined(workdir, output), "dir" if output.endswith("/") else "file")
-                for match in _MKDIR.finditer(instruction.arguments):
-                    self._made(walk, line, joined(workdir, match.group(1).strip("'\"")), "dir")
-                walk.mounts_context = walk.mounts_context or mounts_context(instruction)
-                if OWNERSHIP_CHANGERS.search(instruction.arguments) or instruction.heredocs:
-                    owned = False
+            keyword = instruction.keyword
+            if keyword == "RUN":
+                text.mounts_context = text.mounts_context or bool(instruction.flags) and mounts_context(instruction)
             elif keyword in ("COPY", "ADD"):
-                words = instruction.words()
-                origin = instruction.flag("from")
-                if len(words) >= 2:
-                    destination = joined(workdir, words[-1])
-                    self._made(walk, line, destination, "dir" if words[-1].endswith("/") or len(words) > 2 else None)
-                    plain = origin is None and keyword == "COPY" and words[:-1] == ["."]
-                    walk.writes.append(Write(line, destination, whole_context=plain))
-                if origin is None:
-                    walk.context_reads.append((instruction, context_sources(instruction)))
-                if instruction.flag("chown") is not None or origin is not None:
-                    owned = False
-                if keyword == "ADD" and any(keeps_archive_owners(word) for word in words[:-1]):
-                    owned = False
+                if instruction.flag("from") is None:
+                    text.context_reads.append((instruction, context_sources(instruction)))
             elif keyword == "VOLUME":
                 for path in instruction.words():
                     if "$" in path or not path.startswith("/"):
-                        walk.volumes_unknown = walk.volumes_unknown or f"the VOLUME at {name}:{line}"
+                        text.volumes_unknown = text.volumes_unknown or f"the VOLUME at {name}:{instruction.line}"
                         continue
-                    walk.volumes.append(Volume(posixpath.normpath(path), f"{name}:{line}"))
+                    text.volumes.append(Volume(posixpath.normpath(path), f"{name}:{instruction.line}"))
             elif keyword == "ONBUILD":
-                walk.triggers = True
+                text.triggers = True
                 if instruction.arguments.lstrip().upper().startswith("VOLUME"):
-                    walk.volumes_unknown = walk.volumes_unknown or f"the ONBUILD at {name}:{line}"
-            if keyword in ("RUN", "WORKDIR") and not root:
-                # BuildKit makes a WORKDIR's directory with the current user as its owner.
-                owned = False
-        if defaults is not None:
-            walk.defaults = defaults
-        walk.root_owned = owned and root
-        self._add_base(walk)
+                    text.volumes_unknown = text.volumes_unknown or f"the ONBUILD at {name}:{instruction.line}"
+        return text
+
+    @_once
+    def _runs(self) -> list[str]:
+        return [instruction.arguments for instruction in self.stage.instructions if instruction.keyword == "RUN"]
+
+    @_once
+    def _volumes(self) -> tuple[tuple[Volume, ...], str | None]:
+        """The stage's VOLUMEs, then its base's; and the first thing that may declare one dmigrate cannot see."""
+        own, unknown = tuple(self._text.volumes), self._text.volumes_unknown
+        base = self.base
+        if isinstance(base, StageState):
+            return own + base.volumes, unknown or base.volumes_unknown
+        if base is None:
+            return own, unknown or "the stages, built from each other in a loop,"
+        declared = self.base_facts.volumes
+        if declared is None:
+            unknown = unknown or f"the base image {self.stage.base}"
+        return own + tuple(Volume(path, f"the base image {self.stage.base}") for path in declared or ()), unknown
+
+    @_once
+    def _walk(self) -> _Walk:
+        walk = _Walk()
+        start = self.start
+        entrypoint, cmd, workdir, user, unknown = start.entrypoint, start.cmd, start.workdir, start.user, start.unknown
+        shell: tuple[str, ...] = ("/bin/sh", "-c")
+        cmd_set = False
+        env = walk.env = _Environment()
+        for instruction in self.stage.instructions:
+            keyword = instruction.keyword
+            if keyword in ("RUN", "COPY", "ADD"):
+                walk.writers.append((instruction, workdir))
+            elif keyword == "WORKDIR":
+                path = env.substitute(instruction.arguments)
+                if path is None or workdir is None and not path.startswith("/"):
+                    workdir, unknown = None, f"the WORKDIR at line {instruction.line} cannot be known"
+                else:
+                    workdir = posixpath.normpath(posixpath.join(workdir or "/", path))
+                walk.workdirs.append((instruction.line, workdir))
+            elif keyword == "USER":
+                user = env.substitute(instruction.arguments)
+                walk.users.append((instruction.line, user))
+                if user is None:
+                    unknown = f"the USER at line {instruction.line} cannot be known"
+            elif keyword == "ENV":
+                env.pending.append(instruction)
+            elif keyword == "SHELL":
+                words = _json_words(instruction)
+                if words is None:
+                    if walk.defaults is None:
+                        # What ENTRYPOINT and CMD run from here on cannot be read: the image's defaults stop here.
+                        walk.defaults = RunDefaults(entrypoint, cmd, workdir, user, f"cannot read SHELL at line {instruction.line}")
+                else:
+                    shell = tuple(words)
+            elif keyword in ("ENTRYPOINT", "CMD"):
+                words = _command_words(instruction, shell)
+                if keyword == "CMD":
+                    cmd, cmd_set = words, True
+                else:
+                    entrypoint, cmd = words, cmd if cmd_set else ()
+        if walk.defaults is None:
+            walk.defaults = RunDefaults(entrypoint, cmd, workdir, user, unknown)
         return walk
+
+    @_once
+    def _made(self) -> list[Made]:
+        """The paths the stage makes, in order."""
+        made: list[Made] = [Made(line, workdir, "dir") for line, workdir in self._walk.workdirs if workdir is not None]
+        for instruction, workdir in self._walk.writers:
+            line = instruction.line
+            if instruction.keyword == "RUN":
+                arguments = instruction.arguments
+                if "-o" in arguments:
+                    for output in _OUTPUT_FLAG.findall(arguments):
+                        output = output.strip("'\"")
+                        # ``go build -o /out/ ./...`` writes into the directory /out.
+                        _add_made(made, line, joined(workdir, output), "dir" if output.endswith("/") else "file")
+                if "mkdir" in arguments:
+                    for match in _MKDIR.finditer(arguments):
+                        _add_made(made, line, joined(workdir, match.group(1).strip("'\"")), "dir")
+                continue
+            words = instruction.words()
+            if len(words) >= 2:
+                _add_made(made, line, joined(workdir, words[-1]), "dir" if words[-1].endswith("/") or len(words) > 2 else None)
+        if self._walk.workdirs:
+            made.sort(key=lambda found: found.line)
+        return made
+
+    @_once
+    def _writes(self) -> list[Write]:
+        """The instructions that may put files somewhere, in order."""
+        writes: list[Write] = []
+        for instruction, workdir in self._walk.writers:
+            if instruction.keyword == "RUN":
+                writes.append(Write(instruction.line, None, run=instruction.arguments, workdir=workdir))
+                continue
+            words = instruction.words()
+            if len(words) >= 2:
+                plain = instruction.keyword == "COPY" and words[:-1] == ["."] and instruction.flag("from") is None
+                writes.append(Write(instruction.line, joined(workdir, words[-1]), whole_context=plain))
+        return writes
+
+    @_once
+    def _root_owned(self) -> bool:
+        root, may_switch = self._root_at_start()
+        users = None
+        for instruction in self.stage.instructions:
+            keyword = instruction.keyword
+            if keyword == "USER":
+                users = users or iter(self._walk.users)
+                _, user = next(users)
+                if user is None or not is_root_user(user):
+                    return False
+                root = root or may_switch
+            elif keyword in ("RUN", "WORKDIR") and not root:
+                # BuildKit makes a WORKDIR's directory with the current user as its owner.
+                return False
+            if keyword in ("COPY", "ADD") and (instruction.flag("chown") is not None or instruction.flag("from") is not None):
+                return False
+            if keyword == "ADD" and any(keeps_archive_owners(word) for word in instruction.words()[:-1]):
+                return False
+            if keyword == "RUN" and (OWNERSHIP_CHANGERS.search(instruction.arguments) or instruction.heredocs):
+                return False
+        return root
 
     def _root_at_start(self) -> tuple[bool, bool]:
         """Whether the stage starts with only root's files, and whether a ``USER root`` makes it so.
@@ -355,25 +423,35 @@ class StageState:
             return False, False
         return self.base_facts.runs_as_root, self.base_facts.without_triggers
 
-    @staticmethod
-    def _made(walk: _Walk, line: int, path: str | None, kind: str | None) -> None:
-        if path is not None:
-            walk.made.append(Made(line, path, kind))
 
-    def _add_base(self, walk: _Walk) -> None:
-        """What the stage has from its base: VOLUMEs and ONBUILD steps."""
-        base = self.base
-        if isinstance(base, StageState):
-            walk.volumes += base.volumes
-            walk.volumes_unknown = walk.volumes_unknown or base.volumes_unknown
-            walk.triggers = walk.triggers or base.triggers
-        elif base is None:
-            walk.volumes_unknown = walk.volumes_unknown or "the stages, built from each other in a loop,"
-        else:
-            declared = self.base_facts.volumes
-            if declared is None:
-                walk.volumes_unknown = walk.volumes_unknown or f"the base image {self.stage.base}"
-            walk.volumes += [Volume(path, f"the base image {self.stage.base}") for path in declared or ()]
+
+def _add_made(made: list[Made], line: int, path: str | None, kind: str | None) -> None:
+    if path is not None:
+        made.append(Made(line, path, kind))
+
+
+class _Environment:
+    """The ENV a stage sets, read when a value needs it: most stages never substitute one."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+        self.pending: list[Instruction] = []
+
+    def read(self) -> dict[str, str]:
+        self.flush()
+        return dict(self.values)
+
+    def substitute(self, text: str) -> str | None:
+        if "$" in text:
+            self.flush()
+        return _substitute(text, self.values)
+
+    def flush(self) -> None:
+        pending, self.pending = self.pending, []
+        for instruction in pending:
+            for key, value in instruction.key_values():
+                known = _substitute(value, self.values)
+                self.values[key] = known if known is not None else "\x00"
 
 
 def standalone_state(stage: Stage, start_workdir: str | None = "/") -> StageState:
