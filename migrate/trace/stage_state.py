@@ -99,7 +99,6 @@ class Volume:
 class _Text:
     """What a stage's instructions say by themselves, whatever its base: one pass, no values substituted."""
 
-    context_reads: list[tuple[Instruction, tuple[str, ...]]] = field(default_factory=list)
     mounts_context: bool = False
     volumes: list[Volume] = field(default_factory=list)
     volumes_unknown: str | None = None
@@ -203,7 +202,7 @@ class StageState:
     @property
     def context_reads(self) -> tuple[tuple[Instruction, tuple[str, ...]], ...]:
         """Each COPY or ADD of the build context, with the context paths it names."""
-        return tuple(self._text.context_reads)
+        return self._context_reads
 
     @property
     def mounts_context(self) -> bool:
@@ -270,9 +269,6 @@ class StageState:
             keyword = instruction.keyword
             if keyword == "RUN":
                 text.mounts_context = text.mounts_context or bool(instruction.flags) and mounts_context(instruction)
-            elif keyword in ("COPY", "ADD"):
-                if instruction.flag("from") is None:
-                    text.context_reads.append((instruction, context_sources(instruction)))
             elif keyword == "VOLUME":
                 for path in instruction.words():
                     if "$" in path or not path.startswith("/"):
@@ -284,6 +280,14 @@ class StageState:
                 if instruction.arguments.lstrip().upper().startswith("VOLUME"):
                     text.volumes_unknown = text.volumes_unknown or f"the ONBUILD at {name}:{instruction.line}"
         return text
+
+    @_once
+    def _context_reads(self) -> tuple[tuple[Instruction, tuple[str, ...]], ...]:
+        return tuple(
+            (instruction, context_sources(instruction))
+            for instruction in self.stage.instructions
+            if instruction.keyword in ("COPY", "ADD") and instruction.flag("from") is None
+        )
 
     @_once
     def _runs(self) -> list[str]:
@@ -475,8 +479,11 @@ def keeps_archive_owners(source: str) -> bool:
 
 def context_sources(instruction: Instruction) -> tuple[str, ...]:
     """The context paths a COPY or ADD names: not its heredocs, URLs or git sources."""
-    heredocs = {f"<<{h.name}" for h in instruction.heredocs} | {f"<<-{h.name}" for h in instruction.heredocs}
-    return tuple(w for w in instruction.words()[:-1] if w not in heredocs and "://" not in w and not w.startswith("git@"))
+    words = instruction.words()[:-1]
+    if instruction.heredocs:
+        heredocs = {f"<<{h.name}" for h in instruction.heredocs} | {f"<<-{h.name}" for h in instruction.heredocs}
+        words = [w for w in words if w not in heredocs]
+    return tuple(w for w in words if "://" not in w and not w.startswith("git@"))
 
 
 def mounts_context(instruction: Instruction) -> bool:
