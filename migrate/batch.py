@@ -494,7 +494,7 @@ def _warm_up() -> None:
     import migrate.trace  # noqa: F401
     import migrate.trace.config  # noqa: F401
     import migrate.trace.context_copies  # noqa: F401
-    import migrate.trace.host  # noqa: F401
+    import migrate.read.host_args  # noqa: F401
     import migrate.trace.runs  # noqa: F401
 
     migrate.read.shell._parser()  # noqa: SLF001 - building the tree-sitter parser once, before the fork

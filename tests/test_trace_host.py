@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from migrate.trace.host import TarCreate, TarExtract, read_tar_create, read_tar_extract
+from migrate.read.host_args import TarCreate, TarExtract, read_tar_create, read_tar_extract
 
 CREATE_CASES = [
     ("tar -czf app.tgz -C dist .", TarCreate("app.tgz", "dist", (".",), False)),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from migrate.trace.host import UmaskCommand, chmod_mode, made_directory_modes, read_mkdir, read_umask
+from migrate.read.host_args import UmaskCommand, chmod_mode, made_directory_modes, read_mkdir, read_umask
 from support import d, make_project, migrate, migrate_leaving_disk_unchanged, texts_after
 
 BUILD = "FROM golang:1.21\nWORKDIR /src\nCOPY . .\nRUN go build -o /out/app .\n"

@@ -9,21 +9,22 @@ from migrate.errors import Location, Refusal
 from migrate.plan import NothingToDo, Plan
 from migrate.read.project import ProjectReading
 from migrate.trace.assemble import Assembler
-from migrate.trace.flow import Flow, FlowTracer
+from migrate.trace.graph import ArtifactGraph
 from migrate.trace.kept_reads import check_kept_reads
+from migrate.trace.tracer import ArtifactTracer
 from migrate.trace.writable import check_writable
 
 
 def trace(
-    reading: ProjectReading, on_flow: Callable[[Flow], None] | None = None, *, keep_legacy: bool = False
+    reading: ProjectReading, on_flow: Callable[[ArtifactGraph], None] | None = None, *, keep_legacy: bool = False
 ) -> Plan | NothingToDo:
-    """The plan for ``reading``; ``on_flow`` gets the flow before it is traced, so that a caller sees how far it got.
+    """The plan for ``reading``; ``on_flow`` gets the artifact graph before it is traced, so that a caller sees how far it got.
 
     ``keep_legacy``: the build Dockerfiles stay (``--keep-legacy``), which changes what the migration changes, and what still reads them may stay too.
     """
-    tracer = FlowTracer(reading)
+    tracer = ArtifactTracer(reading)
     if on_flow is not None:
-        on_flow(tracer.flow)
+        on_flow(tracer.graph)
     result = Assembler(tracer.run(), keep_legacy=keep_legacy).assemble()
     if isinstance(result, Plan):
         if not keep_legacy:

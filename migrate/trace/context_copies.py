@@ -27,10 +27,10 @@ from dataclasses import dataclass, replace
 from migrate.read.dockerfile import Stage
 from migrate.read.dockerignore import DockerIgnore
 from migrate.read.ops import Site
-from migrate.trace.contexts import context_sources, ignore_of, selects
-from migrate.trace.flow import BuiltImage, Consumption, ContainerState, Extraction, Flow, where
-from migrate.trace.paths import context_relative, is_directory_target, is_pattern, is_under
-from migrate.trace.stages import joined, workdir_before
+from migrate.read.ops import where
+from migrate.trace.contexts import ignore_of, selects
+from migrate.trace.graph import ArtifactGraph, BuiltImage, Consumption, ContainerState, Extraction
+from migrate.trace.paths import context_relative, is_directory_target, is_pattern, is_under, joined
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class _Pass:
 
 
 def check_changed_files(
-    flow: Flow, final: BuiltImage, driver_files: Iterable[str], deleted: Iterable[str], dockerignore: Iterable[tuple]
+    graph: ArtifactGraph, final: BuiltImage, driver_files: Iterable[str], deleted: Iterable[str], dockerignore: Iterable[tuple]
 ) -> dict[str, str]:
     """Refuse when a file the migration changes would reach the final image; the changed files (path: what happens to it).
 
@@ -76,7 +76,7 @@ def check_changed_files(
     changed = {posixpath.normpath(str(path)): "rewrites" for path in driver_files}
     changed[final.dockerfile_path] = "rewrites"
     changed.update({posixpath.normpath(str(path)): "deletes" for path in deleted})
-    merged_text = ignore_of(final, flow.reading.facts)[0]
+    merged_text = ignore_of(final, graph.reading.facts)[0]
     for path, before, lines in dockerignore:
         changed[posixpath.normpath(str(path))] = "creates" if before is None else "rewrites"
         merged_text = DockerIgnore(before or "").with_lines(list(lines))
@@ -86,36 +86,36 @@ def check_changed_files(
         return merged is None or not merged.excludes(posixpath.relpath(path, final.context))
 
     passes = (
-        _Pass({p: how for p, how in changed.items() if how != "creates"}, _own_ignores(flow), lambda _path: True),
+        _Pass({p: how for p, how in changed.items() if how != "creates"}, _own_ignores(graph), lambda _path: True),
         _Pass({p: how for p, how in changed.items() if how != "deletes"}, merged_visible, lambda path: merged_visible(final, path)),
     )
     memos: tuple[dict, dict] = ({}, {})
-    for consumption in flow.consumptions:
-        reaching = [landing for run, memo in zip(passes, memos) for landing in _artifact_landings(flow, consumption, run, memo)]
+    for consumption in graph.consumptions:
+        reaching = [landing for run, memo in zip(passes, memos) for landing in _artifact_landings(graph, consumption, run, memo)]
         if reaching:
-            _refuse(flow, consumption, reaching, changed, "the migration")
-    held = [landing for run, memo in zip(passes, memos) for landing in _landings(flow, final, final.stage, run.changed, memo, run.visible)]
+            _refuse(graph, consumption, reaching, changed, "the migration")
+    held = [landing for run, memo in zip(passes, memos) for landing in _landings(graph, final, final.stage, run.changed, memo, run.visible)]
     if held:
-        _refuse_in_image(flow, held, changed)
+        _refuse_in_image(graph, held, changed)
     return changed
 
 
-def check_context_copies(flow: Flow, changed: dict[str, str], cause: str) -> None:
+def check_context_copies(graph: ArtifactGraph, changed: dict[str, str], cause: str) -> None:
     """Refuse when a file ``cause`` changes (host path: what happens to it) reaches an artifact the runtime image reads.
 
     The stages see the files changed, under the legacy builds' own ``.dockerignore``.
     """
-    run = _Pass(changed, _own_ignores(flow), lambda _path: True)
+    run = _Pass(changed, _own_ignores(graph), lambda _path: True)
     memo: dict = {}
-    for consumption in flow.consumptions:
-        reaching = _artifact_landings(flow, consumption, run, memo)
+    for consumption in graph.consumptions:
+        reaching = _artifact_landings(graph, consumption, run, memo)
         if reaching:
-            _refuse(flow, consumption, reaching, changed, cause)
+            _refuse(graph, consumption, reaching, changed, cause)
 
 
-def _own_ignores(flow: Flow) -> Visible:
+def _own_ignores(graph: ArtifactGraph) -> Visible:
     """Visibility under each legacy build's own ``.dockerignore``."""
-    facts = flow.reading.facts
+    facts = graph.reading.facts
 
     def visible(image: BuiltImage, path: str) -> bool:
         text = ignore_of(image, facts)[0]
@@ -124,13 +124,13 @@ def _own_ignores(flow: Flow) -> Visible:
     return visible
 
 
-def _artifact_landings(flow: Flow, consumption: Consumption, run: _Pass, memo) -> list[_Landing]:
+def _artifact_landings(graph: ArtifactGraph, consumption: Consumption, run: _Pass, memo) -> list[_Landing]:
     extraction = consumption.extraction
     consumed = _consumed(consumption)
     state = extraction.container
     landings = _mount_landings(state, {p: how for p, how in run.changed.items() if run.mounted(p)})
     if state.image is not None and extraction.via != "bind mount":
-        landings += _landings(flow, state.image, state.image.stage, run.changed, memo, run.visible)
+        landings += _landings(graph, state.image, state.image.stage, run.changed, memo, run.visible)
     return [landing for landing in landings if _reaches(landing, consumed) and not _is_itself(landing, extraction)]
 
 
@@ -156,28 +156,29 @@ def _mount_landings(state: ContainerState, changed: dict[str, str]) -> list[_Lan
     return found
 
 
-def _landings(flow: Flow, image: BuiltImage, stage: Stage, changed: dict[str, str], memo, visible: Visible) -> list[_Landing]:
+def _landings(graph: ArtifactGraph, image: BuiltImage, stage: Stage, changed: dict[str, str], memo, visible: Visible) -> list[_Landing]:
     """Where the changed files land in a stage: by its own context COPYs, its base's, and COPY --from of other stages."""
     key = (id(image), stage.index)
     if key in memo:
         return memo[key]
     memo[key] = []
     found: list[_Landing] = []
-    base = flow.base_of(image, stage)
+    base = graph.base_of(image, stage)
     if base is not None:
-        found += _landings(flow, base[0], base[1], changed, memo, visible)
-    start = flow.base_defaults(image, stage).workdir
+        found += _landings(graph, base[0], base[1], changed, memo, visible)
+    state = graph.stage_state(image, stage)
+    sources = {id(instruction): named for instruction, named in state.context_reads}
     for instruction in stage.instructions:
         if instruction.keyword not in ("COPY", "ADD") or len(instruction.words()) < 2:
             continue
         written = instruction.words()[-1]
-        destination = None if "$" in written else joined(workdir_before(stage, instruction.line, start), written)
+        destination = None if "$" in written else joined(state.workdir_at(instruction.line), written)
         into = is_directory_target(written, len(instruction.words()) - 1)
         site = Site(image.dockerfile.path, instruction.line, None)
         shown = f"`{instruction.text.splitlines()[0].strip()}`"
         origin = instruction.flag("from")
         if origin is None:
-            for source in context_sources(instruction):
+            for source in sources[id(instruction)]:
                 for path in changed:
                     if not selects(image.context, source, path):
                         continue
@@ -186,10 +187,10 @@ def _landings(flow: Flow, image: BuiltImage, stage: Stage, changed: dict[str, st
                     copied = posixpath.normpath(posixpath.join(image.context, context_relative(source)))
                     found += _placed(_Landing(path, path, not is_pattern(source), site, shown), copied, destination, into)
             continue
-        other = flow.copied_from(image, instruction, origin)
+        other = graph.copied_from(image, instruction, origin)
         if other is None:
             continue
-        for landing in _landings(flow, other[0], other[1], changed, memo, visible):
+        for landing in _landings(graph, other[0], other[1], changed, memo, visible):
             for source in instruction.words()[:-1]:
                 copied = posixpath.normpath(posixpath.join("/", source))
                 if is_pattern(source) or not landing.exact or landing.path is None:
@@ -234,29 +235,29 @@ def _reaches(landing: _Landing, consumed: str) -> bool:
     return is_under(landing.path, consumed) or is_under(consumed, landing.path)
 
 
-def _refuse(flow: Flow, consumption: Consumption, reaching: list[_Landing], changed: dict[str, str], cause: str) -> None:
-    facts = flow.reading.facts
+def _refuse(graph: ArtifactGraph, consumption: Consumption, reaching: list[_Landing], changed: dict[str, str], cause: str) -> None:
+    facts = graph.reading.facts
     first = reaching[0]
     files, changes, consequence = _described([landing for landing in reaching if landing.site == first.site], changed, facts)
     extraction = consumption.extraction
     reader = f"{consumption.image.dockerfile.path.name}:{consumption.instruction.line}"
     end = "ends" if len(files) == 1 else "end"
-    raise flow.refusal(
+    raise graph.refusal(
         first.site,
         f"{first.what} copies {', '.join(files)}, which {end} up in {_consumed(consumption)}, the artifact {where(extraction.site)} "
         f"extracts and {reader} copies into the image; {cause} {changes}, so the image would {consequence}: {first.remedy}",
     )
 
 
-def _refuse_in_image(flow: Flow, held: list[_Landing], changed: dict[str, str]) -> None:
-    facts = flow.reading.facts
+def _refuse_in_image(graph: ArtifactGraph, held: list[_Landing], changed: dict[str, str]) -> None:
+    facts = graph.reading.facts
     first = held[0]
     at_site = [landing for landing in held if landing.site == first.site]
     files, changes, consequence = _described(at_site, changed, facts)
     deleted = sorted({facts.relative(landing.file) for landing in at_site if changed[landing.file] == "deletes"})
     keep = f", or pass --keep-legacy to keep {', '.join(deleted)}" if deleted else ""
     them = "it" if len(files) == 1 else "them"
-    raise flow.refusal(
+    raise graph.refusal(
         first.site,
         f"{first.what} copies {', '.join(files)} into the image, and the migration {changes}, so the image would {consequence}: "
         f"add {them} to .dockerignore first (the legacy image then leaves {them} out too), or copy only what the image needs{keep}",

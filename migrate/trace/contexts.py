@@ -20,8 +20,9 @@ from migrate.plan import CopySpec, InstructionEdit
 from migrate.read.dockerfile import Instruction, Stage
 from migrate.read.dockerignore import DockerIgnore
 from migrate.read.project import HostFacts
-from migrate.trace.flow import BuiltImage
+from migrate.trace.graph import BuiltImage
 from migrate.trace.paths import context_relative, is_under
+from migrate.trace.stage_state import context_sources, mounts_context
 
 
 class ContextRefused(Exception):
@@ -175,19 +176,8 @@ def _first_difference(checks: list[_Check], ignore: DockerIgnore, root: str):
 
 
 def context_readers(stage: Stage) -> list[Instruction]:
+    """The COPYs and ADDs of a stage that read the build context."""
     return [i for i in stage.instructions if i.keyword in ("COPY", "ADD") and i.flag("from") is None]
-
-
-def context_sources(instruction: Instruction) -> list[str]:
-    heredocs = {f"<<{h.name}" for h in instruction.heredocs} | {f"<<-{h.name}" for h in instruction.heredocs}
-    return [w for w in instruction.words()[:-1] if w not in heredocs and "://" not in w and not w.startswith("git@")]
-
-
-def mounts_context(instruction: Instruction) -> bool:
-    """A ``RUN --mount=type=bind`` (bind is the default type) of the build context rather than of another stage or image."""
-    return instruction.keyword == "RUN" and any(
-        flag.lower().startswith("--mount=") and "from=" not in flag and ("type=bind" in flag or "type=" not in flag) for flag in instruction.flags
-    )
 
 
 def selects(context: str, source: str, path: str) -> bool:

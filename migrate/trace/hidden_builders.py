@@ -24,22 +24,21 @@ import posixpath
 from migrate.read.docker_cli import partition_known
 from migrate.read.front_ends import unread_front_end
 from migrate.read.ops import UNKNOWN_MARK, Build, Container, HostCommand, Operation, Site, Word, where
-from migrate.trace.contexts import context_readers, mounts_context
-from migrate.trace.flow import Flow, shown_volume
+from migrate.trace.graph import ArtifactGraph, shown_volume
 
 _FILE_RECEIVERS = frozenset({"build", "load", "import", "cp", "run", "create", "exec", "start", "compose", "bake"})
 """Docker subcommands that can take files (a context, an image, a tar stream, a container's input) from their standard input."""
 _PLACE_IT = "mount a directory dmigrate can place: one named from the driver's directory (\"$PWD/out\", ./out, or $(CURDIR)/out in a Makefile)"
 
 
-def check_unplaced_mounts(flow: Flow) -> None:
+def check_unplaced_mounts(graph: ArtifactGraph) -> None:
     """A run whose writable bind mount cannot be placed is refused when a build follows it, whatever else it does.
 
     Its files may land in the project anywhere, an artifact or a build
     context included, and no extraction of them can be traced.
     """
-    operations = flow.reading.driver.operations
-    for state in flow.containers:
+    operations = graph.reading.driver.operations
+    for state in graph.containers:
         for volume, site, why in state.unplaced:
             position = next((index for index, op in enumerate(operations) if op.site is site), None)
             if position is None:
@@ -47,14 +46,14 @@ def check_unplaced_mounts(flow: Flow) -> None:
             build = next((op for op in operations[position + 1 :] if isinstance(op, Build)), None)
             if build is None:
                 continue
-            raise flow.refusal(
+            raise graph.refusal(
                 site,
                 f"the bind mount {shown_volume(volume)} cannot be placed: {why}, so what this run writes through it cannot be "
                 f"traced, and the build at {where(build.site)} may read it; {_PLACE_IT}",
             )
 
 
-def check_piped_into_docker(flow: Flow, op: Container) -> None:
+def check_piped_into_docker(graph: ArtifactGraph, op: Container) -> None:
     """``docker run IMG … | docker build -``: the output of a run carries files into another docker command, which dmigrate does not follow.
 
     A receiver that takes no files (``docker login --password-stdin``) is left alone.
@@ -69,7 +68,7 @@ def check_piped_into_docker(flow: Flow, op: Container) -> None:
     if subcommand[:1] and subcommand[0] not in _FILE_RECEIVERS and UNKNOWN_MARK not in subcommand[0]:
         return
     shown = " ".join(word.text for word in receiver)
-    raise flow.refusal(
+    raise graph.refusal(
         op.site,
         f"the output of this `docker run` is piped into `{shown}`, a builder flow dmigrate does not migrate yet: "
         "copy the files out with docker cp or a bind mount, and build from them",
@@ -87,17 +86,17 @@ def build_output_writes(build: Build) -> list[tuple[str, Site, str]]:
     return writes
 
 
-def check_hidden_builders(flow: Flow) -> None:
+def check_hidden_builders(graph: ArtifactGraph) -> None:
     """Before saying there is nothing to do: a step that may be a builder dmigrate cannot read, followed by a build that copies from its context, is refused."""
-    operations = flow.reading.driver.operations
+    operations = graph.reading.driver.operations
     for position, op in enumerate(operations):
         what = _unread_builder(op)
         if what is None:
             continue
-        build = next((later for later in operations[position + 1 :] if isinstance(later, Build) and _reads_context(flow, later)), None)
+        build = next((later for later in operations[position + 1 :] if isinstance(later, Build) and _reads_context(graph, later)), None)
         if build is None:
             continue
-        raise flow.refusal(
+        raise graph.refusal(
             op.site,
             f"{what} may be a builder dmigrate cannot read, and the build at {where(build.site)} copies files from its context "
             "after it; run the builder with `docker build` and `docker cp`, or `docker run` with a bind mount of a project "
@@ -116,12 +115,13 @@ def _unread_builder(op: Operation) -> str | None:
     return None
 
 
-def _reads_context(flow: Flow, build: Build) -> bool:
+def _reads_context(graph: ArtifactGraph, build: Build) -> bool:
     """Whether a build copies anything from its context; one whose Dockerfile is not known may."""
-    image = next((image for image in flow.images if image.build is build), None)
+    image = next((image for image in graph.images if image.build is build), None)
     if image is None:
         return True
-    return any(context_readers(stage) or any(mounts_context(i) for i in stage.instructions) for stage in image.dockerfile.stages)
+    states = (graph.stage_state(image, stage) for stage in image.dockerfile.stages)
+    return any(state.context_reads or state.mounts_context for state in states)
 
 
 def _output_destinations(build: Build) -> list[Word | None]:

@@ -15,11 +15,11 @@ import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from migrate.read.ops import Container, Copy, HostCommand, Opaque, Operation, Site
-from migrate.trace.contexts import context_sources, mounts_context
-from migrate.trace.flow import BuiltImage, ContainerState, Flow, where
+from migrate.read.ops import Container, Copy, HostCommand, Opaque, Operation, Site, where
+from migrate.trace.graph import ArtifactGraph, BuiltImage, ContainerState
+from migrate.trace.host_commands import only_reads, runs_unread_program, shown, unknown_effect
 from migrate.trace.paths import context_relative, is_pattern, is_under, may_overlap
-from migrate.trace.window import only_reads, runs_unread_program, shown, unknown_effect
+from migrate.trace.stage_state import context_sources, mounts_context
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def _context_sources(image: BuiltImage) -> tuple[str, ...]:
     return tuple(dict.fromkeys(sources))
 
 
-def check_steps_before_moved_builds(flow: Flow, reads: list[MovedRead], final: BuiltImage, removed: set[Site]) -> list[str]:
+def check_steps_before_moved_builds(graph: ArtifactGraph, reads: list[MovedRead], final: BuiltImage, removed: set[Site]) -> list[str]:
     """Refuse a step that stays in the driver and changes what a moved build read, between that read and the runtime build.
 
     A step that only adds files the context did not hold is judged as the
@@ -79,8 +79,8 @@ def check_steps_before_moved_builds(flow: Flow, reads: list[MovedRead], final: B
     """
     from migrate.trace.context_copies import check_context_copies
 
-    operations = flow.reading.driver.operations
-    facts = flow.reading.facts
+    operations = graph.reading.driver.operations
+    facts = graph.reading.facts
     created: dict[str, str] = {}
     for read in reads:
         for op in operations[read.position + 1 : final.position]:
@@ -89,7 +89,7 @@ def check_steps_before_moved_builds(flow: Flow, reads: list[MovedRead], final: B
             what = _change(op, read, facts, created)
             if what is None:
                 continue
-            raise flow.refusal(
+            raise graph.refusal(
                 op.site,
                 f"{what}; it runs after {where(read.site)} and before the build at {where(final.build.site)}, where the migrated "
                 f"build now builds that stage, so the stage would see a change the legacy {'run' if read.by_run else 'build image'} "
@@ -97,7 +97,7 @@ def check_steps_before_moved_builds(flow: Flow, reads: list[MovedRead], final: B
             )
     if not created:
         return []
-    check_context_copies(flow, {path: f"{step} adds" for path, step in created.items()}, "the stage is now built after")
+    check_context_copies(graph, {path: f"{step} adds" for path, step in created.items()}, "the stage is now built after")
     return [
         f"{where(read.site)}: {read.reader} now also sees {facts.relative(path)}, which {step} adds before the runtime build; "
         "no COPY puts it in an artifact, but a build step that reads the whole copied tree would see it"

@@ -58,6 +58,14 @@ def landing_path(
     return destination
 
 
+@functools.lru_cache(maxsize=1024)
+def joined(workdir: str | None, path: str) -> str | None:
+    """``path`` as an absolute path seen from ``workdir``; None when it is relative and the working directory is unknown."""
+    if path.startswith("/"):
+        return posixpath.normpath(path)
+    return posixpath.normpath(posixpath.join(workdir, path)) if workdir is not None else None
+
+
 def is_under(path: str, directory: str) -> bool:
     """Whether ``path`` is ``directory`` or inside it (both absolute and normalised, or both relative)."""
     return path == directory or directory == "/" or path.startswith(directory.rstrip("/") + "/")

@@ -21,9 +21,9 @@ from migrate.plan import BuildArgValue, CopySpec
 from migrate.read.docker_cli import partition_known
 from migrate.read.ops import Word
 from migrate.trace.config import RunDefaults
-from migrate.trace.flow import ContainerState
+from migrate.trace.graph import ContainerState
 from migrate.trace.paths import STANDARD_DIRECTORIES, is_under
-from migrate.trace.owners import OWNERSHIP_CHANGERS, is_root_user
+from migrate.trace.stage_state import OWNERSHIP_CHANGERS, is_root_user
 
 # Options of `docker run`/`docker create` that change nothing a build step could see.
 _NEUTRAL_FLAGS = frozenset(

@@ -11,7 +11,7 @@ bytes the command printed, so no stage can make the same file.
 from __future__ import annotations
 
 from migrate.read.ops import Container, Word
-from migrate.trace.flow import Flow
+from migrate.trace.graph import ArtifactGraph
 
 # strconv.ParseBool's false spellings, which docker accepts for ``--tty=…``.
 _FALSE = frozenset({"0", "f", "F", "false", "FALSE", "False"})
@@ -32,9 +32,9 @@ def _false(inline: Word | None) -> bool:
     return inline is not None and inline.known and inline.key in _FALSE
 
 
-def check_terminal_output(flow: Flow) -> None:
+def check_terminal_output(graph: ArtifactGraph) -> None:
     """Refuse a run whose output the migrated build reads (a ``cat`` redirect, a tar stream) when it runs with ``-t``."""
-    for extraction in flow.extractions:
+    for extraction in graph.extractions:
         if extraction.via not in ("stdout", "tar") or not (extraction.consumptions or extraction.derived):
             continue
         op = extraction.container.op
@@ -42,10 +42,10 @@ def check_terminal_output(flow: Flow) -> None:
         if flag is None:
             continue
         without = f"no {flag}" if flag in ("-t", "--tty") else "-" + flag[1:].replace("t", "")
-        raise flow.refusal(
+        raise graph.refusal(
             op.site,
             f"this run allocates a terminal ({flag}), which rewrites what it prints (every line ending becomes CR LF), so "
-            f"{flow.reading.facts.relative(extraction.host_path)}, which the driver makes from that output, is not "
+            f"{graph.reading.facts.relative(extraction.host_path)}, which the driver makes from that output, is not "
             f"{extraction.source.path} of the container as a COPY --from would take it; run it without a terminal "
             f"({without}), or copy the file out with docker cp",
         )

@@ -67,7 +67,7 @@ class Umasks:
 
     def record(self, op: HostCommand) -> None:
         """A ``umask`` command of the driver, in the order the driver runs it."""
-        from migrate.trace.host import read_umask
+        from migrate.read.host_args import read_umask
 
         command = read_umask([w.key for w in op.argv])
         if command is None:

@@ -11,23 +11,21 @@ driver may choose the classic builder, noted otherwise.
 
 from __future__ import annotations
 
-import posixpath
-
 from migrate.errors import Refusal
 from migrate.read.ops import where
-from migrate.trace.config import official_volumes
-from migrate.trace.flow import ContainerState, Flow
+from migrate.trace.base_images import base_image_facts
+from migrate.trace.graph import ArtifactGraph, ContainerState
 from migrate.trace.paths import is_under
 
 
-def check_run_volumes(flow: Flow, state: ContainerState, stage_name: str) -> list[str]:
+def check_run_volumes(graph: ArtifactGraph, state: ContainerState, stage_name: str) -> list[str]:
     """Refuse a run stage whose files lie under a VOLUME when the classic builder may build it; the notes for BuildKit."""
-    read = sorted({e.source.path for e in flow.extractions if e.container is state and e.from_run})
+    read = sorted({e.source.path for e in graph.extractions if e.container is state and e.from_run})
     if not read:
         return []
-    declared, unknown = _declared_volumes(flow, state)
+    declared, unknown = _declared_volumes(graph, state)
     site = state.op.site
-    classic = flow.reading.classic_builder
+    classic = graph.reading.classic_builder
     for volume, declared_at in declared:
         under = next((path for path in read if is_under(path, volume) or is_under(volume, path)), None)
         if under is None:
@@ -56,33 +54,11 @@ def check_run_volumes(flow: Flow, state: ContainerState, stage_name: str) -> lis
     return []
 
 
-def _declared_volumes(flow: Flow, state: ContainerState) -> tuple[list[tuple[str, str]], str | None]:
+def _declared_volumes(graph: ArtifactGraph, state: ContainerState) -> tuple[list[tuple[str, str]], str | None]:
     """Every VOLUME the run's image declares, with where; and what declares some dmigrate cannot see (None when nothing)."""
     if state.image is None:
         reference = state.external or ""
-        known = official_volumes(reference)
+        known = base_image_facts(reference).volumes
         return [(path, f"the image {reference}") for path in known or ()], (f"the image {reference}" if known is None else None)
-    declared: list[tuple[str, str]] = []
-    unknown = None
-    lineage = list(flow.lineage(state.image, state.image.stage))
-    for image, stage in lineage:
-        name = image.dockerfile.path.name
-        for instruction in stage.instructions:
-            if instruction.keyword == "ONBUILD" and instruction.arguments.lstrip().upper().startswith("VOLUME"):
-                unknown = unknown or f"the ONBUILD at {name}:{instruction.line}"
-            if instruction.keyword != "VOLUME":
-                continue
-            for path in instruction.words():
-                if "$" in path or not path.startswith("/"):
-                    unknown = unknown or f"the VOLUME at {name}:{instruction.line}"
-                    continue
-                declared.append((posixpath.normpath(path), f"{name}:{instruction.line}"))
-    last_image, last_stage = lineage[-1]
-    if flow.base_of(last_image, last_stage) is not None:
-        unknown = unknown or "the stages, built from each other in a loop,"
-    else:
-        base = official_volumes(last_stage.base)
-        if base is None:
-            unknown = unknown or f"the base image {last_stage.base}"
-        declared += [(path, f"the base image {last_stage.base}") for path in base or ()]
-    return declared, unknown
+    image = graph.image_state(state.image)
+    return [(volume.path, volume.declared_at) for volume in image.volumes], image.volumes_unknown

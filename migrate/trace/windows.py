@@ -12,6 +12,7 @@ import re
 
 from migrate.read.dockerfile import Dockerfile
 from migrate.read.ops import Build
+from migrate.trace.image_ref import ImageRef
 
 _WINDOWS_NAMES = re.compile(
     r"(^|/)(windows|nanoserver|windowsservercore|servercore)(/|$)|^mcr\.microsoft\.com/windows\b|dotnet/framework"
@@ -21,9 +22,8 @@ _WINDOWS_TAGS = re.compile(r"(^|[-_.])(nanoserver|windowsservercore|servercore|l
 
 def windows_image(reference: str) -> bool:
     """Whether an image reference names a Windows image, by its name or its tag."""
-    lowered = reference.lower().split("@", 1)[0]
-    name, _, tag = lowered.rpartition(":") if ":" in lowered.rsplit("/", 1)[-1] else (lowered, "", "")
-    return bool(_WINDOWS_NAMES.search(name) or _WINDOWS_TAGS.search(tag))
+    ref = ImageRef.parse(reference.lower())
+    return bool(_WINDOWS_NAMES.search(ref.repository) or _WINDOWS_TAGS.search(ref.tag or ""))
 
 
 def windows_build_reason(op: Build, dockerfile: Dockerfile) -> str | None:

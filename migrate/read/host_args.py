@@ -1,7 +1,9 @@
-"""What host commands do to files, as pure functions: ``chmod`` modes, ``tar -c`` members and ``tar -x`` targets, ``cp`` options.
+"""The words of host commands, read as pure functions: ``chmod`` modes, ``umask``, ``mkdir``, ``mv``/``cp``, ``tar -c`` and ``tar -x``.
 
 Only the forms whose effect is certain are read; everything else gives None
-and the tracer refuses to depend on it.
+and the tracer refuses to depend on it.  Nothing here looks at the flow: the
+tracer (``migrate.trace.host_steps``) decides what each command does to the
+artifacts.
 """
 
 from __future__ import annotations
